@@ -1,0 +1,37 @@
+"""Packaging for zoo: `pip install -e .[test]`."""
+
+import pathlib
+import re
+
+from setuptools import find_packages
+from setuptools import setup
+
+HERE = pathlib.Path(__file__).parent
+VERSION = re.search(
+    r'^__version__ = "([^"]+)"', (HERE / "zoo" / "__init__.py").read_text(), re.M
+).group(1)
+
+setup(
+    name="zoo",
+    version=VERSION,
+    description="Variational autoencoders for Keras 3 and TensorFlow Probability",
+    long_description=(HERE / "README.md").read_text(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=find_packages(include=["zoo", "zoo.*"]),
+    install_requires=[
+        "tensorflow>=2.16",
+        "keras>=3",
+        "tensorflow-probability[tf]>=0.24",
+        "numpy",
+        "scikit-learn",
+        "matplotlib",
+    ],
+    extras_require={
+        "test": ["pytest", "psutil", "hypothesis"],
+        "notebooks": ["nbmake", "ipykernel"],
+        "serving": ["tensorflow-serving-api"],
+    },
+    entry_points={"console_scripts": ["zoo=zoo.cli:main"]},
+)

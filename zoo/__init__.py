@@ -1,0 +1,10 @@
+"""zoo: variational autoencoders for Keras 3 and TensorFlow Probability."""
+
+__version__ = "0.1.0"
+
+from zoo.models import VAE
+from zoo.models import BetaVAE
+from zoo.models import ConvVAE
+from zoo.models import DenseVAE
+from zoo.models.registry import get
+from zoo.models.registry import list_models

@@ -1,0 +1,211 @@
+"""Prior, posterior and likelihood factories over `tfp.distributions`.
+
+Every distribution in the zoo is built here from plain tensors, inside the
+model's own methods, so that only tensors cross Keras layer boundaries and
+models save, load, trace and export like any Keras model.
+
+Mathematical details:
+
+  prior       p(z)   = N(z; 0, I)                                  (latent_dim)
+  posterior   q(z|x) = N(z; mu(x), diag(sigma(x)^2))               (latent_dim)
+  likelihood  p(x|z) = prod_i p(x_i | theta_i(z))                  (H x W x C)
+
+Each factory wraps its base distribution in `tfd.Independent` over the event
+dimensions, so `log_prob` returns one number per example. Scales come out of
+a softplus plus a small floor; Bernoulli-type likelihoods are parameterised
+by logits, so log-probabilities go through a numerically stable softplus.
+"""
+
+import numpy as np
+import tensorflow as tf
+import tensorflow_probability as tfp
+
+tfd = tfp.distributions
+
+#: Smallest standard deviation a posterior or Gaussian likelihood can have.
+SCALE_FLOOR = 1e-3
+
+
+def standard_normal_prior(latent_dim, dtype="float32"):
+    """The fixed prior p(z) = N(0, I) over `latent_dim` dimensions."""
+    return tfd.Independent(
+        tfd.Normal(
+            loc=tf.zeros([latent_dim], dtype=dtype),
+            scale=tf.ones([latent_dim], dtype=dtype),
+        ),
+        reinterpreted_batch_ndims=1,
+        name="standard_normal_prior",
+    )
+
+
+def diagonal_gaussian_posterior(z_mean, z_stddev):
+    """The posterior q(z|x) = N(z_mean, diag(z_stddev^2)), one per example.
+
+    Args:
+        z_mean: float tensor `(batch, latent_dim)`.
+        z_stddev: positive float tensor `(batch, latent_dim)`; the encoder
+            already applied softplus and the floor.
+    """
+    return tfd.Independent(
+        tfd.Normal(loc=z_mean, scale=z_stddev),
+        reinterpreted_batch_ndims=1,
+        name="diagonal_gaussian_posterior",
+    )
+
+
+class Likelihood:
+    """A family p(x | theta) over images, parameterised by a decoder output.
+
+    The decoder emits `num_parameters * C` channels per pixel for images of
+    `C` channels; `distribution(parameters)` turns that tensor into a
+    distribution whose `log_prob(x)` is one number per example and whose
+    `mean()` is the reconstruction in data space.
+
+    Subclasses set `name`, `num_parameters`, and the support bounds
+    `minimum`/`maximum` (None where unbounded).
+    """
+
+    name = None
+    num_parameters = 1
+    minimum = None
+    maximum = None
+
+    def base_distribution(self, parameters):
+        raise NotImplementedError
+
+    def distribution(self, parameters, event_ndims):
+        """The likelihood for decoder output `parameters`, event over the
+        last `event_ndims` axes."""
+        parameters = tf.cast(parameters, "float32")
+        return tfd.Independent(
+            self.base_distribution(parameters),
+            reinterpreted_batch_ndims=event_ndims,
+            name=f"{self.name}_likelihood",
+        )
+
+    def support_message(self):
+        if self.minimum is None:
+            return "any finite value"
+        return f"values in [{self.minimum}, {self.maximum}]"
+
+    def check_support(self, array, argument):
+        """Raise `ValueError` if the numpy `array` lies outside the support."""
+        if self.minimum is None or array.size == 0:
+            return
+        low, high = float(np.min(array)), float(np.max(array))
+        if low < self.minimum or high > self.maximum:
+            raise ValueError(
+                f"`{argument}` must hold {self.support_message()} for the "
+                f"'{self.name}' likelihood, but its values span "
+                f"[{low:g}, {high:g}]. Rescale the data (e.g. divide uint8 "
+                "images by 255) or choose likelihood='gaussian'. "
+            )
+
+    def assert_support(self, tensor, argument):
+        """Graph-mode counterpart of `check_support`, for streamed data."""
+        if self.minimum is None:
+            return []
+        message = (
+            f"`{argument}` must hold {self.support_message()} for the "
+            f"'{self.name}' likelihood; a batch of the dataset does not. "
+            "Rescale the data or choose likelihood='gaussian'."
+        )
+        return [
+            tf.debugging.assert_greater_equal(
+                tensor, tf.cast(self.minimum, tensor.dtype), message=message
+            ),
+            tf.debugging.assert_less_equal(
+                tensor, tf.cast(self.maximum, tensor.dtype), message=message
+            ),
+        ]
+
+
+class BernoulliLikelihood(Likelihood):
+    """p(x_i | z) = Bernoulli(sigmoid(logit_i)).
+
+    log p(x_i | z) = x_i * logit_i - softplus(logit_i), which is the binary
+    cross-entropy and is also used for grey values in [0, 1].
+    """
+
+    name = "bernoulli"
+    minimum, maximum = 0.0, 1.0
+
+    def base_distribution(self, parameters):
+        return tfd.Bernoulli(logits=parameters, dtype=parameters.dtype)
+
+
+class ContinuousBernoulliLikelihood(Likelihood):
+    """p(x_i | z) = ContinuousBernoulli(sigmoid(logit_i)) on [0, 1].
+
+    The properly normalised density for grey values (Loaiza-Ganem &
+    Cunningham, 2019, https://arxiv.org/abs/1907.06845).
+    """
+
+    name = "continuous_bernoulli"
+    minimum, maximum = 0.0, 1.0
+
+    def base_distribution(self, parameters):
+        return tfd.ContinuousBernoulli(logits=parameters)
+
+
+class GaussianLikelihood(Likelihood):
+    """p(x_i | z) = N(mu_i, sigma_i^2).
+
+    With `scale=None` the decoder emits two channels per image channel,
+    mu and a raw scale, and sigma_i = softplus(raw_i) + SCALE_FLOOR is learned
+    per pixel. With a float `scale`, sigma is fixed to it and the decoder
+    emits mu alone.
+    """
+
+    name = "gaussian"
+
+    def __init__(self, scale=None):
+        self.scale = scale
+        self.num_parameters = 1 if scale is not None else 2
+
+    def base_distribution(self, parameters):
+        if self.scale is not None:
+            return tfd.Normal(loc=parameters, scale=self.scale)
+        loc, raw_scale = tf.split(parameters, 2, axis=-1)
+        return tfd.Normal(
+            loc=loc, scale=tf.math.softplus(raw_scale) + SCALE_FLOOR
+        )
+
+
+LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian")
+
+
+def get_likelihood(name, scale=None):
+    """Return the `Likelihood` called `name` (one of `LIKELIHOODS`).
+
+    Args:
+        name: "bernoulli", "continuous_bernoulli" or "gaussian".
+        scale: for "gaussian" only: a fixed positive standard deviation, or
+            None to learn one per pixel.
+
+    Raises:
+        ValueError: for an unknown name, or a `scale` that is not positive
+            or is given for a non-Gaussian likelihood.
+    """
+    if name not in LIKELIHOODS:
+        raise ValueError(
+            f"`likelihood` must be one of {list(LIKELIHOODS)}. "
+            f"Received: likelihood={name!r}"
+        )
+    if scale is not None:
+        if name != "gaussian":
+            raise ValueError(
+                "`likelihood_scale` only applies to likelihood='gaussian'. "
+                f"Received: likelihood={name!r}, likelihood_scale={scale!r}"
+            )
+        if not isinstance(scale, (int, float)) or not scale > 0:
+            raise ValueError(
+                "`likelihood_scale` must be a positive float or None. "
+                f"Received: likelihood_scale={scale!r}"
+            )
+        return GaussianLikelihood(float(scale))
+    if name == "gaussian":
+        return GaussianLikelihood()
+    if name == "continuous_bernoulli":
+        return ContinuousBernoulliLikelihood()
+    return BernoulliLikelihood()

@@ -1,0 +1,421 @@
+"""The base class of every model in the zoo: the one place the ELBO is written."""
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from zoo import distributions
+from zoo import validation
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class VAE(keras.Model):
+    """Variational autoencoder: prior p(z), encoder q(z|x), decoder p(x|z).
+
+    Subclasses build `self.encoder` and `self.decoder` in their `__init__`
+    (after calling this one) and override only what differs from the
+    standard VAE: `prior()`, `kl_penalty()` or the networks.
+
+    Mathematical details:
+
+    Training maximises the evidence lower bound (ELBO) of each example,
+
+        log p(x) >= ELBO(x) = E_q(z|x)[log p(x|z)] - beta * KL(q(z|x) || p(z)),
+
+    estimated with one reparameterised sample z = mu(x) + sigma(x) * eps,
+    eps ~ N(0, I). The loss Keras minimises is the batch mean of -ELBO:
+
+        loss = reconstruction + beta * kl
+        reconstruction = -mean_batch log p(x|z)       (nats per example)
+        kl = mean_batch KL(q(z|x) || p(z))
+
+    KL is analytic through `tfd.kl_divergence` where TFP registers it, else
+    the single-sample Monte Carlo estimate log q(z|x) - log p(z) at the same
+    z. It enters the objective through `self.add_loss(kl_penalty(kl))`;
+    the reconstruction term is added in `compute_loss`, whose target is `y`
+    when given (`fit(x_noisy, x_clean)` trains a denoiser) and `x` otherwise.
+
+    `log_likelihood` gives the importance-weighted bound of Burda et al.,
+
+        log p(x) >= log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x),  z_k ~ q(z|x),
+
+    which tightens as K grows and equals the ELBO (without beta) at K = 1.
+
+    Args:
+        input_shape: tuple of ints, the shape of one example, e.g.
+            `(28, 28, 1)`.
+        latent_dim: int > 0, the number of latent dimensions.
+        likelihood: `"bernoulli"` (default), `"continuous_bernoulli"` or
+            `"gaussian"`. Bernoulli-type likelihoods need data in [0, 1].
+        likelihood_scale: for `"gaussian"`: a fixed standard deviation, or
+            None (default) to learn one per pixel.
+        beta: float >= 0, the initial weight on KL (default 1.0). Stored as
+            a non-trainable variable, `model.beta`, that callbacks assign.
+        seed: int or None, seeds the training-time posterior samples.
+        **kwargs: passed to `keras.Model` (e.g. `name`).
+
+    Raises:
+        ValueError: for an invalid `input_shape`, `latent_dim`, `likelihood`,
+            `likelihood_scale` or `beta`.
+
+    References:
+        Kingma & Welling, Auto-Encoding Variational Bayes, 2014.
+        Burda, Grosse & Salakhutdinov, Importance Weighted Autoencoders, 2016.
+    """
+
+    def __init__(
+        self,
+        input_shape,
+        latent_dim,
+        likelihood="bernoulli",
+        likelihood_scale=None,
+        beta=1.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.image_shape = _check_input_shape(input_shape)
+        if isinstance(latent_dim, bool) or not isinstance(
+            latent_dim, (int, np.integer)
+        ) or latent_dim <= 0:
+            raise ValueError(
+                "`latent_dim` must be a positive integer. "
+                f"Received: latent_dim={latent_dim!r}"
+            )
+        if not isinstance(beta, (int, float)) or not beta >= 0:
+            raise ValueError(
+                f"`beta` must be a float >= 0. Received: beta={beta!r}"
+            )
+        if seed is not None and not isinstance(seed, (int, np.integer)):
+            raise ValueError(
+                f"`seed` must be an int or None. Received: seed={seed!r}"
+            )
+        self.latent_dim = int(latent_dim)
+        self.likelihood = likelihood
+        self.likelihood_scale = likelihood_scale
+        self.likelihood_family = distributions.get_likelihood(
+            likelihood, likelihood_scale
+        )
+        self.seed = seed
+        self.beta = self.add_weight(
+            shape=(),
+            initializer=keras.initializers.Constant(float(beta)),
+            dtype="float32",
+            trainable=False,
+            name="beta",
+        )
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        self.kl_tracker = keras.metrics.Mean(name="kl")
+
+    @property
+    def parameter_shape(self):
+        """Shape of the decoder's output: the likelihood's parameters."""
+        channels = self.image_shape[-1] * self.likelihood_family.num_parameters
+        return (*self.image_shape[:-1], channels)
+
+    # Distributions -----------------------------------------------------
+
+    def prior(self):
+        """The prior p(z): N(0, I) here; learnable priors override this."""
+        return distributions.standard_normal_prior(self.latent_dim)
+
+    def posterior(self, z_mean, z_stddev):
+        """q(z|x) from the encoder's outputs."""
+        return distributions.diagonal_gaussian_posterior(z_mean, z_stddev)
+
+    def likelihood_distribution(self, parameters):
+        """p(x|z) from the decoder's outputs."""
+        return self.likelihood_family.distribution(
+            parameters, event_ndims=len(self.image_shape)
+        )
+
+    def kl_divergence(self, posterior, z):
+        """KL(q(z|x) || p(z)) per example: analytic where TFP registers it,
+        else log q(z|x) - log p(z) at the sample z."""
+        prior = self.prior()
+        try:
+            return distributions.tfd.kl_divergence(posterior, prior)
+        except NotImplementedError:
+            return posterior.log_prob(z) - prior.log_prob(z)
+
+    def kl_penalty(self, kl):
+        """The KL term of the loss given the batch-mean KL: beta * kl."""
+        return self.beta * kl
+
+    # Training ------------------------------------------------------------
+
+    def call(self, inputs, training=None):
+        """Encode, sample z, add the KL term as a loss; return p(x|z)'s
+        parameters (logits for Bernoulli likelihoods)."""
+        z_mean, z_stddev = self.encoder(inputs, training=training)
+        posterior = self.posterior(z_mean, z_stddev)
+        noise = keras.random.normal(
+            ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed_generator
+        )
+        z = z_mean + z_stddev * noise
+        kl = ops.mean(self.kl_divergence(posterior, z))
+        self.kl_tracker.update_state(kl)
+        self.add_loss(self.kl_penalty(kl))
+        return self.decoder(z, training=training)
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        """-ELBO: the reconstruction term plus the `add_loss` terms.
+
+        The target is `y` when given (denoising), else `x`.
+        """
+        target = x if y is None else y
+        log_prob = self.likelihood_distribution(y_pred).log_prob(
+            ops.cast(target, "float32")
+        )
+        reconstruction = -ops.mean(log_prob)
+        self.reconstruction_tracker.update_state(reconstruction)
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        added = super().compute_loss(
+            x=x, y=None, y_pred=y_pred, training=training
+        )
+        return reconstruction / replicas + added
+
+    def compile(self, optimizer="adam", loss=None, **kwargs):
+        """`keras.Model.compile` with Adam as the default optimizer.
+
+        The model owns its loss (the negative ELBO), so `loss` must stay None.
+        """
+        if loss is not None:
+            raise ValueError(
+                "A zoo model owns its loss, the negative ELBO; call "
+                f"compile() without `loss`. Received: loss={loss!r}"
+            )
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config):
+        """Recompile a loaded model with its saved optimizer."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`, with the data checked before any step.
+
+        `fit(x)` trains a VAE on x; `fit(x_noisy, x_clean)` trains a denoising
+        VAE whose reconstruction target is `x_clean`. A `tf.data.Dataset`
+        yielding `x` or `(x, y)` batches works as in Keras.
+        """
+        x, y = self._checked_data(x, y)
+        if kwargs.get("validation_data") is not None:
+            kwargs["validation_data"] = self._checked_validation_data(
+                kwargs["validation_data"]
+            )
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.evaluate`, with the data checked first."""
+        x, y = self._checked_data(x, y)
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        """Reconstructions in data space: the mean of p(x | z = mu(x))."""
+        if not _is_stream(x):
+            x = self._checked_images(x, "x")
+        return super().predict(x, *args, **kwargs)
+
+    def predict_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return self.reconstruct(x)
+
+    # Inference -------------------------------------------------------
+
+    def encode(self, x):
+        """The posterior q(z|x) for a batch, a `tfd.Distribution`."""
+        z_mean, z_stddev = self.encoder(self._checked_images(x, "x"))
+        return self.posterior(z_mean, z_stddev)
+
+    def decode(self, z):
+        """The likelihood p(x|z) for latents `z` `(batch, latent_dim)`."""
+        z = ops.convert_to_tensor(z, "float32")
+        if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
+            raise ValueError(
+                f"`z` must have shape (batch, {self.latent_dim}); received "
+                f"{tuple(z.shape)}."
+            )
+        return self.likelihood_distribution(self.decoder(z))
+
+    def reconstruct(self, x):
+        """E[x | z = mu(x)]: the likelihood mean at the posterior mean."""
+        z_mean, _ = self.encoder(x)
+        return self.likelihood_distribution(self.decoder(z_mean)).mean()
+
+    def sample(self, num_samples, seed=None):
+        """Generate `num_samples` new examples: decode z ~ p(z) and return
+        the likelihood mean. The same `seed` gives the same samples."""
+        if isinstance(num_samples, bool) or not isinstance(
+            num_samples, (int, np.integer)
+        ) or num_samples <= 0:
+            raise ValueError(
+                "`num_samples` must be a positive integer. "
+                f"Received: num_samples={num_samples!r}"
+            )
+        z = self.prior().sample(int(num_samples), seed=_stateless_seed(seed))
+        return self.likelihood_distribution(self.decoder(z)).mean()
+
+    def elbo(self, x, seed=0):
+        """Per-example ELBO (beta = 1) from one posterior sample, in nats."""
+        x = self._checked_images(x, "x", target=True)
+        z_mean, z_stddev = self.encoder(x)
+        posterior = self.posterior(z_mean, z_stddev)
+        z = posterior.sample(seed=_stateless_seed(seed))
+        log_prob = self.likelihood_distribution(self.decoder(z)).log_prob(x)
+        return log_prob - self.kl_divergence(posterior, z)
+
+    def log_likelihood(self, x, num_samples=1000, chunk_size=100, seed=0):
+        """Importance-weighted lower bound on log p(x), per example, in nats.
+
+        The K = `num_samples` importance weights are drawn `chunk_size` at a
+        time, so memory grows with `chunk_size * batch`, not with K.
+        """
+        for name, value in (("num_samples", num_samples),
+                            ("chunk_size", chunk_size)):
+            if not isinstance(value, (int, np.integer)) or value <= 0:
+                raise ValueError(
+                    f"`{name}` must be a positive integer. "
+                    f"Received: {name}={value!r}"
+                )
+        x = ops.convert_to_tensor(
+            self._checked_images(x, "x", target=True), "float32"
+        )
+        seed = _stateless_seed(seed)
+        chunks = []
+        for index, start in enumerate(range(0, num_samples, chunk_size)):
+            log_weights = self.log_importance_weights(
+                x, min(chunk_size, num_samples - start), seed + index
+            )
+            chunks.append(tf.reduce_logsumexp(log_weights, axis=0))
+        return tf.reduce_logsumexp(tf.stack(chunks), axis=0) - math.log(
+            num_samples
+        )
+
+    @tf.function(reduce_retracing=True)
+    def log_importance_weights(self, x, num_samples, seed):
+        """log p(x|z_k) + log p(z_k) - log q(z_k|x) for K samples z_k of q.
+
+        Returns a `(num_samples, batch)` tensor; `seed` is a stateless
+        `(2,)` int seed.
+        """
+        z_mean, z_stddev = self.encoder(x)
+        posterior = self.posterior(z_mean, z_stddev)
+        z = posterior.sample(num_samples, seed=seed)
+        flat_z = tf.reshape(z, (-1, self.latent_dim))
+        flat_x = tf.reshape(
+            tf.broadcast_to(x[None], (num_samples, *tf.unstack(tf.shape(x)))),
+            (-1, *self.image_shape),
+        )
+        log_prob = self.likelihood_distribution(self.decoder(flat_z)).log_prob(
+            flat_x
+        )
+        log_prob = tf.reshape(log_prob, (num_samples, -1))
+        return log_prob + self.prior().log_prob(z) - posterior.log_prob(z)
+
+    # Data checks ---------------------------------------------------------
+
+    def _checked_images(self, x, argument, target=False):
+        likelihood = self.likelihood_family if target else None
+        return validation.check_images(
+            x, self.image_shape, argument, likelihood
+        )
+
+    def _checked_data(self, x, y):
+        if _is_stream(x):
+            if isinstance(x, tf.data.Dataset):
+                validation.check_dataset_spec(x, self.image_shape)
+                x = x.map(self._assert_batch_valid)
+            return x, y
+        if y is None:
+            return self._checked_images(x, "x", target=True), None
+        x = self._checked_images(x, "x")
+        y = self._checked_images(y, "y", target=True)
+        if len(x) != len(y):
+            raise ValueError(
+                "`x` and `y` must hold the same number of examples; received "
+                f"{len(x)} and {len(y)}."
+            )
+        return x, y
+
+    def _checked_validation_data(self, data):
+        if _is_stream(data):
+            return self._checked_data(data, None)[0]
+        if not isinstance(data, (tuple, list)) or not 1 <= len(data) <= 2:
+            raise ValueError(
+                "`validation_data` must be (x_val,), (x_val, y_val) or a "
+                f"tf.data.Dataset; received a {type(data).__name__}."
+            )
+        x, y = self._checked_data(data[0], data[1] if len(data) == 2 else None)
+        return (x,) if y is None else (x, y)
+
+    def _assert_batch_valid(self, *element):
+        """tf.data map: a streamed batch that is non-finite or outside the
+        likelihood's support stops training with a message naming it."""
+        target = element[1] if len(element) > 1 else element[0]
+        checks = [
+            tf.debugging.assert_all_finite(
+                tf.cast(component, "float32"),
+                "A dataset batch holds NaN or infinite values; clean the "
+                "data before training.",
+            )
+            for component in element[:2]
+        ]
+        checks += self.likelihood_family.assert_support(target, "target")
+        with tf.control_dependencies(checks):
+            element = tuple(tf.identity(component) for component in element)
+        return element if len(element) > 1 else element[0]
+
+    # Config ----------------------------------------------------------
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "input_shape": self.image_shape,
+            "latent_dim": self.latent_dim,
+            "likelihood": self.likelihood,
+            "likelihood_scale": self.likelihood_scale,
+            "beta": float(ops.convert_to_numpy(self.beta)),
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+def _check_input_shape(input_shape):
+    if not isinstance(input_shape, (tuple, list)) or not all(
+        isinstance(size, (int, np.integer)) and not isinstance(size, bool)
+        and size > 0 for size in input_shape
+    ) or not 1 <= len(input_shape) <= 3:
+        raise ValueError(
+            "`input_shape` must be the shape of one example as a tuple of 1 "
+            "to 3 positive ints, e.g. (28, 28, 1). "
+            f"Received: input_shape={input_shape!r}"
+        )
+    return tuple(int(size) for size in input_shape)
+
+
+def _is_stream(x):
+    """True for inputs that are consumed lazily (datasets, generators)."""
+    return isinstance(x, (tf.data.Dataset, keras.utils.PyDataset)) or (
+        hasattr(x, "__next__")
+    )
+
+
+def _stateless_seed(seed):
+    """A `(2,)` int32 stateless seed from an int, or a random one for None."""
+    if seed is None:
+        seed = np.random.randint(0, 2**31 - 1)
+    if not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"`seed` must be an int or None. Received: seed={seed!r}")
+    return tf.constant([int(seed), 0], dtype=tf.int32)

@@ -1,0 +1,110 @@
+"""Checks on user data, run before any weight changes.
+
+Each check raises `ValueError` with a message that says what was expected,
+what was received, and how to fix it.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+
+def check_images(x, image_shape, argument, likelihood=None):
+    """Validate an in-memory batch of images and return it as a numpy array.
+
+    Args:
+        x: array-like or eager tensor `(batch, *image_shape)`.
+        image_shape: the shape one example must have, e.g. `(28, 28, 1)`.
+        argument: the name used in error messages, e.g. `"x"`.
+        likelihood: optional `zoo.distributions.Likelihood`; when given, the
+            values must lie in its support (x is a reconstruction target).
+
+    Raises:
+        ValueError: non-numeric data, wrong rank, shape or channels, an
+            empty batch, NaN/inf, or values outside the likelihood's support.
+    """
+    image_shape = tuple(image_shape)
+    if isinstance(x, tf.Tensor):
+        x = x.numpy()
+    try:
+        array = np.asarray(x)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"`{argument}` must be a numeric array of shape "
+            f"(batch, {', '.join(map(str, image_shape))}); it could not be "
+            f"converted to one: {error}"
+        ) from None
+    if array.dtype == bool:
+        array = array.astype("float32")
+    if not (np.issubdtype(array.dtype, np.number)):
+        raise ValueError(
+            f"`{argument}` must be numeric (float32 images); received dtype "
+            f"{array.dtype}. Convert it with np.asarray(x, 'float32')."
+        )
+    expected = f"(batch, {', '.join(map(str, image_shape))})"
+    if array.ndim == len(image_shape) and array.shape == image_shape:
+        raise ValueError(
+            f"`{argument}` must be a batch of shape {expected}; received one "
+            f"example of shape {array.shape}. Add a batch axis: x[None]."
+        )
+    if array.ndim != len(image_shape) + 1:
+        raise ValueError(
+            f"`{argument}` must have rank {len(image_shape) + 1}, shape "
+            f"{expected}; received rank {array.ndim}, shape {array.shape}. "
+            "Reshape it, e.g. x.reshape((-1, "
+            f"{', '.join(map(str, image_shape))}))."
+        )
+    if array.shape[1:] != image_shape:
+        if array.shape[1:-1] == image_shape[:-1]:
+            raise ValueError(
+                f"`{argument}` has {array.shape[-1]} channels but the model "
+                f"takes {image_shape[-1]} (expected shape {expected}, "
+                f"received {array.shape}). Build the model with "
+                f"input_shape={array.shape[1:]} or convert the images."
+            )
+        raise ValueError(
+            f"`{argument}` must have shape {expected}; received "
+            f"{array.shape}. Resize the images or build the model with "
+            f"input_shape={array.shape[1:]}."
+        )
+    if array.shape[0] == 0:
+        raise ValueError(f"`{argument}` is empty: it holds no examples.")
+    if not np.all(np.isfinite(array)):
+        count = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise ValueError(
+            f"`{argument}` holds {count} NaN or infinite values. Remove or "
+            "impute them before training or scoring."
+        )
+    if likelihood is not None:
+        likelihood.check_support(array, argument)
+    return array
+
+
+def check_dataset_spec(dataset, image_shape):
+    """Check a `tf.data.Dataset`'s element spec against the model's input.
+
+    The first component of each element must be images `(batch, *image_shape)`
+    (a leading None batch dimension is fine).
+    """
+    spec = dataset.element_spec
+    first = spec[0] if isinstance(spec, tuple) else spec
+    if not isinstance(first, tf.TensorSpec):
+        raise ValueError(
+            "A dataset passed to the model must yield image tensors or "
+            f"(x,) / (x, y) tuples of them; its element spec is {spec}."
+        )
+    shape = tuple(first.shape)
+    if len(shape) != len(image_shape) + 1 or any(
+        got is not None and got != want
+        for got, want in zip(shape[1:], image_shape)
+    ):
+        raise ValueError(
+            "The dataset yields batches of shape "
+            f"{shape}; the model takes (batch, "
+            f"{', '.join(map(str, image_shape))}). Batch it with "
+            "dataset.batch(n) and match the model's input_shape."
+        )
+    if not (first.dtype.is_floating or first.dtype.is_integer):
+        raise ValueError(
+            f"The dataset yields {first.dtype.name} tensors; the model needs "
+            "numeric images (cast them to float32)."
+        )

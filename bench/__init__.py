@@ -1,0 +1,1 @@
+"""Benchmark scripts; each writes its JSON result under bench/results/."""

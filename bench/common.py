@@ -1,0 +1,51 @@
+"""What every benchmark shares: the machine's description and the JSON writer."""
+
+import datetime
+import json
+import os
+import pathlib
+import platform
+
+RESULTS = pathlib.Path(__file__).parent / "results"
+
+
+def machine():
+    """CPU model, core count, TF/Keras/TFP versions: named in every result."""
+    import keras
+    import tensorflow as tf
+    import tensorflow_probability as tfp
+
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpus = [device.name for device in tf.config.list_physical_devices("GPU")]
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "gpus": gpus,
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "tensorflow_probability": tfp.__version__,
+    }
+
+
+def write_result(name, result):
+    """Write `result` (a dict) with the machine and date to results/NAME.json."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    record = {
+        "benchmark": name,
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+            timespec="seconds"
+        ),
+        "machine": machine(),
+        **result,
+    }
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    return path

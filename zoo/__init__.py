@@ -2,6 +2,7 @@
 
 __version__ = "0.1.0"
 
+from zoo import callbacks
 from zoo.models import VAE
 from zoo.models import BetaVAE
 from zoo.models import ConvVAE

@@ -1,0 +1,324 @@
+"""The model contract (../shared/DESIGN.md), checked for every registry entry.
+
+One suite parametrized over `zoo.list_models()`: a model added to the
+registry is tested here with no new test code.
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from conftest import real_images
+
+MODELS = zoo.list_models()
+SHAPES = [(28, 28, 1), (32, 32, 3), (64, 64, 1)]
+LATENT_DIM = 4
+
+
+def build(name, shape=(28, 28, 1), optimizer="adam", **options):
+    model = zoo.get(
+        name, input_shape=shape, latent_dim=LATENT_DIM, seed=0, **options
+    )
+    model.compile(optimizer=optimizer)
+    return model
+
+
+def weights_of(model):
+    return [np.array(weight) for weight in model.get_weights()]
+
+
+# 1. Construction -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("name", MODELS)
+def test_construction_gives_the_documented_shapes(name, shape):
+    model = zoo.get(name, input_shape=shape, latent_dim=LATENT_DIM)
+    assert isinstance(model, zoo.VAE)
+    x = real_images(shape, count=3)
+    z_mean, z_stddev = model.encoder(x)
+    assert z_mean.shape == (3, LATENT_DIM)
+    assert np.all(z_stddev.numpy() > 0)
+    assert model(x).shape == (3, *model.parameter_shape)
+    assert model.decode(z_mean).mean().shape == (3, *shape)
+    assert model.predict(x, verbose=0).shape == (3, *shape)
+
+
+INVALID_OPTIONS = [
+    ("latent_dim", 0),
+    ("latent_dim", -3),
+    ("latent_dim", "16"),
+    ("likelihood", "poisson"),
+    ("input_shape", (0, 28, 1)),
+    ("input_shape", "28x28"),
+    ("beta", -1.0),
+    ("likelihood_scale", -0.5),
+    ("no_such_option", 1),
+]
+
+
+@pytest.mark.parametrize("option,value", INVALID_OPTIONS, ids=str)
+@pytest.mark.parametrize("name", MODELS)
+def test_invalid_options_raise_value_error_naming_the_option(
+    name, option, value
+):
+    options = {"input_shape": (28, 28, 1), "latent_dim": LATENT_DIM}
+    options[option] = value
+    if option == "likelihood_scale":
+        options["likelihood"] = "gaussian"
+    with pytest.raises(ValueError, match=option):
+        zoo.get(name, **options)
+
+
+def test_unknown_model_lists_the_valid_names():
+    with pytest.raises(ValueError, match="conv_vae"):
+        zoo.get("no_such_vae", input_shape=(28, 28, 1), latent_dim=2)
+
+
+# 2. Training is Keras ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_fit_trains_the_negative_elbo_with_documented_history(name):
+    x = real_images((28, 28, 1), count=64)
+    model = build(name)
+    history = model.fit(
+        x, epochs=1, batch_size=32, validation_data=(x[:32],), verbose=0
+    )
+    assert set(history.history) == {
+        "loss", "reconstruction", "kl",
+        "val_loss", "val_reconstruction", "val_kl",
+    }
+    assert all(np.isfinite(v[0]) for v in history.history.values())
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("name", MODELS)
+def test_loss_goes_down_on_real_images(name, shape):
+    x = real_images(shape, count=128)
+    model = build(name, shape)
+    before = model.evaluate(x, verbose=0, return_dict=True)["loss"]
+    model.fit(x, epochs=8, batch_size=32, verbose=0)
+    after = model.evaluate(x, verbose=0, return_dict=True)["loss"]
+    assert after < before - 0.05 * abs(before)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_fit_denoising_uses_y_as_the_reconstruction_target(name):
+    clean = real_images((28, 28, 1), count=64)
+    noisy = np.clip(
+        clean + np.random.default_rng(0).normal(0, 0.3, clean.shape), 0, 1
+    ).astype("float32")
+    model = build(name)
+    history = model.fit(noisy, clean, epochs=1, batch_size=32, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    log_prob_clean = model.likelihood_distribution(model(noisy)).log_prob(clean)
+    against_clean = model.evaluate(noisy, clean, verbose=0, return_dict=True)
+    against_noisy = model.evaluate(noisy, noisy, verbose=0, return_dict=True)
+    assert against_clean["reconstruction"] != against_noisy["reconstruction"]
+    assert np.isclose(
+        against_clean["reconstruction"], -np.mean(log_prob_clean), rtol=0.05
+    )
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_fit_takes_a_tf_data_dataset(name):
+    x = real_images((28, 28, 1), count=64)
+    model = build(name)
+    images_only = tf.data.Dataset.from_tensor_slices(x).batch(32)
+    pairs = tf.data.Dataset.from_tensor_slices((x, x)).batch(32)
+    first = model.fit(images_only, epochs=1, verbose=0)
+    second = model.fit(pairs, epochs=1, validation_data=images_only, verbose=0)
+    assert np.isfinite(first.history["loss"][0])
+    assert np.isfinite(second.history["val_loss"][0])
+
+
+# 3-4. KL through add_loss; beta is a variable ------------------------------
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_kl_is_one_finite_scalar_in_model_losses(name):
+    model = build(name)
+    model(real_images((28, 28, 1), count=8))
+    assert len(model.losses) == 1
+    kl_term = model.losses[0]
+    assert kl_term.shape == ()
+    assert np.isfinite(float(kl_term)) and float(kl_term) >= 0
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_beta_assign_after_compile_changes_the_next_loss(name):
+    x = real_images((28, 28, 1), count=32)
+    model = build(name)
+    for beta in (1.0, 5.0):
+        model.beta.assign(beta)
+        logs = model.train_on_batch(x, return_dict=True)
+        assert np.isclose(
+            logs["loss"], logs["reconstruction"] + beta * logs["kl"], rtol=1e-4
+        )
+    assert float(model.beta) == 5.0
+    assert not any(w is model.beta for w in model.trainable_weights)
+
+
+# 5. Inference API ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("name", MODELS)
+def test_sample_has_the_input_shape_and_is_seeded(name, shape):
+    model = zoo.get(name, input_shape=shape, latent_dim=LATENT_DIM)
+    first = model.sample(5, seed=1).numpy()
+    assert first.shape == (5, *shape)
+    np.testing.assert_array_equal(first, model.sample(5, seed=1).numpy())
+    assert not np.array_equal(first, model.sample(5, seed=2).numpy())
+    assert first.min() >= 0.0 and first.max() <= 1.0
+    with pytest.raises(ValueError, match="num_samples"):
+        model.sample(0)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_encode_returns_the_posterior_distribution(name):
+    model = build(name)
+    x = real_images((28, 28, 1), count=6)
+    posterior = model.encode(x)
+    assert posterior.event_shape == (LATENT_DIM,)
+    assert posterior.batch_shape == (6,)
+    z_mean, z_stddev = model.encoder(x)
+    np.testing.assert_allclose(posterior.mean(), z_mean)
+    np.testing.assert_allclose(posterior.stddev(), z_stddev)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_importance_weighted_bound_is_above_the_elbo(name):
+    x = real_images((28, 28, 1), count=64)
+    model = build(name)
+    model.fit(x, epochs=3, batch_size=32, verbose=0)
+    elbo = np.mean([np.mean(model.elbo(x, seed=s)) for s in range(5)])
+    bound = np.mean(model.log_likelihood(x, num_samples=64, chunk_size=16))
+    assert np.isfinite(bound)
+    assert bound >= elbo
+
+
+# 6. Encoder and decoder are reusable Keras models --------------------------
+
+
+@pytest.mark.parametrize("trainable", [True, False])
+@pytest.mark.parametrize("name", MODELS)
+def test_encoder_works_inside_another_keras_model(name, trainable):
+    model = build(name)
+    model.encoder.trainable = trainable
+    inputs = keras.Input(shape=(28, 28, 1))
+    z_mean, _ = model.encoder(inputs)
+    outputs = keras.layers.Dense(10, activation="softmax")(z_mean)
+    classifier = keras.Model(inputs, outputs)
+    classifier.compile("adam", "sparse_categorical_crossentropy")
+    x = real_images((28, 28, 1), count=32)
+    labels = np.arange(32) % 10
+    before = weights_of(model.encoder)
+    classifier.fit(x, labels, epochs=1, verbose=0)
+    changed = any(
+        not np.array_equal(a, b)
+        for a, b in zip(before, weights_of(model.encoder))
+    )
+    assert changed == trainable
+    assert classifier.predict(x, verbose=0).shape == (32, 10)
+
+
+# 7. Persistence ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("name", MODELS)
+def test_keras_round_trip_is_exact(name, shape, tmp_path):
+    x = real_images(shape, count=16)
+    model = build(name, shape)
+    model.fit(x, epochs=1, batch_size=16, verbose=0)
+    model.beta.assign(2.5)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)  # safe_mode=True by default
+    assert type(loaded) is type(model)
+    assert loaded.get_config() == model.get_config()
+    assert float(loaded.beta) == 2.5
+    np.testing.assert_array_equal(
+        loaded.encode(x).mean(), model.encode(x).mean()
+    )
+    z = np.random.default_rng(0).normal(size=(4, LATENT_DIM)).astype("float32")
+    np.testing.assert_array_equal(loaded.decode(z).mean(), model.decode(z).mean())
+    history = loaded.fit(x, epochs=1, batch_size=16, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+# 9. Bad input --------------------------------------------------------------
+
+BAD_INPUTS = {
+    "wrong rank": (np.zeros((4, 28, 28), "float32"), "rank"),
+    "one example": (np.zeros((28, 28, 1), "float32"), "batch axis"),
+    "wrong shape": (np.zeros((4, 32, 32, 1), "float32"), "shape"),
+    "wrong channels": (np.zeros((4, 28, 28, 3), "float32"), "channels"),
+    "NaN": (np.full((4, 28, 28, 1), np.nan, "float32"), "NaN"),
+    "outside support": (np.full((4, 28, 28, 1), 255.0, "float32"), r"\[0.0, 1.0\]"),
+    "non-numeric": (np.full((4, 28, 28, 1), "a"), "numeric"),
+    "empty": (np.zeros((0, 28, 28, 1), "float32"), "empty"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+@pytest.mark.parametrize("name", MODELS)
+def test_bad_input_raises_before_any_weight_changes(name, case):
+    bad, message = BAD_INPUTS[case]
+    model = build(name)
+    before = weights_of(model)
+    with pytest.raises(ValueError, match=message):
+        model.fit(bad, epochs=1, verbose=0)
+    if case != "outside support":  # grey values are valid encoder inputs
+        with pytest.raises(ValueError, match=message):
+            model.encode(bad)
+    for old, new in zip(before, weights_of(model)):
+        np.testing.assert_array_equal(old, new)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_bad_streamed_batch_stops_training_with_a_message(name):
+    x = real_images((28, 28, 1), count=32)
+    x[20] = np.nan
+    model = build(name)
+    dataset = tf.data.Dataset.from_tensor_slices(x).batch(16)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="NaN"):
+        model.fit(dataset, epochs=1, verbose=0)
+
+
+def test_compile_refuses_a_loss():
+    model = zoo.get("dense_vae", input_shape=(8, 8, 1), latent_dim=2)
+    with pytest.raises(ValueError, match="owns its loss"):
+        model.compile(optimizer="adam", loss="mse")
+
+
+# 10. Numerics --------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MODELS)
+def test_no_nan_for_100_steps_at_learning_rate_1e_2(name):
+    x = real_images((28, 28, 1), count=400)
+    model = build(name, optimizer=keras.optimizers.Adam(1e-2))
+    history = model.fit(x, epochs=25, batch_size=100, verbose=0)
+    assert len(history.history["loss"]) * 4 == 100
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert all(np.all(np.isfinite(w)) for w in weights_of(model))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MODELS)
+def test_mixed_precision_trains(name):
+    keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
+    try:
+        model = build(name)
+        history = model.fit(
+            real_images((28, 28, 1), count=64), epochs=1, verbose=0
+        )
+    finally:
+        keras.mixed_precision.set_dtype_policy("float32")
+    assert np.isfinite(history.history["loss"][0])

@@ -1,0 +1,92 @@
+"""The ELBO's pieces against closed forms: KL, and a linear-Gaussian VAE
+against the exact probabilistic-PCA likelihood (Tipping & Bishop, 1999)."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from zoo import distributions
+
+
+def test_analytic_kl_matches_a_seeded_monte_carlo_estimate():
+    rng = np.random.default_rng(0)
+    z_mean = rng.normal(size=(3, 4)).astype("float32")
+    z_stddev = rng.uniform(0.3, 2.0, size=(3, 4)).astype("float32")
+    posterior = distributions.diagonal_gaussian_posterior(z_mean, z_stddev)
+    prior = distributions.standard_normal_prior(4)
+    analytic = distributions.tfd.kl_divergence(posterior, prior).numpy()
+    closed_form = 0.5 * np.sum(
+        z_stddev**2 + z_mean**2 - 1 - 2 * np.log(z_stddev), axis=-1
+    )
+    np.testing.assert_allclose(analytic, closed_form, rtol=1e-5)
+
+    z = posterior.sample(200_000, seed=tf.constant([1, 2]))
+    log_ratio = (posterior.log_prob(z) - prior.log_prob(z)).numpy()
+    estimate = log_ratio.mean(axis=0)
+    standard_error = log_ratio.std(axis=0) / np.sqrt(len(log_ratio))
+    assert np.all(np.abs(estimate - analytic) < 3 * standard_error)
+
+
+def test_model_kl_falls_back_to_monte_carlo_when_not_analytic():
+    class MixturePriorVAE(zoo.DenseVAE):
+        def prior(self):
+            tfd = distributions.tfd
+            return tfd.MixtureSameFamily(
+                tfd.Categorical(logits=tf.zeros(2)),
+                tfd.Independent(
+                    tfd.Normal(tf.constant([[-1.0, -1.0], [1.0, 1.0]]), 1.0), 1
+                ),
+            )
+
+    model = MixturePriorVAE(input_shape=(4,), latent_dim=2, hidden_units=())
+    posterior = distributions.diagonal_gaussian_posterior(
+        tf.zeros((1, 2)), tf.ones((1, 2))
+    )
+    z = tf.constant([[0.5, -0.5]])
+    expected = posterior.log_prob(z) - model.prior().log_prob(z)
+    np.testing.assert_allclose(model.kl_divergence(posterior, z), expected)
+
+
+def ppca_log_likelihood(x, latent_dim):
+    """Mean log-likelihood of x under the maximum-likelihood PPCA model.
+
+    With S the sample covariance and eigenvalues l_1 >= ... >= l_D,
+    sigma^2 = mean(l_{q+1..D}), W = U_q (L_q - sigma^2 I)^(1/2), C = WW' +
+    sigma^2 I, and log p(x) = -(D log 2 pi + log|C| + tr(C^-1 S)) / 2 on
+    average over the data.
+    """
+    centred = x - x.mean(axis=0)
+    covariance = centred.T @ centred / len(x)
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+    eigenvalues, eigenvectors = eigenvalues[::-1], eigenvectors[:, ::-1]
+    noise = eigenvalues[latent_dim:].mean()
+    weights = eigenvectors[:, :latent_dim] * np.sqrt(
+        eigenvalues[:latent_dim] - noise
+    )
+    model_covariance = weights @ weights.T + noise * np.eye(x.shape[1])
+    _, log_det = np.linalg.slogdet(model_covariance)
+    trace = np.trace(np.linalg.solve(model_covariance, covariance))
+    return -0.5 * (x.shape[1] * np.log(2 * np.pi) + log_det + trace)
+
+
+@pytest.mark.slow
+def test_linear_gaussian_vae_reaches_the_exact_ppca_likelihood():
+    rng = np.random.default_rng(0)
+    data_dim, latent_dim, count = 6, 2, 2000
+    loading = rng.normal(size=(latent_dim, data_dim))
+    x = rng.normal(size=(count, latent_dim)) @ loading
+    x += 0.3 * rng.normal(size=x.shape) + rng.normal(size=data_dim)
+    x = x.astype("float32")
+    exact = ppca_log_likelihood(x, latent_dim)
+
+    keras.utils.set_random_seed(0)
+    model = zoo.get(
+        "dense_vae", input_shape=(data_dim,), latent_dim=latent_dim,
+        hidden_units=(), likelihood="gaussian", seed=0,
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    model.fit(x, epochs=100, batch_size=100, verbose=0)
+    estimate = float(np.mean(model.log_likelihood(x, num_samples=200)))
+    assert abs(estimate - exact) < 0.01 * abs(exact), (estimate, exact)

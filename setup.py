@@ -27,6 +27,7 @@ setup(
         "numpy",
         "scikit-learn",
         "matplotlib",
+        "tensorboard",
     ],
     extras_require={
         "test": ["pytest", "psutil", "hypothesis"],

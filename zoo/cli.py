@@ -1,0 +1,203 @@
+"""The `zoo` command: train, evaluate, sample from and export VAEs.
+
+    zoo list
+    zoo train conv_vae --dataset fashion_mnist --epochs 5 --output runs/conv_vae
+    zoo evaluate runs/conv_vae
+    zoo sample runs/conv_vae --n 64 --seed 0 --out grid.png
+    zoo export runs/conv_vae --to saved_models/conv_vae
+
+A run folder holds `run.json` (the arguments), `model.keras`, `history.json`,
+`metrics.json`, TensorBoard logs under `logs/`, and the figures
+`samples.png`, `reconstructions.png` and `curves.png`.
+"""
+
+import argparse
+import json
+import pathlib
+import sys
+
+DATASETS = ("fashion_mnist", "mnist", "digits")
+
+
+def _load_data(name, binarize, seed):
+    from zoo import datasets
+
+    if name == "digits":
+        return datasets.digits(binarize=binarize, seed=seed)
+    return getattr(datasets, name)(binarize=binarize, seed=seed)
+
+
+def _load_run(run):
+    import keras
+
+    run = pathlib.Path(run)
+    if not (run / "model.keras").exists():
+        raise ValueError(
+            f"{run} is not a run folder (no model.keras); make one with "
+            "`zoo train MODEL --output RUN`."
+        )
+    return keras.models.load_model(run / "model.keras"), json.loads(
+        (run / "run.json").read_text()
+    )
+
+
+def train(args):
+    import keras
+
+    import zoo
+    from zoo import plotting
+    from zoo.evaluation import likelihood
+
+    output = pathlib.Path(args.output or f"runs/{args.model}")
+    options = {"latent_dim": args.latent_dim, "seed": args.seed}
+    if args.beta is not None:
+        options["beta"] = args.beta
+    if args.likelihood is not None:
+        options["likelihood"] = args.likelihood
+    keras.utils.set_random_seed(args.seed)
+    data = _load_data(args.dataset, args.binarize, args.seed)
+    model = zoo.get(args.model, input_shape=data.image_shape, **options)
+    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+    output.mkdir(parents=True, exist_ok=True)
+    settings = {key: value for key, value in vars(args).items()
+                if key != "handler"}
+    (output / "run.json").write_text(json.dumps(settings, indent=2) + "\n")
+    history = model.fit(
+        data.as_dataset("train", batch_size=args.batch_size, seed=args.seed),
+        epochs=args.epochs,
+        validation_data=data.as_dataset("test", batch_size=500, shuffle=False),
+        callbacks=[keras.callbacks.TensorBoard(output / "logs")],
+        verbose=args.verbose,
+    )
+    model.save(output / "model.keras")
+    (output / "history.json").write_text(
+        json.dumps(history.history, indent=2) + "\n"
+    )
+    x_test, _ = data.split("test")
+    metrics = {"test_negative_elbo": likelihood.negative_elbo(model, x_test)}
+    (output / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    plotting.image_grid(model.sample(64, seed=args.seed), output / "samples.png")
+    plotting.reconstructions(model, x_test[:10], output / "reconstructions.png")
+    plotting.training_curves(history, output / "curves.png")
+    print(f"test -ELBO: {metrics['test_negative_elbo']:.2f} nats per image")
+    print(f"run written to {output}/ (samples.png, model.keras, logs/)")
+    if args.export_to:
+        from zoo import export
+
+        path = export.export_for_serving(model, args.export_to)
+        print(f"SavedModel exported to {path}")
+
+
+def evaluate(args):
+    from zoo.evaluation import likelihood
+
+    model, run = _load_run(args.run)
+    data = _load_data(run["dataset"], run["binarize"], run["seed"])
+    x_test, _ = data.split("test")
+    results = likelihood.evaluate_likelihood(
+        model, x_test[: args.limit], num_samples=args.num_samples
+    )
+    print(json.dumps(results, indent=2))
+
+
+def sample(args):
+    from zoo import plotting
+
+    model, _ = _load_run(args.run)
+    plotting.image_grid(model.sample(args.n, seed=args.seed), args.out)
+    print(f"{args.n} samples written to {args.out}")
+
+
+def export_run(args):
+    from zoo import export
+
+    model, _ = _load_run(args.run)
+    path = export.export_for_serving(
+        model, args.to, version=args.version, overwrite=args.overwrite
+    )
+    print(f"SavedModel exported to {path}")
+
+
+def list_models(args):
+    import zoo
+
+    for name in zoo.list_models():
+        print(name)
+
+
+def _positive_int(text):
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer: {text}")
+    return value
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="zoo", description="Variational autoencoders for Keras 3."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("list", help="list the models").set_defaults(
+        handler=list_models
+    )
+
+    command = commands.add_parser("train", help="train a model into a run folder")
+    command.add_argument("model", help="a name from `zoo list`")
+    command.add_argument("--dataset", choices=DATASETS, default="fashion_mnist")
+    command.add_argument(
+        "--binarize", choices=("none", "static", "dynamic"), default="static",
+        help="pixel binarization (default: static, the benchmark protocol)",
+    )
+    command.add_argument("--latent-dim", type=_positive_int, default=16)
+    command.add_argument("--epochs", type=_positive_int, default=5)
+    command.add_argument("--batch-size", type=_positive_int, default=128)
+    command.add_argument("--learning-rate", type=float, default=1e-3)
+    command.add_argument("--beta", type=float, default=None)
+    command.add_argument(
+        "--likelihood", choices=("bernoulli", "continuous_bernoulli", "gaussian")
+    )
+    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--output", help="run folder (default runs/MODEL)")
+    command.add_argument(
+        "--export-to", help="also export a SavedModel version under this folder"
+    )
+    command.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2)
+    command.set_defaults(handler=train)
+
+    command = commands.add_parser("evaluate", help="-ELBO, NLL, active units")
+    command.add_argument("run")
+    command.add_argument("--num-samples", type=_positive_int, default=100)
+    command.add_argument("--limit", type=_positive_int, default=2000,
+                         help="score the first N test images (default 2000)")
+    command.set_defaults(handler=evaluate)
+
+    command = commands.add_parser("sample", help="a PNG grid of prior samples")
+    command.add_argument("run")
+    command.add_argument("--n", type=_positive_int, default=64)
+    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--out", default="samples.png")
+    command.set_defaults(handler=sample)
+
+    command = commands.add_parser("export", help="export a TF Serving SavedModel")
+    command.add_argument("run")
+    command.add_argument("--to", required=True, help="e.g. saved_models/NAME")
+    command.add_argument("--version", type=_positive_int)
+    command.add_argument("--overwrite", action="store_true")
+    command.set_defaults(handler=export_run)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the `zoo` console script and `python -m zoo`."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.handler(args)
+    except (ValueError, FileNotFoundError) as error:
+        parser.exit(2, f"zoo: error: {error}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,483 @@
+"""Export for TF Serving (`zoo.export`), checked for every registry entry.
+
+Each model is exported once (module-scoped fixture) and read back the ways a
+deployment reads it: the TF1 loader TF Serving uses, `saved_model_cli`, and a
+`PredictRequest` as a client builds it. Every output is compared with the
+Keras model's own methods.
+"""
+
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from conftest import real_images
+from zoo import export
+from zoo.export import export_for_serving
+from zoo.export import load_for_serving
+
+MODELS = zoo.list_models()
+SHAPE = (28, 28, 1)
+LATENT_DIM = 2
+BATCH = 3
+NUM_SAMPLES = 5
+SEED = (7, 0)
+TOLERANCE = dict(rtol=1e-5, atol=1e-5)
+
+
+class Exported:
+    """A tiny model, its exported version directory, and test inputs."""
+
+    def __init__(self, name, base_dir):
+        self.name = name
+        self.model = zoo.get(
+            name, input_shape=SHAPE, latent_dim=LATENT_DIM, seed=0
+        )
+        self.path = export_for_serving(self.model, base_dir)
+        self.x = real_images(SHAPE, count=BATCH)
+        self.z = np.random.default_rng(0).normal(
+            size=(BATCH, LATENT_DIM)
+        ).astype("float32")
+
+    def inputs(self, signature):
+        """Numpy inputs for `signature`, with the dtypes it declares."""
+        values = {
+            "x": self.x,
+            "z": self.z,
+            "seed": np.array(SEED, "int32"),
+            "num_samples": np.array(NUM_SAMPLES, "int32"),
+        }
+        return {name: values[name] for name in export.SIGNATURES[signature][0]}
+
+    def expected(self, signature):
+        """The Keras model's own outputs for `inputs(signature)`."""
+        model, x, z = self.model, self.x, self.z
+        if signature in ("serving_default", "reconstruct"):
+            return {"reconstruction": model.reconstruct(x)}
+        if signature == "encode":
+            z_mean, z_stddev = model.encoder(x)
+            sample = model.encode(x).sample(seed=tf.constant(SEED))
+            return {"z_mean": z_mean, "z_stddev": z_stddev, "z": sample}
+        if signature == "decode":
+            return {
+                "reconstruction": model.decode(z).mean(),
+                "parameters": model.decoder(z),
+            }
+        if signature == "sample":
+            return {"images": model.sample(NUM_SAMPLES, seed=SEED[0])}
+        return {
+            "elbo": model.elbo(x, seed=export.SCORE_SEED[0]),
+            "log_likelihood": model.log_likelihood(
+                x, num_samples=NUM_SAMPLES, chunk_size=NUM_SAMPLES,
+                seed=export.SCORE_SEED[0],
+            ),
+        }
+
+    def shapes(self):
+        """The documented shape of every input and output, -1 for batch."""
+        return {
+            "x": (-1, *SHAPE),
+            "z": (-1, LATENT_DIM),
+            "seed": (2,),
+            "num_samples": (),
+            "reconstruction": (-1, *SHAPE),
+            "z_mean": (-1, LATENT_DIM),
+            "z_stddev": (-1, LATENT_DIM),
+            "parameters": (-1, *self.model.parameter_shape),
+            "images": (-1, *SHAPE),
+            "elbo": (-1,),
+            "log_likelihood": (-1,),
+        }
+
+
+@pytest.fixture(scope="module", params=MODELS)
+def exported(request, tmp_path_factory):
+    return Exported(request.param, tmp_path_factory.mktemp(request.param))
+
+
+class TF1Loaded:
+    """An export loaded as TF Serving loads it: the TF1 loader in a Session,
+    tensors found through the MetaGraphDef's signature_def."""
+
+    def __init__(self, path):
+        self.graph = tf.Graph()
+        self.session = tf.compat.v1.Session(graph=self.graph)
+        with self.graph.as_default():
+            meta_graph = tf.compat.v1.saved_model.loader.load(
+                self.session, ["serve"], path
+            )
+        self.signature_defs = meta_graph.signature_def
+
+    def run(self, signature, inputs):
+        signature_def = self.signature_defs[signature]
+        assert set(signature_def.inputs) == set(inputs)
+        feed = {
+            signature_def.inputs[name].name: value
+            for name, value in inputs.items()
+        }
+        fetches = {
+            name: info.name for name, info in signature_def.outputs.items()
+        }
+        return self.session.run(fetches, feed)
+
+
+@pytest.fixture(scope="module")
+def served(exported):
+    return load_for_serving(exported.path)
+
+
+@pytest.fixture(scope="module")
+def tf1_loaded(exported):
+    loaded = TF1Loaded(exported.path)
+    yield loaded
+    loaded.session.close()
+
+
+def assert_outputs_close(actual, expected):
+    assert set(actual) == set(expected)
+    for name in expected:
+        np.testing.assert_allclose(
+            actual[name], np.asarray(expected[name]), **TOLERANCE,
+            err_msg=f"output {name!r}",
+        )
+
+
+# The TF1 loader TF Serving uses --------------------------------------------
+
+
+@pytest.mark.parametrize("signature", list(export.SIGNATURES))
+def test_tf1_loader_runs_every_signature_like_the_model(
+    exported, tf1_loaded, signature
+):
+    actual = tf1_loaded.run(signature, exported.inputs(signature))
+    assert_outputs_close(actual, exported.expected(signature))
+
+
+def test_exported_signatures_are_exactly_the_documented_ones(tf1_loaded):
+    served = {
+        name: (set(signature.inputs), set(signature.outputs))
+        for name, signature in tf1_loaded.signature_defs.items()
+        if not name.startswith("__")
+    }
+    documented = {
+        name: (set(inputs), set(outputs))
+        for name, (inputs, outputs) in export.SIGNATURES.items()
+    }
+    assert served == documented
+
+
+def test_batch_dimension_is_dynamic(tf1_loaded):
+    for batch in (1, 4):
+        x = real_images(SHAPE, count=batch, seed=batch)
+        reconstruction = tf1_loaded.run("serving_default", {"x": x})
+        assert reconstruction["reconstruction"].shape == (batch, *SHAPE)
+        images = tf1_loaded.run(
+            "sample", {"num_samples": np.int32(batch), "seed": np.int32([1, 2])}
+        )
+        assert images["images"].shape == (batch, *SHAPE)
+
+
+def test_random_outputs_are_deterministic_for_a_seed(exported, served):
+    first = served.encode(exported.x, seed=(3, 4))["z"]
+    np.testing.assert_array_equal(first, served.encode(exported.x, (3, 4))["z"])
+    assert not np.allclose(first, served.encode(exported.x, (5, 4))["z"])
+    first = served.sample(num_samples=2, seed=(3, 4))["images"]
+    np.testing.assert_array_equal(first, served.sample(2, (3, 4))["images"])
+    assert not np.allclose(first, served.sample(2, (5, 4))["images"])
+    score = served.score(exported.x, num_samples=4)
+    np.testing.assert_array_equal(
+        score["log_likelihood"], served.score(exported.x, 4)["log_likelihood"]
+    )
+
+
+def test_load_for_serving_matches_the_model(exported, served):
+    outputs = {
+        "reconstruct": served.reconstruct(exported.x),
+        "encode": served.encode(exported.x, seed=SEED),
+        "decode": served.decode(exported.z),
+        "sample": served.sample(NUM_SAMPLES, seed=SEED),
+        "score": served.score(exported.x, num_samples=NUM_SAMPLES),
+    }
+    for signature, actual in outputs.items():
+        assert_outputs_close(actual, exported.expected(signature))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"likelihood": "continuous_bernoulli"},
+        {"likelihood": "gaussian"},
+        {"likelihood": "gaussian", "likelihood_scale": 0.1},
+    ],
+    ids=str,
+)
+def test_every_likelihood_exports(options, tmp_path):
+    model = zoo.get(
+        MODELS[0], input_shape=(8, 8, 1), latent_dim=2, seed=0, **options
+    )
+    served = load_for_serving(export_for_serving(model, tmp_path))
+    x = real_images((8, 8, 1), count=BATCH)
+    z_mean, _ = model.encoder(x)
+    decoded = served.decode(z_mean)
+    assert decoded["parameters"].shape == (BATCH, *model.parameter_shape)
+    assert_outputs_close(
+        decoded,
+        {"reconstruction": model.reconstruct(x),
+         "parameters": model.decoder(z_mean)},
+    )
+    assert_outputs_close(
+        served.score(x, num_samples=NUM_SAMPLES),
+        {"elbo": model.elbo(x),
+         "log_likelihood": model.log_likelihood(
+             x, num_samples=NUM_SAMPLES, chunk_size=NUM_SAMPLES)},
+    )
+
+
+def test_score_rejects_a_non_positive_num_samples(exported, served):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="num_samples"):
+        served.score(exported.x, num_samples=0)
+
+
+# saved_model_cli -----------------------------------------------------------
+
+
+def saved_model_cli(*arguments):
+    result = subprocess.run(
+        ["saved_model_cli", *arguments], capture_output=True, text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def parse_show_all(text):
+    """`saved_model_cli show --all` -> {signature: {tensor: (dtype, shape)}},
+    dtype and shape as printed, e.g. ("DT_FLOAT", "(-1, 28, 28, 1)")."""
+    signatures, current, tensor = {}, None, None
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("signature_def['"):
+            current = signatures.setdefault(line.split("'")[1], {})
+        elif line.startswith(("inputs['", "outputs['")) and current is not None:
+            tensor = line.split("'")[1]
+        elif line.startswith("dtype:") and tensor is not None:
+            current[tensor] = line.split()[1]
+        elif line.startswith("shape:") and tensor is not None:
+            current[tensor] = (current[tensor], line.split(":", 1)[1].strip())
+            tensor = None
+        elif line.startswith("Concrete Functions"):
+            break
+    return signatures
+
+
+@pytest.mark.slow
+def test_saved_model_cli_shows_the_documented_signatures(exported):
+    shown = parse_show_all(
+        saved_model_cli("show", "--all", "--dir", exported.path)
+    )
+    shapes = exported.shapes()
+    dtypes = {"seed": "DT_INT32", "num_samples": "DT_INT32"}
+    for signature, (inputs, outputs) in export.SIGNATURES.items():
+        assert shown[signature] == {
+            name: (
+                dtypes.get(name, "DT_FLOAT"),
+                f"({', '.join(map(str, shapes[name]))})",
+            )
+            for name in inputs + outputs
+        }, signature
+
+
+@pytest.mark.slow
+def test_saved_model_cli_runs_encode(exported, tmp_path):
+    x = real_images(SHAPE, count=2, seed=1)
+    np.save(tmp_path / "x.npy", x)
+    outputs = tmp_path / "outputs"
+    saved_model_cli(
+        "run", "--dir", exported.path, "--tag_set", "serve",
+        "--signature_def", "encode", "--outdir", str(outputs),
+        "--inputs", f"x={tmp_path / 'x.npy'}", "--input_exprs", "seed=[7, 0]",
+    )
+    z_mean, z_stddev = exported.model.encoder(x)
+    z = exported.model.encode(x).sample(seed=tf.constant([7, 0]))
+    expected = {"z_mean": z_mean, "z_stddev": z_stddev, "z": z}
+    for name in expected:
+        np.testing.assert_allclose(
+            np.load(outputs / f"{name}.npy"), expected[name], **TOLERANCE
+        )
+
+
+# The client path: a PredictRequest -----------------------------------------
+
+
+@pytest.mark.parametrize("signature", list(export.SIGNATURES))
+def test_predict_request_round_trips_to_the_signature_inputs(
+    exported, tf1_loaded, signature
+):
+    predict_pb2 = pytest.importorskip(
+        "tensorflow_serving.apis.predict_pb2",
+        reason="the client check needs tensorflow-serving-api: "
+        "pip install -e .[serving]",
+    )
+    inputs = exported.inputs(signature)
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = exported.name
+    request.model_spec.signature_name = signature
+    for name, value in inputs.items():
+        request.inputs[name].CopyFrom(tf.make_tensor_proto(value))
+    wire = request.SerializeToString()
+    received = predict_pb2.PredictRequest.FromString(wire)
+
+    signature_def = tf1_loaded.signature_defs[
+        received.model_spec.signature_name
+    ]
+    assert set(received.inputs) == set(signature_def.inputs)
+    arrays = {}
+    for name, proto in received.inputs.items():
+        assert proto.dtype == signature_def.inputs[name].dtype, name
+        arrays[name] = tf.make_ndarray(proto)
+        np.testing.assert_array_equal(arrays[name], inputs[name])
+    served = tf1_loaded.run(signature, arrays)
+    assert_outputs_close(served, exported.expected(signature))
+
+
+# Versions and atomicity ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    return zoo.get(MODELS[0], input_shape=(8, 8, 1), latent_dim=2, seed=0)
+
+
+def tree_digest(path):
+    """A hash of every file name and content under `path`."""
+    digest = hashlib.sha256()
+    for root, directories, files in sorted(os.walk(path)):
+        directories.sort()
+        for name in sorted(files):
+            relative = os.path.relpath(os.path.join(root, name), path)
+            digest.update(relative.encode())
+            with open(os.path.join(root, name), "rb") as file:
+                digest.update(file.read())
+    return digest.hexdigest()
+
+
+def test_exports_number_versions_one_two(small_model, tmp_path):
+    first = export_for_serving(small_model, tmp_path)
+    second = export_for_serving(small_model, tmp_path)
+    assert (first, second) == (str(tmp_path / "1"), str(tmp_path / "2"))
+    assert export.versions(tmp_path) == [1, 2]
+    assert sorted(os.listdir(tmp_path)) == ["1", "2"]
+    assert export_for_serving(small_model, tmp_path, version=10).endswith("10")
+    assert export_for_serving(small_model, tmp_path).endswith("11")
+
+
+def test_existing_version_is_replaced_only_with_overwrite(
+    small_model, tmp_path
+):
+    path = export_for_serving(small_model, tmp_path, version=1)
+    with pytest.raises(ValueError, match="overwrite=True"):
+        export_for_serving(small_model, tmp_path, version=1)
+    marker = os.path.join(path, "marker")
+    open(marker, "w").close()
+    replaced = export_for_serving(
+        small_model, tmp_path, version=1, overwrite=True
+    )
+    assert replaced == path
+    assert not os.path.exists(marker)
+    assert sorted(os.listdir(tmp_path)) == ["1"]
+    load_for_serving(path).reconstruct(np.zeros((1, 8, 8, 1)))
+
+
+def test_version_directory_has_the_usual_permissions(small_model, tmp_path):
+    path = export_for_serving(small_model, tmp_path)
+    (tmp_path / "plain").mkdir()
+    assert os.stat(path).st_mode == os.stat(tmp_path / "plain").st_mode
+
+
+def test_a_model_that_is_not_from_the_zoo_is_refused(tmp_path):
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    with pytest.raises(ValueError, match="`model` must be a zoo model"):
+        export_for_serving(model, tmp_path)
+
+
+def test_unknown_signature_is_named(served):
+    with pytest.raises(ValueError, match="`signature` must be one of"):
+        served.run("predict", x=np.zeros((1, *SHAPE)))
+
+
+@pytest.mark.parametrize("version", [0, -1, 1.0, "2", True])
+def test_invalid_version_is_refused(small_model, tmp_path, version):
+    with pytest.raises(ValueError, match="`version` must be a positive int"):
+        export_for_serving(small_model, tmp_path, version=version)
+
+
+def test_failed_export_leaves_earlier_versions_and_nothing_new(
+    small_model, tmp_path, monkeypatch
+):
+    export_for_serving(small_model, tmp_path)
+    before = tree_digest(tmp_path)
+
+    def write_half_then_fail(self, filepath, **kwargs):
+        with open(os.path.join(filepath, "saved_model.pb"), "wb") as file:
+            file.write(b"partial")
+        raise RuntimeError("disk full")
+
+    archive_class = type(keras.export.ExportArchive())
+    monkeypatch.setattr(archive_class, "write_out", write_half_then_fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        export_for_serving(small_model, tmp_path)
+    assert sorted(os.listdir(tmp_path)) == ["1"]
+    assert tree_digest(tmp_path) == before
+
+
+def test_temporary_directories_are_not_versions(small_model, tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = socket.gethostname()
+    abandoned = tmp_path / f".tmp-7-{host}-{dead.pid}-0bad1dea"
+    running = tmp_path / f".tmp-8-{host}-{os.getpid()}-0bad1dea"
+    for directory in (abandoned, running):
+        directory.mkdir()
+        (directory / "saved_model.pb").write_bytes(b"partial")
+    assert export.versions(tmp_path) == []
+    assert export_for_serving(small_model, tmp_path).endswith(os.sep + "1")
+    assert not abandoned.exists()
+    assert running.exists()
+
+
+@pytest.mark.slow
+def test_killed_export_leaves_no_version(small_model, tmp_path):
+    export_for_serving(small_model, tmp_path)
+    before = tree_digest(tmp_path / "1")
+    script = textwrap.dedent(f"""
+        import os, signal
+        import keras, zoo
+        from zoo.export import export_for_serving
+
+        archive_class = type(keras.export.ExportArchive())
+        write_out = archive_class.write_out
+
+        def write_then_die(self, filepath, **kwargs):
+            write_out(self, filepath, **kwargs)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        archive_class.write_out = write_then_die
+        model = zoo.get({MODELS[0]!r}, input_shape=(8, 8, 1), latent_dim=2)
+        export_for_serving(model, {str(tmp_path)!r})
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True)
+    assert result.returncode == -signal.SIGKILL, result.stderr[-2000:]
+    assert export.versions(tmp_path) == [1]
+    assert any(name.startswith(".tmp-2-") for name in os.listdir(tmp_path))
+    assert tree_digest(tmp_path / "1") == before
+    assert export_for_serving(small_model, tmp_path).endswith(os.sep + "2")
+    assert sorted(os.listdir(tmp_path)) == ["1", "2"]

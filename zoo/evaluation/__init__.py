@@ -1,0 +1,2 @@
+"""Evaluation of trained models: likelihood, reduction, denoising, anomaly
+detection and disentanglement."""

@@ -1,0 +1,137 @@
+"""`ImageDataset`: the one type every loader in `zoo.datasets` returns."""
+
+import tensorflow as tf
+
+from zoo.datasets import binarization
+from zoo.datasets import checks
+
+SPLITS = ("train", "validation", "test")
+
+
+class ImageDataset:
+    """Train, validation and test images in [0, 1] with their labels.
+
+    Every loader (`fashion_mnist()`, `mnist()`, `digits()`, `from_arrays()`,
+    `from_directory()`) returns one; build your own with `from_arrays()`.
+    Images are float32 numpy arrays of shape `(N, H, W, C)` with values in
+    [0, 1] (exactly 0.0 / 1.0 after static binarization); labels are numpy
+    arrays with one row per image, or None.
+
+    Attributes:
+        name: str, the dataset's name, e.g. `"fashion_mnist"`.
+        x_train, y_train: the training images and labels.
+        x_validation, y_validation: the validation split (None if empty).
+        x_test, y_test: the test split (None if absent).
+        binarize: `"none"`, `"static"` or `"dynamic"` (see
+            `zoo.datasets.binarization`); `"dynamic"` arrays stay grey and
+            `as_dataset` draws {0, 1} pixels batch by batch.
+        seed: int, the seed of the binarization and of `as_dataset`.
+        image_shape: `(H, W, C)`.
+
+    Example:
+
+    >>> data = zoo.datasets.digits()
+    >>> data.x_train.shape
+    (1500, 8, 8, 1)
+    >>> model = zoo.get("conv_vae", input_shape=data.image_shape, latent_dim=2)
+    >>> model.compile()
+    >>> model.fit(data.as_dataset(batch_size=64), epochs=1)
+    """
+
+    def __init__(self, name, train, validation=(None, None),
+                 test=(None, None), binarize="none", seed=0):
+        self.name = name
+        self.x_train, self.y_train = train
+        self.x_validation, self.y_validation = validation
+        self.x_test, self.y_test = test
+        self.binarize = binarize
+        self.seed = seed
+        self.image_shape = tuple(self.x_train.shape[1:])
+
+    def split(self, split):
+        """The `(x, y)` arrays of `split`: `"train"`, `"validation"` or
+        `"test"`.
+
+        Raises:
+            ValueError: for an unknown split or one this dataset lacks.
+        """
+        checks.check_choice(split, SPLITS, "split")
+        x, y = {
+            "train": (self.x_train, self.y_train),
+            "validation": (self.x_validation, self.y_validation),
+            "test": (self.x_test, self.y_test),
+        }[split]
+        if x is None:
+            hint = (
+                "pass validation_size > 0 to the loader"
+                if split == "validation"
+                else "pass x_test to from_arrays()"
+            )
+            raise ValueError(
+                f"The dataset {self.name!r} has no {split} split; {hint}. "
+                f"Received: split={split!r}"
+            )
+        return x, y
+
+    def as_dataset(self, split="train", batch_size=128, shuffle=True,
+                   seed=None, with_labels=False):
+        """A `tf.data` pipeline over one split: shuffle, batch, prefetch.
+
+        Batches hold images only by default, so `model.fit(dataset)` trains
+        a VAE directly; `with_labels=True` yields `(x, y)` pairs instead.
+        The arrays already live in memory, so the pipeline needs no
+        `cache()`. With `binarize="dynamic"` every batch of every epoch is
+        a fresh Bernoulli draw.
+
+        Args:
+            split: `"train"` (default), `"validation"` or `"test"`.
+            batch_size: int > 0 (default 128).
+            shuffle: bool (default True); reshuffled every epoch.
+            seed: int or None (default: the dataset's `seed`); seeds the
+                shuffle and the dynamic binarization.
+            with_labels: bool (default False); yield `(x, y)` pairs.
+
+        Returns:
+            A `tf.data.Dataset` of float32 batches `(batch, H, W, C)`.
+
+        Raises:
+            ValueError: for a missing split, a `batch_size` that is not a
+                positive int, or `with_labels=True` without labels.
+        """
+        x, y = self.split(split)
+        checks.check_positive_int(batch_size, "batch_size")
+        if with_labels and y is None:
+            raise ValueError(
+                f"The {split} split of {self.name!r} has no labels; use "
+                "with_labels=False or pass labels to the loader. "
+                f"Received: with_labels={with_labels}"
+            )
+        seed = self.seed if seed is None else seed
+        dataset = tf.data.Dataset.from_tensor_slices(
+            (x, y) if with_labels else x
+        )
+        if shuffle:
+            dataset = dataset.shuffle(
+                len(x), seed=seed, reshuffle_each_iteration=True
+            )
+        return finish(dataset.batch(batch_size), self.binarize, seed)
+
+    def __repr__(self):
+        sizes = ", ".join(
+            f"{split}={len(getattr(self, 'x_' + split))}"
+            for split in SPLITS
+            if getattr(self, "x_" + split) is not None
+        )
+        return (
+            f"ImageDataset(name={self.name!r}, image_shape="
+            f"{self.image_shape}, {sizes}, binarize={self.binarize!r})"
+        )
+
+
+def finish(batches, binarize, seed):
+    """The per-batch end of every pipeline: dynamic binarization (if
+    chosen), then prefetch."""
+    if binarize == "dynamic":
+        batches = binarization.binarize_dynamic(batches, seed)
+    return batches.prefetch(tf.data.AUTOTUNE)
+

@@ -243,18 +243,16 @@ def _export_archive(model):
 
     def sample(num_samples, seed):
         with tf.control_dependencies([_assert_positive(num_samples)]):
-            z = model.prior().sample(num_samples, seed=seed)
-        images = model.likelihood_distribution(model.decoder(z)).mean()
-        return {"images": images}
+            return {"images": model.compute_samples(num_samples, seed)}
 
     def score(x, num_samples):
         seed = tf.constant(SCORE_SEED, tf.int32)
         with tf.control_dependencies([_assert_positive(num_samples)]):
-            log_weights = model.log_importance_weights(x, num_samples, seed)
-        log_likelihood = tf.reduce_logsumexp(log_weights, axis=0) - tf.math.log(
-            tf.cast(num_samples, log_weights.dtype)
-        )
-        return {"elbo": _elbo(model, x, seed), "log_likelihood": log_likelihood}
+            log_likelihood = model.compute_log_likelihood(x, num_samples, seed)
+        return {
+            "elbo": model.compute_elbo(x, seed),
+            "log_likelihood": log_likelihood,
+        }
 
     archive = keras.export.ExportArchive()
     # The first endpoint is also exported as "serving_default".
@@ -264,16 +262,6 @@ def _export_archive(model):
     archive.add_endpoint("sample", sample, [num_samples, seed])
     archive.add_endpoint("score", score, [images, num_samples])
     return archive
-
-
-def _elbo(model, x, seed):
-    """`VAE.elbo` on tensors: log p(x|z) - KL(q(z|x) || p(z)) at one sample
-    z ~ q(z|x) drawn with the stateless `seed`."""
-    z_mean, z_stddev = model.encoder(x)
-    posterior = model.posterior(z_mean, z_stddev)
-    z = posterior.sample(seed=seed)
-    log_prob = model.likelihood_distribution(model.decoder(z)).log_prob(x)
-    return log_prob - model.kl_divergence(posterior, z)
 
 
 def _assert_positive(num_samples):

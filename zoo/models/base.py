@@ -253,50 +253,62 @@ class VAE(keras.Model):
     def sample(self, num_samples, seed=None):
         """Generate `num_samples` new examples: decode z ~ p(z) and return
         the likelihood mean. The same `seed` gives the same samples."""
-        if isinstance(num_samples, bool) or not isinstance(
-            num_samples, (int, np.integer)
-        ) or num_samples <= 0:
-            raise ValueError(
-                "`num_samples` must be a positive integer. "
-                f"Received: num_samples={num_samples!r}"
-            )
-        z = self.prior().sample(int(num_samples), seed=_stateless_seed(seed))
-        return self.likelihood_distribution(self.decoder(z)).mean()
+        _check_positive_int(num_samples, "num_samples")
+        return self.compute_samples(int(num_samples), _stateless_seed(seed))
 
     def elbo(self, x, seed=0):
         """Per-example ELBO (beta = 1) from one posterior sample, in nats."""
         x = self._checked_images(x, "x", target=True)
-        z_mean, z_stddev = self.encoder(x)
-        posterior = self.posterior(z_mean, z_stddev)
-        z = posterior.sample(seed=_stateless_seed(seed))
-        log_prob = self.likelihood_distribution(self.decoder(z)).log_prob(x)
-        return log_prob - self.kl_divergence(posterior, z)
+        return self.compute_elbo(
+            ops.convert_to_tensor(x, "float32"), _stateless_seed(seed)
+        )
 
     def log_likelihood(self, x, num_samples=1000, chunk_size=100, seed=0):
         """Importance-weighted lower bound on log p(x), per example, in nats.
 
         The K = `num_samples` importance weights are drawn `chunk_size` at a
-        time, so memory grows with `chunk_size * batch`, not with K.
+        time, so memory grows with `chunk_size * batch`, not with K. The
+        chunk bounds b_i over k_i samples combine exactly:
+        log p_K(x) = logsumexp_i(b_i + log k_i) - log K.
         """
-        for name, value in (("num_samples", num_samples),
-                            ("chunk_size", chunk_size)):
-            if not isinstance(value, (int, np.integer)) or value <= 0:
-                raise ValueError(
-                    f"`{name}` must be a positive integer. "
-                    f"Received: {name}={value!r}"
-                )
+        _check_positive_int(num_samples, "num_samples")
+        _check_positive_int(chunk_size, "chunk_size")
         x = ops.convert_to_tensor(
             self._checked_images(x, "x", target=True), "float32"
         )
         seed = _stateless_seed(seed)
         chunks = []
         for index, start in enumerate(range(0, num_samples, chunk_size)):
-            log_weights = self.log_importance_weights(
-                x, min(chunk_size, num_samples - start), seed + index
-            )
-            chunks.append(tf.reduce_logsumexp(log_weights, axis=0))
+            size = min(chunk_size, num_samples - start)
+            bound = self.compute_log_likelihood(x, size, seed + index)
+            chunks.append(bound + math.log(size))
         return tf.reduce_logsumexp(tf.stack(chunks), axis=0) - math.log(
             num_samples
+        )
+
+    # Graph-safe cores of the inference API (tensors in, no checks), used
+    # by the methods above, by objectives and by the serving signatures.
+
+    def compute_samples(self, num_samples, seed):
+        """`sample` on tensors: `seed` is a stateless `(2,)` int seed."""
+        z = self.prior().sample(num_samples, seed=seed)
+        return self.likelihood_distribution(self.decoder(z)).mean()
+
+    def compute_elbo(self, x, seed):
+        """`elbo` on tensors: log p(x|z) - KL(q(z|x) || p(z)) at one
+        z ~ q(z|x) drawn with the stateless `seed`."""
+        z_mean, z_stddev = self.encoder(x)
+        posterior = self.posterior(z_mean, z_stddev)
+        z = posterior.sample(seed=seed)
+        log_prob = self.likelihood_distribution(self.decoder(z)).log_prob(x)
+        return log_prob - self.kl_divergence(posterior, z)
+
+    def compute_log_likelihood(self, x, num_samples, seed):
+        """The importance-weighted bound with K = `num_samples` in one pass:
+        logsumexp_k(log w_k) - log K, per example."""
+        log_weights = self.log_importance_weights(x, num_samples, seed)
+        return tf.reduce_logsumexp(log_weights, axis=0) - tf.math.log(
+            tf.cast(num_samples, log_weights.dtype)
         )
 
     @tf.function(reduce_retracing=True)
@@ -403,6 +415,16 @@ def _check_input_shape(input_shape):
             f"Received: input_shape={input_shape!r}"
         )
     return tuple(int(size) for size in input_shape)
+
+
+def _check_positive_int(value, argument):
+    if isinstance(value, bool) or not isinstance(
+        value, (int, np.integer)
+    ) or value <= 0:
+        raise ValueError(
+            f"`{argument}` must be a positive integer. "
+            f"Received: {argument}={value!r}"
+        )
 
 
 def _is_stream(x):

@@ -3,6 +3,10 @@
 __version__ = "0.1.0"
 
 from zoo import callbacks
+from zoo import datasets
+from zoo import evaluation
+from zoo import export
+from zoo import plotting
 from zoo.models import VAE
 from zoo.models import BetaVAE
 from zoo.models import ConvVAE

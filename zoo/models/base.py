@@ -207,6 +207,8 @@ class VAE(keras.Model):
         yielding `x` or `(x, y)` batches works as in Keras.
         """
         x, y = self._checked_data(x, y)
+        if _is_stream(x):
+            kwargs.setdefault("shuffle", False)  # a stream shuffles itself
         if kwargs.get("validation_data") is not None:
             kwargs["validation_data"] = self._checked_validation_data(
                 kwargs["validation_data"]

@@ -1,10 +1,17 @@
-"""Training schedules for a VAE's non-trainable weights.
+"""Callbacks for training a VAE: schedules and TensorBoard images.
 
-Both callbacks assign a model variable at the start of every batch, so the
-new value is used by the next training step without retracing.
+`BetaWarmUp` and `CapacitySchedule` assign a model variable at the start of
+every batch, so the new value is used by the next training step without
+retracing. `TensorBoardImages` logs reconstructions and prior samples as
+images at the end of every epoch.
 """
 
+import math
+import os
+
 import keras
+import numpy as np
+import tensorflow as tf
 
 
 def _linear(step, start, end, steps):
@@ -95,3 +102,157 @@ class CapacitySchedule(keras.callbacks.Callback):
             _linear(self.step, self.start, self.end, self.steps)
         )
         self.step += 1
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stop training at the first non-finite loss term, weight or optimizer
+    variable, with an error that names it.
+
+    Keras's `TerminateOnNaN` watches `loss` only and stops quietly, so the
+    script goes on to save a broken model. After every training batch this
+    callback checks the logged terms of the negative ELBO (`reconstruction`,
+    `kl`, `loss`), then the model's weights and the optimizer's variables.
+    A non-finite variable after a finite loss means that the step's
+    gradients (or its update) were non-finite. Either way it raises
+    `FloatingPointError` out of `fit`, so nothing after `fit` runs.
+
+    Args:
+        terms: the log entries to check, in order (default
+            `("reconstruction", "kl", "loss")`).
+
+    Raises:
+        FloatingPointError: from `fit`, at the first batch with a
+            non-finite term or variable; the message gives the epoch, the
+            batch, the terms (or variables) and how to fix it.
+
+    Example:
+
+    >>> model = zoo.get("dense_vae", input_shape=(8, 8, 1), latent_dim=2)
+    >>> model.compile()
+    >>> # model.fit(x, epochs=5, callbacks=[zoo.callbacks.StopOnNonFinite()])
+    """
+
+    def __init__(self, terms=("reconstruction", "kl", "loss")):
+        super().__init__()
+        self.terms = tuple(terms)
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        terms = [
+            f"{term}={float(logs[term])}" for term in self.terms
+            if term in logs and not math.isfinite(float(logs[term]))
+        ]
+        if terms:
+            cause = f"the loss went non-finite ({', '.join(terms)})"
+        else:
+            variables = [
+                variable.path
+                for variable in self.model.weights + self.model.optimizer.variables
+                if not np.all(np.isfinite(keras.ops.convert_to_numpy(variable)))
+            ]
+            if not variables:
+                return
+            cause = (
+                "the gradients went non-finite: the loss was finite but the "
+                f"update made {', '.join(variables[:3])} non-finite"
+            )
+        raise FloatingPointError(
+            f"Training stopped at epoch {self.epoch + 1}, batch {batch + 1}: "
+            f"{cause}. Lower the learning rate or clip the gradients, e.g. "
+            "compile(optimizer=keras.optimizers.Adam(1e-3, clipnorm=1.0))."
+        )
+
+
+class TensorBoardImages(keras.callbacks.Callback):
+    """Log reconstructions and prior samples to TensorBoard every epoch.
+
+    At the end of each epoch two images are written with `tf.summary.image`
+    to a file writer in `log_dir/images`: `reconstructions`, the inputs `x`
+    (top row) above their reconstructions (bottom row), and `samples`, a
+    grid of `num_samples` decodes of prior samples drawn with the same
+    `seed` every epoch, so the images show how the decoder changes. Use it
+    beside `keras.callbacks.TensorBoard(log_dir)`; the images appear in
+    TensorBoard's Images tab (`tensorboard --logdir LOG_DIR`).
+
+    Args:
+        log_dir: str or path, TensorBoard's log directory.
+        x: images `(N, H, W, C)` in [0, 1] to reconstruct, e.g. the first
+            8 test images.
+        num_samples: int > 0 (default 16), prior samples per grid.
+        seed: int (default 0), the seed of the prior samples.
+
+    Example:
+
+    >>> data = zoo.datasets.digits()
+    >>> model = zoo.get("conv_vae", input_shape=(8, 8, 1), latent_dim=2)
+    >>> model.compile()
+    >>> images = zoo.callbacks.TensorBoardImages("logs", data.x_test[:8])
+    >>> model.fit(data.x_train, epochs=2, callbacks=[
+    ...     keras.callbacks.TensorBoard("logs"), images])
+    """
+
+    def __init__(self, log_dir, x, num_samples=16, seed=0):
+        super().__init__()
+        if isinstance(num_samples, bool) or not isinstance(
+            num_samples, int
+        ) or num_samples <= 0:
+            raise ValueError(
+                "`num_samples` must be a positive int (images per grid). "
+                f"Received: num_samples={num_samples!r}"
+            )
+        x = np.asarray(x, "float32")
+        if x.ndim != 4 or len(x) == 0:
+            raise ValueError(
+                "`x` must be a non-empty batch of images (N, H, W, C). "
+                f"Received: x.shape={x.shape}"
+            )
+        self.log_dir = os.fspath(log_dir)
+        self.x = x
+        self.num_samples = num_samples
+        self.seed = seed
+        self.writer = None
+
+    def on_train_begin(self, logs=None):
+        self.writer = tf.summary.create_file_writer(
+            os.path.join(self.log_dir, "images")
+        )
+
+    def on_epoch_end(self, epoch, logs=None):
+        reconstructions = np.asarray(self.model.reconstruct(self.x))
+        samples = np.asarray(
+            self.model.sample(self.num_samples, seed=self.seed)
+        )
+        with self.writer.as_default(step=epoch):
+            tf.summary.image(
+                "reconstructions",
+                _tile([self.x, reconstructions], columns=len(self.x)),
+            )
+            tf.summary.image(
+                "samples",
+                _tile([samples], columns=math.ceil(math.sqrt(len(samples)))),
+            )
+        self.writer.flush()
+
+    def on_train_end(self, logs=None):
+        self.writer.close()
+
+
+def _tile(batches, columns):
+    """Tile image batches `(N, H, W, C)`, one after another, into a single
+    image `(1, rows * H, columns * W, C)` with a 1-pixel white border,
+    the shape `tf.summary.image` takes."""
+    images = np.concatenate(batches)
+    rows = math.ceil(len(images) / columns)
+    height, width, channels = images.shape[1:]
+    padded = np.ones(
+        (rows * columns, height + 2, width + 2, channels), images.dtype
+    )
+    padded[:len(images), 1:-1, 1:-1] = np.clip(images, 0.0, 1.0)
+    grid = padded.reshape(rows, columns, height + 2, width + 2, channels)
+    grid = grid.transpose(0, 2, 1, 3, 4)
+    return grid.reshape(1, rows * (height + 2), columns * (width + 2),
+                        channels)

@@ -6,9 +6,15 @@
     zoo sample runs/conv_vae --n 64 --seed 0 --out grid.png
     zoo export runs/conv_vae --to saved_models/conv_vae
 
-A run folder holds `run.json` (the arguments), `model.keras`, `history.json`,
-`metrics.json`, TensorBoard logs under `logs/`, and the figures
-`samples.png`, `reconstructions.png` and `curves.png`.
+A run folder holds `run.json` (the arguments), `model.keras`, one
+checkpoint per epoch under `checkpoints/`, `history.json`, `metrics.json`,
+TensorBoard logs under `logs/` (scalars, and reconstructions and samples as
+images), and the figures `samples.png`, `reconstructions.png`, `curves.png`,
+`latent.png`, `traversals.png`, `interpolation.png` and, for 2-D latents,
+`manifold.png`.
+
+Every command has `--help`; a bad argument exits with status 2 and one line
+saying what is wrong.
 """
 
 import argparse
@@ -45,7 +51,6 @@ def train(args):
     import keras
 
     import zoo
-    from zoo import plotting
     from zoo.evaluation import likelihood
 
     output = pathlib.Path(args.output or f"runs/{args.model}")
@@ -57,35 +62,66 @@ def train(args):
     keras.utils.set_random_seed(args.seed)
     data = _load_data(args.dataset, args.binarize, args.seed)
     model = zoo.get(args.model, input_shape=data.image_shape, **options)
+    model.build((None, *data.image_shape))  # BackupAndRestore needs it
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
-    output.mkdir(parents=True, exist_ok=True)
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ValueError(
+            f"--output must be a folder that can be created ({error}). "
+            f"Received: --output {output}"
+        ) from None
     settings = {key: value for key, value in vars(args).items()
                 if key != "handler"}
     (output / "run.json").write_text(json.dumps(settings, indent=2) + "\n")
+    x_test, y_test = data.split("test")
+    callbacks = [
+        keras.callbacks.BackupAndRestore(output / "backup"),
+        zoo.callbacks.StopOnNonFinite(),
+        keras.callbacks.TensorBoard(output / "logs"),
+        zoo.callbacks.TensorBoardImages(output / "logs", x_test[:8]),
+        keras.callbacks.ModelCheckpoint(
+            output / "checkpoints" / "epoch_{epoch:03d}.keras"
+        ),
+    ]
     history = model.fit(
         data.as_dataset("train", batch_size=args.batch_size, seed=args.seed),
         epochs=args.epochs,
         validation_data=data.as_dataset("test", batch_size=500, shuffle=False),
-        callbacks=[keras.callbacks.TensorBoard(output / "logs")],
+        callbacks=callbacks,
         verbose=args.verbose,
     )
     model.save(output / "model.keras")
     (output / "history.json").write_text(
         json.dumps(history.history, indent=2) + "\n"
     )
-    x_test, _ = data.split("test")
     metrics = {"test_negative_elbo": likelihood.negative_elbo(model, x_test)}
     (output / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    plotting.image_grid(model.sample(64, seed=args.seed), output / "samples.png")
-    plotting.reconstructions(model, x_test[:10], output / "reconstructions.png")
-    plotting.training_curves(history, output / "curves.png")
+    _write_figures(model, history, x_test, y_test, output, args.seed)
     print(f"test -ELBO: {metrics['test_negative_elbo']:.2f} nats per image")
-    print(f"run written to {output}/ (samples.png, model.keras, logs/)")
+    print(f"run written to {output}/ (samples.png, model.keras, logs/, "
+          "checkpoints/)")
     if args.export_to:
         from zoo import export
 
         path = export.export_for_serving(model, args.export_to)
         print(f"SavedModel exported to {path}")
+
+
+def _write_figures(model, history, x_test, y_test, output, seed):
+    """The run folder's figures, from the trained model and the test set."""
+    from zoo import plotting
+
+    plotting.image_grid(model.sample(64, seed=seed), output / "samples.png")
+    plotting.reconstructions(model, x_test[:10], output / "reconstructions.png")
+    plotting.training_curves(history, output / "curves.png")
+    plotting.latent_scatter(model, x_test, y_test, output / "latent.png")
+    plotting.latent_traversals(model, x_test[0], output / "traversals.png")
+    plotting.interpolation(
+        model, x_test[:4], x_test[4:8], output / "interpolation.png"
+    )
+    if model.latent_dim == 2:
+        plotting.latent_manifold(model, output / "manifold.png")
 
 
 def evaluate(args):
@@ -126,14 +162,40 @@ def list_models(args):
 
 
 def _positive_int(text):
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
     if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive integer: {text}")
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer, e.g. 5. Received: {text!r}"
+        )
     return value
 
 
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number, e.g. 1e-3. Received: {text!r}"
+        )
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """An `ArgumentParser` whose errors are one line, with a pointer to
+    `--help` instead of the usage text."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} "
+                     "--help`)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="zoo", description="Variational autoencoders for Keras 3."
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -144,46 +206,64 @@ def build_parser():
 
     command = commands.add_parser("train", help="train a model into a run folder")
     command.add_argument("model", help="a name from `zoo list`")
-    command.add_argument("--dataset", choices=DATASETS, default="fashion_mnist")
+    command.add_argument("--dataset", choices=DATASETS, default="fashion_mnist",
+                         help="training data (default: %(default)s)")
     command.add_argument(
         "--binarize", choices=("none", "static", "dynamic"), default="static",
         help="pixel binarization (default: static, the benchmark protocol)",
     )
-    command.add_argument("--latent-dim", type=_positive_int, default=16)
-    command.add_argument("--epochs", type=_positive_int, default=5)
-    command.add_argument("--batch-size", type=_positive_int, default=128)
-    command.add_argument("--learning-rate", type=float, default=1e-3)
-    command.add_argument("--beta", type=float, default=None)
+    command.add_argument("--latent-dim", type=_positive_int, default=16,
+                         help="latent dimensions (default: %(default)s)")
+    command.add_argument("--epochs", type=_positive_int, default=5,
+                         help="training epochs (default: %(default)s)")
+    command.add_argument("--batch-size", type=_positive_int, default=128,
+                         help="images per step (default: %(default)s)")
+    command.add_argument("--learning-rate", type=_positive_float, default=1e-3,
+                         help="Adam's learning rate (default: %(default)s)")
+    command.add_argument("--beta", type=float, default=None,
+                         help="weight on KL (default: the model's)")
     command.add_argument(
-        "--likelihood", choices=("bernoulli", "continuous_bernoulli", "gaussian")
+        "--likelihood", choices=("bernoulli", "continuous_bernoulli", "gaussian"),
+        help="p(x|z) (default: the model's, bernoulli)",
     )
-    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--seed", type=int, default=0,
+                         help="seeds data order and weights (default: 0)")
     command.add_argument("--output", help="run folder (default runs/MODEL)")
     command.add_argument(
         "--export-to", help="also export a SavedModel version under this folder"
     )
-    command.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2)
+    command.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2,
+                         help="Keras fit verbosity (default: 2, one line "
+                         "per epoch)")
     command.set_defaults(handler=train)
 
     command = commands.add_parser("evaluate", help="-ELBO, NLL, active units")
-    command.add_argument("run")
-    command.add_argument("--num-samples", type=_positive_int, default=100)
+    command.add_argument("run", help="a run folder written by `zoo train`")
+    command.add_argument("--num-samples", type=_positive_int, default=100,
+                         help="importance samples K of the NLL bound "
+                         "(default: 100)")
     command.add_argument("--limit", type=_positive_int, default=2000,
                          help="score the first N test images (default 2000)")
     command.set_defaults(handler=evaluate)
 
     command = commands.add_parser("sample", help="a PNG grid of prior samples")
-    command.add_argument("run")
-    command.add_argument("--n", type=_positive_int, default=64)
-    command.add_argument("--seed", type=int, default=0)
-    command.add_argument("--out", default="samples.png")
+    command.add_argument("run", help="a run folder written by `zoo train`")
+    command.add_argument("--n", type=_positive_int, default=64,
+                         help="number of samples (default: 64)")
+    command.add_argument("--seed", type=int, default=0,
+                         help="same seed, same samples (default: 0)")
+    command.add_argument("--out", default="samples.png",
+                         help="the PNG to write (default: samples.png)")
     command.set_defaults(handler=sample)
 
     command = commands.add_parser("export", help="export a TF Serving SavedModel")
-    command.add_argument("run")
-    command.add_argument("--to", required=True, help="e.g. saved_models/NAME")
-    command.add_argument("--version", type=_positive_int)
-    command.add_argument("--overwrite", action="store_true")
+    command.add_argument("run", help="a run folder written by `zoo train`")
+    command.add_argument("--to", required=True,
+                         help="the model's folder, e.g. saved_models/NAME")
+    command.add_argument("--version", type=_positive_int,
+                         help="version number (default: the next one)")
+    command.add_argument("--overwrite", action="store_true",
+                         help="replace an existing --version")
     command.set_defaults(handler=export_run)
     return parser
 
@@ -194,8 +274,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         args.handler(args)
-    except (ValueError, FileNotFoundError) as error:
-        parser.exit(2, f"zoo: error: {error}\n")
+    except (ValueError, FileNotFoundError, FloatingPointError) as error:
+        reason = " ".join(str(error).split())  # one line
+        parser.exit(2, f"zoo {args.command}: error: {reason}\n")
     return 0
 
 

@@ -1,0 +1,112 @@
+"""The `zoo` command end to end, its `--help`, and its one-line errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from zoo import cli
+from zoo.export import load_for_serving
+
+COMMANDS = ("list", "train", "evaluate", "sample", "export")
+FIGURES = (
+    "samples.png", "reconstructions.png", "curves.png", "latent.png",
+    "traversals.png", "interpolation.png", "manifold.png",
+)
+
+
+def run(capsys, *argv):
+    """`zoo ARGV...` in this process: (exit status, stdout, stderr)."""
+    try:
+        status = cli.main(list(argv))
+    except SystemExit as error:
+        status = error.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.mark.slow
+def test_train_evaluate_sample_export(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    status, out, _ = run(
+        capsys, "train", "dense_vae", "--dataset", "digits", "--epochs", "1",
+        "--latent-dim", "2", "--output", str(run_dir), "--verbose", "0",
+    )
+    assert status == 0, out
+    assert "test -ELBO" in out
+    for name in ("model.keras", "run.json", "history.json", "metrics.json",
+                 "checkpoints/epoch_001.keras", *FIGURES):
+        assert (run_dir / name).stat().st_size > 0, name
+    assert {path.name for path in (run_dir / "logs").iterdir()} >= {
+        "train", "validation", "images"
+    }
+
+    status, out, _ = run(
+        capsys, "evaluate", str(run_dir), "--num-samples", "4",
+        "--limit", "50",
+    )
+    assert status == 0
+    results = json.loads(out)
+    assert results["num_examples"] == 50
+    assert results["nll"] <= results["negative_elbo"] + 1.0
+
+    grid = tmp_path / "grid.png"
+    status, out, _ = run(
+        capsys, "sample", str(run_dir), "--n", "9", "--out", str(grid)
+    )
+    assert status == 0 and grid.stat().st_size > 0
+
+    status, out, _ = run(
+        capsys, "export", str(run_dir), "--to", str(tmp_path / "served")
+    )
+    assert status == 0
+    served = load_for_serving(tmp_path / "served" / "1")
+    images = served.sample(num_samples=3, seed=(0, 1))["images"]
+    assert images.shape == (3, 8, 8, 1) and np.isfinite(images).all()
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help(capsys, command):
+    status, out, _ = run(capsys, command, "--help")
+    assert status == 0
+    assert out.startswith(f"usage: zoo {command}")
+
+
+@pytest.mark.parametrize(
+    "argv, reason",
+    [
+        (["train", "dense_vae", "--epochs", "0"], "--epochs: must be a "
+         "positive integer"),
+        (["train", "dense_vae", "--learning-rate", "fast"],
+         "--learning-rate: must be a positive number"),
+        (["train", "dense_vae", "--dataset", "cifar"], "invalid choice"),
+        (["train", "no_such_vae", "--dataset", "digits"],
+         "Unknown model 'no_such_vae'"),
+        (["evaluate", "no/such/run"], "not a run folder"),
+        (["sample", "no/such/run", "--n", "-1"], "--n: must be a positive"),
+        (["export", "no/such/run"], "the following arguments are required: "
+         "--to"),
+        (["dance"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_exit_with_one_line(capsys, argv, reason):
+    status, out, err = run(capsys, *argv)
+    assert status == 2
+    assert reason in err
+    assert err.count("\n") == 1 and err.startswith("zoo")
+
+
+def test_console_entry_point_fails_with_status_2():
+    result = subprocess.run(
+        [sys.executable, "-m", "zoo", "train", "conv_vae", "--epochs", "x"],
+        capture_output=True, text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "zoo train: error: argument --epochs: must be a positive integer, "
+        "e.g. 5. Received: 'x' (see `zoo train --help`)"
+    )

@@ -41,7 +41,7 @@ def test_construction_gives_the_documented_shapes(name, shape):
     z_mean, z_stddev = model.encoder(x)
     assert z_mean.shape == (3, LATENT_DIM)
     assert np.all(z_stddev.numpy() > 0)
-    assert model(x).shape == (3, *model.parameter_shape)
+    assert model.decoder(z_mean).shape == (3, *model.parameter_shape)
     assert model.decode(z_mean).mean().shape == (3, *shape)
     assert model.predict(x, verbose=0).shape == (3, *shape)
 
@@ -87,7 +87,7 @@ def test_fit_trains_the_negative_elbo_with_documented_history(name):
     history = model.fit(
         x, epochs=1, batch_size=32, validation_data=(x[:32],), verbose=0
     )
-    assert set(history.history) == {
+    assert set(history.history) >= {
         "loss", "reconstruction", "kl",
         "val_loss", "val_reconstruction", "val_kl",
     }
@@ -114,13 +114,13 @@ def test_fit_denoising_uses_y_as_the_reconstruction_target(name):
     model = build(name)
     history = model.fit(noisy, clean, epochs=1, batch_size=32, verbose=0)
     assert np.isfinite(history.history["loss"][0])
-    log_prob_clean = model.likelihood_distribution(model(noisy)).log_prob(clean)
+    model.seed_generator.state.assign([0, 0])
+    expected = float(model.reconstruction_loss(clean, model(noisy)))
+    model.seed_generator.state.assign([0, 0])
     against_clean = model.evaluate(noisy, clean, verbose=0, return_dict=True)
     against_noisy = model.evaluate(noisy, noisy, verbose=0, return_dict=True)
     assert against_clean["reconstruction"] != against_noisy["reconstruction"]
-    assert np.isclose(
-        against_clean["reconstruction"], -np.mean(log_prob_clean), rtol=0.05
-    )
+    assert np.isclose(against_clean["reconstruction"], expected, rtol=1e-4)
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -145,19 +145,33 @@ def test_kl_is_one_finite_scalar_in_model_losses(name):
     assert len(model.losses) == 1
     kl_term = model.losses[0]
     assert kl_term.shape == ()
-    assert np.isfinite(float(kl_term)) and float(kl_term) >= 0
+    assert np.isfinite(float(kl_term))
 
 
 @pytest.mark.parametrize("name", MODELS)
 def test_beta_assign_after_compile_changes_the_next_loss(name):
     x = real_images((28, 28, 1), count=32)
     model = build(name)
+    logs = {}
     for beta in (1.0, 5.0):
         model.beta.assign(beta)
-        logs = model.train_on_batch(x, return_dict=True)
-        assert np.isclose(
-            logs["loss"], logs["reconstruction"] + beta * logs["kl"], rtol=1e-4
-        )
+        model.seed_generator.state.assign([0, 0])  # the same noise twice
+        logs[beta] = model.test_on_batch(x, return_dict=True)
+    assert logs[1.0]["reconstruction"] == pytest.approx(
+        logs[5.0]["reconstruction"], rel=1e-5
+    )
+    assert logs[1.0]["loss"] != pytest.approx(logs[5.0]["loss"], rel=1e-4)
+    penalty_is_beta_kl = (
+        type(model).kl_penalty is zoo.VAE.kl_penalty
+        and type(model).add_kl_loss is zoo.VAE.add_kl_loss
+    )
+    if penalty_is_beta_kl:
+        for beta in (1.0, 5.0):
+            assert logs[beta]["loss"] == pytest.approx(
+                logs[beta]["reconstruction"] + beta * logs[beta]["kl"],
+                rel=1e-4,
+            )
+    model.train_on_batch(x)
     assert float(model.beta) == 5.0
     assert not any(w is model.beta for w in model.trainable_weights)
 

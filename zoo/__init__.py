@@ -8,8 +8,10 @@ from zoo import evaluation
 from zoo import export
 from zoo import plotting
 from zoo.models import VAE
+from zoo.models import BetaTCVAE
 from zoo.models import BetaVAE
 from zoo.models import ConvVAE
 from zoo.models import DenseVAE
+from zoo.models import IWAE
 from zoo.models.registry import get
 from zoo.models.registry import list_models

@@ -4,3 +4,5 @@ from zoo.models.base import VAE
 from zoo.models.beta import BetaVAE
 from zoo.models.conv import ConvVAE
 from zoo.models.dense import DenseVAE
+from zoo.models.iwae import IWAE
+from zoo.models.tcvae import BetaTCVAE

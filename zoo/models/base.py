@@ -8,6 +8,7 @@ import tensorflow as tf
 from keras import ops
 
 from zoo import distributions
+from zoo import priors
 from zoo import validation
 
 
@@ -54,6 +55,11 @@ class VAE(keras.Model):
             None (default) to learn one per pixel.
         beta: float >= 0, the initial weight on KL (default 1.0). Stored as
             a non-trainable variable, `model.beta`, that callbacks assign.
+        prior: `"standard_normal"` (default, N(0, I)), `"mixture"` (a
+            learned mixture of Gaussians) or `"vamp"` (the VampPrior); see
+            `zoo.priors`. Learned priors use the Monte Carlo KL.
+        prior_components: int > 0, the mixture's components or the
+            VampPrior's pseudo-inputs (default 10).
         seed: int or None, seeds the training-time posterior samples.
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
@@ -73,6 +79,8 @@ class VAE(keras.Model):
         likelihood="bernoulli",
         likelihood_scale=None,
         beta=1.0,
+        prior="standard_normal",
+        prior_components=10,
         seed=None,
         **kwargs,
     ):
@@ -85,9 +93,9 @@ class VAE(keras.Model):
                 "`latent_dim` must be a positive integer. "
                 f"Received: latent_dim={latent_dim!r}"
             )
-        if not isinstance(beta, (int, float)) or not beta >= 0:
+        if not isinstance(beta, (int, float)) or not 0 <= beta < math.inf:
             raise ValueError(
-                f"`beta` must be a float >= 0. Received: beta={beta!r}"
+                f"`beta` must be a finite float >= 0. Received: beta={beta!r}"
             )
         if seed is not None and not isinstance(seed, (int, np.integer)):
             raise ValueError(
@@ -100,6 +108,11 @@ class VAE(keras.Model):
             likelihood, likelihood_scale
         )
         self.seed = seed
+        self.prior_name = prior
+        self.prior_components = prior_components
+        self.prior_layer = priors.make_prior(
+            prior, self.latent_dim, self.image_shape, prior_components
+        )
         self.beta = self.add_weight(
             shape=(),
             initializer=keras.initializers.Constant(float(beta)),
@@ -120,8 +133,10 @@ class VAE(keras.Model):
     # Distributions -----------------------------------------------------
 
     def prior(self):
-        """The prior p(z): N(0, I) here; learnable priors override this."""
-        return distributions.standard_normal_prior(self.latent_dim)
+        """The prior p(z): N(0, I), or the learned `prior_layer`'s."""
+        if self.prior_layer is None:
+            return distributions.standard_normal_prior(self.latent_dim)
+        return self.prior_layer.distribution(self.encoder)
 
     def posterior(self, z_mean, z_stddev):
         """q(z|x) from the encoder's outputs."""
@@ -151,16 +166,42 @@ class VAE(keras.Model):
     def call(self, inputs, training=None):
         """Encode, sample z, add the KL term as a loss; return p(x|z)'s
         parameters (logits for Bernoulli likelihoods)."""
-        z_mean, z_stddev = self.encoder(inputs, training=training)
-        posterior = self.posterior(z_mean, z_stddev)
-        noise = keras.random.normal(
-            ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed_generator
-        )
-        z = z_mean + z_stddev * noise
-        kl = ops.mean(self.kl_divergence(posterior, z))
-        self.kl_tracker.update_state(kl)
-        self.add_loss(self.kl_penalty(kl))
+        posterior, z = self.sample_posterior(inputs, training=training)
+        self.add_kl_loss(posterior, z)
         return self.decoder(z, training=training)
+
+    def sample_posterior(self, inputs, num_samples=None, training=None):
+        """q(z|x) and a reparameterised z = mu + sigma * eps from it.
+
+        z has shape `(batch, latent_dim)`, or `(num_samples, batch,
+        latent_dim)` when `num_samples` is given. The noise eps comes from
+        the model's `SeedGenerator`, so training runs are seeded.
+        """
+        z_mean, z_stddev = self.encoder(inputs, training=training)
+        shape = ops.shape(z_mean)
+        if num_samples is not None:
+            shape = (num_samples, *shape)
+        noise = keras.random.normal(
+            shape, dtype=z_mean.dtype, seed=self.seed_generator
+        )
+        return self.posterior(z_mean, z_stddev), z_mean + z_stddev * noise
+
+    def add_kl_loss(self, posterior, z):
+        """Track the batch-mean KL and add `kl_penalty(kl)` with `add_loss`.
+
+        `z` is the sample the Monte Carlo estimate uses when the KL is not
+        analytic. Variants that split the KL (beta-TCVAE) override this.
+        """
+        kl = batch_mean(self.kl_divergence(posterior, z))
+        self.kl_tracker.update_state(kl, sample_weight=ops.shape(z)[0])
+        self.add_loss(self.kl_penalty(kl))
+
+    def reconstruction_loss(self, target, y_pred):
+        """-mean_batch log p(target | z): the data term of the loss."""
+        log_prob = self.likelihood_distribution(y_pred).log_prob(
+            ops.cast(target, "float32")
+        )
+        return -batch_mean(log_prob)
 
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
@@ -170,16 +211,33 @@ class VAE(keras.Model):
         The target is `y` when given (denoising), else `x`.
         """
         target = x if y is None else y
-        log_prob = self.likelihood_distribution(y_pred).log_prob(
-            ops.cast(target, "float32")
+        reconstruction = self.reconstruction_loss(target, y_pred)
+        self.reconstruction_tracker.update_state(
+            reconstruction, sample_weight=ops.shape(target)[0]
         )
-        reconstruction = -ops.mean(log_prob)
-        self.reconstruction_tracker.update_state(reconstruction)
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         added = super().compute_loss(
             x=x, y=None, y_pred=y_pred, training=training
         )
         return reconstruction / replicas + added
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Keras's metrics, as shape `(1,)` tensors across several workers.
+
+        Under `MultiWorkerMirroredStrategy` Keras 3's `fit` and `evaluate`
+        average each step's logs over axis 0, which fails for scalars
+        ("Invalid reduction dimension 0", tensorflow/tensorflow#72388);
+        the average of `(1,)` tensors is the scalar the logs should hold.
+        """
+        logs = super().compute_metrics(x, y, y_pred, sample_weight)
+        strategy = tf.distribute.get_strategy()
+        if isinstance(
+            strategy, tf.distribute.MultiWorkerMirroredStrategy
+        ) and strategy.extended._in_multi_worker_mode():
+            logs = {
+                name: ops.reshape(value, (1,)) for name, value in logs.items()
+            }
+        return logs
 
     def compile(self, optimizer="adam", loss=None, **kwargs):
         """`keras.Model.compile` with Adam as the default optimizer.
@@ -206,6 +264,7 @@ class VAE(keras.Model):
         VAE whose reconstruction target is `x_clean`. A `tf.data.Dataset`
         yielding `x` or `(x, y)` batches works as in Keras.
         """
+        validation.check_loop_arguments(kwargs)
         x, y = self._checked_data(x, y)
         if _is_stream(x):
             kwargs.setdefault("shuffle", False)  # a stream shuffles itself
@@ -217,11 +276,13 @@ class VAE(keras.Model):
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, with the data checked first."""
+        validation.check_loop_arguments(kwargs)
         x, y = self._checked_data(x, y)
         return super().evaluate(x, y, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
         """Reconstructions in data space: the mean of p(x | z = mu(x))."""
+        validation.check_loop_arguments(kwargs)
         if not _is_stream(x):
             x = self._checked_images(x, "x")
         return super().predict(x, *args, **kwargs)
@@ -239,12 +300,8 @@ class VAE(keras.Model):
 
     def decode(self, z):
         """The likelihood p(x|z) for latents `z` `(batch, latent_dim)`."""
+        z = validation.check_latents(z, self.latent_dim)
         z = ops.convert_to_tensor(z, "float32")
-        if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
-            raise ValueError(
-                f"`z` must have shape (batch, {self.latent_dim}); received "
-                f"{tuple(z.shape)}."
-            )
         return self.likelihood_distribution(self.decoder(z))
 
     def reconstruct(self, x):
@@ -308,28 +365,40 @@ class VAE(keras.Model):
     def compute_log_likelihood(self, x, num_samples, seed):
         """The importance-weighted bound with K = `num_samples` in one pass:
         logsumexp_k(log w_k) - log K, per example."""
-        log_weights = self.log_importance_weights(x, num_samples, seed)
-        return tf.reduce_logsumexp(log_weights, axis=0) - tf.math.log(
-            tf.cast(num_samples, log_weights.dtype)
+        return importance_weighted_bound(
+            self.log_importance_weights(x, num_samples, seed)
         )
 
     @tf.function(reduce_retracing=True)
     def log_importance_weights(self, x, num_samples, seed):
-        """log p(x|z_k) + log p(z_k) - log q(z_k|x) for K samples z_k of q.
-
-        Returns a `(num_samples, batch)` tensor; `seed` is a stateless
-        `(2,)` int seed.
-        """
+        """The `(num_samples, batch)` log importance weights of K samples
+        z_k ~ q(z|x) drawn with the stateless `(2,)` int `seed`."""
         z_mean, z_stddev = self.encoder(x)
         posterior = self.posterior(z_mean, z_stddev)
         z = posterior.sample(num_samples, seed=seed)
-        flat_z = tf.reshape(z, (-1, self.latent_dim))
+        parameters = self.decoder(tf.reshape(z, (-1, self.latent_dim)))
+        return self.log_weights(x, posterior, z, parameters)
+
+    def log_weights(self, x, posterior, z, parameters):
+        """log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x).
+
+        Args:
+            x: targets `(batch, *input_shape)`.
+            posterior: q(z|x) for the batch.
+            z: samples `(K, batch, latent_dim)`.
+            parameters: the decoder's output for z flattened to
+                `(K * batch, latent_dim)`.
+
+        Returns:
+            `(K, batch)` tensor.
+        """
+        num_samples = tf.shape(z)[0]
         flat_x = tf.reshape(
-            tf.broadcast_to(x[None], (num_samples, *tf.unstack(tf.shape(x)))),
+            tf.broadcast_to(x[None], tf.concat([[num_samples], tf.shape(x)], 0)),
             (-1, *self.image_shape),
         )
-        log_prob = self.likelihood_distribution(self.decoder(flat_z)).log_prob(
-            flat_x
+        log_prob = self.likelihood_distribution(parameters).log_prob(
+            tf.cast(flat_x, "float32")
         )
         log_prob = tf.reshape(log_prob, (num_samples, -1))
         return log_prob + self.prior().log_prob(z) - posterior.log_prob(z)
@@ -398,12 +467,32 @@ class VAE(keras.Model):
             "likelihood": self.likelihood,
             "likelihood_scale": self.likelihood_scale,
             "beta": float(ops.convert_to_numpy(self.beta)),
+            "prior": self.prior_name,
+            "prior_components": self.prior_components,
             "seed": self.seed,
         }
 
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def importance_weighted_bound(log_weights):
+    """log (1/K) sum_k w_k from `(K, batch)` log weights: `(batch,)`."""
+    num_samples = tf.cast(tf.shape(log_weights)[0], log_weights.dtype)
+    return tf.reduce_logsumexp(log_weights, axis=0) - tf.math.log(num_samples)
+
+
+def batch_mean(values):
+    """The mean over the batch axis, 0 for an empty batch.
+
+    Under `tf.distribute` a final partial batch smaller than the number of
+    replicas leaves some replicas an empty batch; like Keras's own losses
+    (`divide_no_nan`), their terms are then 0, not NaN.
+    """
+    return ops.divide_no_nan(
+        ops.sum(values), ops.cast(ops.size(values), values.dtype)
+    )
 
 
 def _check_input_shape(input_shape):
@@ -440,6 +529,11 @@ def _stateless_seed(seed):
     """A `(2,)` int32 stateless seed from an int, or a random one for None."""
     if seed is None:
         seed = np.random.randint(0, 2**31 - 1)
-    if not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"`seed` must be an int or None. Received: seed={seed!r}")
+    if isinstance(seed, bool) or not isinstance(
+        seed, (int, np.integer)
+    ) or not -(2**31) <= seed < 2**31:
+        raise ValueError(
+            "`seed` must be an int32 (an int in [-2**31, 2**31)) or None. "
+            f"Received: seed={seed!r}"
+        )
     return tf.constant([int(seed), 0], dtype=tf.int32)

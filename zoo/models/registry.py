@@ -5,11 +5,19 @@ import inspect
 from zoo.models.beta import BetaVAE
 from zoo.models.conv import ConvVAE
 from zoo.models.dense import DenseVAE
+from zoo.models.iwae import IWAE
+from zoo.models.tcvae import BetaTCVAE
 
+# name -> (class, default options). A prior is an option of every model; the
+# entries with a learned prior are the convolutional VAE with that option.
 MODELS = {
-    "dense_vae": DenseVAE,
-    "conv_vae": ConvVAE,
-    "beta_vae": BetaVAE,
+    "dense_vae": (DenseVAE, {}),
+    "conv_vae": (ConvVAE, {}),
+    "beta_vae": (BetaVAE, {}),
+    "iwae": (IWAE, {}),
+    "beta_tcvae": (BetaTCVAE, {}),
+    "mixture_prior_vae": (ConvVAE, {"prior": "mixture"}),
+    "vamp_prior_vae": (ConvVAE, {"prior": "vamp"}),
 }
 
 
@@ -20,7 +28,7 @@ def list_models():
 
 def options(name):
     """The constructor options a registered model accepts, sorted."""
-    cls = _model_class(name)
+    cls, _ = _entry(name)
     names = set()
     for klass in cls.__mro__:
         if klass.__module__.startswith("zoo."):
@@ -58,11 +66,12 @@ def get(name, **options_):
             f"zoo.get({name!r}, ...) needs {missing}, e.g. "
             "input_shape=(28, 28, 1), latent_dim=16."
         )
-    return MODELS[name](**options_)
+    cls, defaults = _entry(name)
+    return cls(**{**defaults, **options_})
 
 
-def _model_class(name):
-    if name not in MODELS:
+def _entry(name):
+    if not isinstance(name, str) or name not in MODELS:
         raise ValueError(
             f"Unknown model {name!r}. Available models: {list_models()}."
         )

@@ -1,0 +1,62 @@
+"""Choose the default ConvVAE design on a validation split, never the test set.
+
+Trains each candidate at the headline setting (latent 16, batch 128, 5 epochs,
+seed 0, static binarization) on the first 55,000 training images and scores
+-ELBO and the quick IW NLL (K = 100) on the last 5,000 (the first 2,000 for
+the NLL). Writes bench/results/conv_design.json.
+
+    python -m bench.conv_design [--candidates NAME ...] [--epochs 5]
+"""
+
+import argparse
+import time
+
+import keras
+
+import zoo
+from bench.common import write_result
+from zoo.evaluation import likelihood
+
+CANDIDATES = {
+    "filters32-64_dense256_lr1e-3": ({"filters": (32, 64), "hidden_units": (256,)}, 1e-3),
+    "filters32-64_dense256_lr2e-3": ({"filters": (32, 64), "hidden_units": (256,)}, 2e-3),
+    "filters32-64_nodense_lr1e-3": ({"filters": (32, 64), "hidden_units": ()}, 1e-3),
+    "filters64-128_dense512_lr1e-3": ({"filters": (64, 128), "hidden_units": (512,)}, 1e-3),
+    "filters32-64-128_dense256_lr1e-3": ({"filters": (32, 64, 128), "hidden_units": (256,)}, 1e-3),
+}
+
+
+def run(name, options, learning_rate, data, epochs):
+    keras.utils.set_random_seed(0)
+    model = zoo.get("conv_vae", input_shape=(28, 28, 1), latent_dim=16, seed=0,
+                    **options)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    start = time.perf_counter()
+    model.fit(data.as_dataset("train", batch_size=128, seed=0), epochs=epochs,
+              verbose=0)
+    wall = time.perf_counter() - start
+    x_validation, _ = data.split("validation")
+    result = {
+        "name": name, "options": options, "learning_rate": learning_rate,
+        "parameters": model.count_params(), "train_seconds": wall,
+        "validation_negative_elbo": likelihood.negative_elbo(model, x_validation),
+        "validation_nll_k100_first2000": likelihood.negative_log_likelihood(
+            model, x_validation[:2000], num_samples=100),
+    }
+    print(result, flush=True)
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--candidates", nargs="*", default=list(CANDIDATES))
+    parser.add_argument("--epochs", type=int, default=5)
+    args = parser.parse_args()
+    data = zoo.datasets.fashion_mnist(binarize="static", validation_size=5000)
+    results = [run(name, *CANDIDATES[name], data, args.epochs)
+               for name in args.candidates]
+    write_result("conv_design", {"epochs": args.epochs, "candidates": results})
+
+
+if __name__ == "__main__":
+    main()

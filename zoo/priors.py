@@ -1,0 +1,124 @@
+"""Learnable priors p(z): a mixture of Gaussians and the VampPrior.
+
+Each prior is a Keras layer that owns its trainable weights (so they train,
+save and load with the model) and builds its `tfd` distribution on demand
+with `distribution(encoder)`. Neither has an analytic KL to the Gaussian
+posterior, so the model's KL falls back to the Monte Carlo estimate
+log q(z|x) - log p(z) at the sampled z.
+"""
+
+import keras
+import numpy as np
+
+from zoo import distributions
+
+tfd = distributions.tfd
+
+PRIORS = ("standard_normal", "mixture", "vamp")
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class MixturePrior(keras.layers.Layer):
+    """p(z) = sum_k pi_k N(z; mu_k, diag(sigma_k^2)), all learned.
+
+    pi = softmax(logits), sigma_k = softplus(raw_k) + SCALE_FLOOR; the means
+    start spread as N(0, I) draws so the components differ from the start.
+
+    Args:
+        latent_dim: int > 0.
+        num_components: int > 0, the number of Gaussians K (default 10).
+    """
+
+    def __init__(self, latent_dim, num_components=10, **kwargs):
+        super().__init__(**kwargs)
+        self.latent_dim = latent_dim
+        self.num_components = num_components
+        self.logits = self.add_weight(
+            shape=(num_components,), initializer="zeros", name="logits"
+        )
+        self.means = self.add_weight(
+            shape=(num_components, latent_dim),
+            initializer=keras.initializers.RandomNormal(seed=0),
+            name="means",
+        )
+        self.raw_scales = self.add_weight(
+            shape=(num_components, latent_dim),
+            initializer=keras.initializers.Constant(np.log(np.e - 1.0)),
+            name="raw_scales",
+        )
+        self.built = True
+
+    def distribution(self, encoder=None):
+        scales = keras.ops.softplus(self.raw_scales) + distributions.SCALE_FLOOR
+        return tfd.MixtureSameFamily(
+            tfd.Categorical(logits=self.logits),
+            tfd.Independent(tfd.Normal(self.means, scales), 1),
+            name="mixture_prior",
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "latent_dim": self.latent_dim,
+                "num_components": self.num_components}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class VampPrior(keras.layers.Layer):
+    """p(z) = (1/K) sum_k q(z | u_k), with K learned pseudo-inputs u_k.
+
+    The "variational mixture of posteriors" prior of Tomczak & Welling
+    (2018, https://arxiv.org/abs/1705.07120): the pseudo-inputs are images
+    pushed through the model's own encoder, so the prior follows the
+    aggregate posterior.
+
+    Args:
+        input_shape: the shape of one pseudo-input (the model's input).
+        num_components: int > 0, the number of pseudo-inputs K (default 10).
+    """
+
+    def __init__(self, input_shape, num_components=10, **kwargs):
+        super().__init__(**kwargs)
+        self.pseudo_input_shape = tuple(input_shape)
+        self.num_components = num_components
+        self.pseudo_inputs = self.add_weight(
+            shape=(num_components, *self.pseudo_input_shape),
+            initializer=keras.initializers.RandomUniform(0.0, 1.0, seed=0),
+            name="pseudo_inputs",
+        )
+        self.built = True
+
+    def distribution(self, encoder):
+        z_mean, z_stddev = encoder(self.pseudo_inputs)
+        return tfd.MixtureSameFamily(
+            tfd.Categorical(logits=keras.ops.zeros((self.num_components,))),
+            tfd.Independent(tfd.Normal(z_mean, z_stddev), 1),
+            name="vamp_prior",
+        )
+
+    def get_config(self):
+        return {**super().get_config(),
+                "input_shape": self.pseudo_input_shape,
+                "num_components": self.num_components}
+
+
+def make_prior(name, latent_dim, input_shape, num_components):
+    """The prior layer for option `prior=name`, or None for N(0, I).
+
+    Raises:
+        ValueError: for an unknown name or a non-positive `num_components`.
+    """
+    if name not in PRIORS:
+        raise ValueError(
+            f"`prior` must be one of {list(PRIORS)}. Received: prior={name!r}"
+        )
+    if isinstance(num_components, bool) or not isinstance(
+        num_components, (int, np.integer)
+    ) or num_components <= 0:
+        raise ValueError(
+            "`prior_components` must be a positive int. "
+            f"Received: prior_components={num_components!r}"
+        )
+    if name == "mixture":
+        return MixturePrior(latent_dim, int(num_components), name="prior")
+    if name == "vamp":
+        return VampPrior(input_shape, int(num_components), name="prior")
+    return None

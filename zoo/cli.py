@@ -51,9 +51,14 @@ def train(args):
     import keras
 
     import zoo
+    from zoo import distribute
     from zoo.evaluation import likelihood
 
-    output = pathlib.Path(args.output or f"runs/{args.model}")
+    strategy = distribute.strategy_from_name(args.strategy)
+    # With several workers only the chief writes the run folder.
+    output = pathlib.Path(
+        distribute.chief_path(args.output or f"runs/{args.model}")
+    )
     options = {"latent_dim": args.latent_dim, "seed": args.seed}
     if args.beta is not None:
         options["beta"] = args.beta
@@ -61,9 +66,10 @@ def train(args):
         options["likelihood"] = args.likelihood
     keras.utils.set_random_seed(args.seed)
     data = _load_data(args.dataset, args.binarize, args.seed)
-    model = zoo.get(args.model, input_shape=data.image_shape, **options)
-    model.build((None, *data.image_shape))  # BackupAndRestore needs it
-    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+    with strategy.scope():
+        model = zoo.get(args.model, input_shape=data.image_shape, **options)
+        model.build((None, *data.image_shape))  # BackupAndRestore needs it
+        model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
     try:
         output.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -235,6 +241,12 @@ def build_parser():
     command.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2,
                          help="Keras fit verbosity (default: 2, one line "
                          "per epoch)")
+    command.add_argument(
+        "--strategy", choices=("default", "mirrored", "multi_worker"),
+        default="default",
+        help="tf.distribute strategy: mirrored = every local GPU, "
+        "multi_worker = the cluster in TF_CONFIG (docs/distributed.md)",
+    )
     command.set_defaults(handler=train)
 
     command = commands.add_parser("evaluate", help="-ELBO, NLL, active units")

@@ -1,0 +1,178 @@
+"""One process of the distributed tests in `tests/test_distribute.py`.
+
+Run as a script, one process per worker (the test sets `TF_CONFIG`):
+
+    python tests/distributed_worker.py step --strategy mirrored --output DIR
+    python tests/distributed_worker.py epochs --strategy multi_worker ...
+
+Tasks:
+    step: for every registered model, one SGD step on a batch of 16 digits
+        with the posterior noise set to zero (see the test for why); saves
+        the loss and the weight update to `DIR/step.npz`, and the metrics
+        of a dense VAE's epoch on 17 examples, which leaves a replica empty.
+    epochs: a few epochs of a small dense VAE on the digits with Adam and
+        the model's own noise; saves the test -ELBO and the training time
+        to `DIR/epochs.json`, and the model to `DIR/model.keras`.
+    backup: the `epochs` training with `zoo.distribute.BackupAndRestore`;
+        with `--kill-at-epoch E`, worker 1 kills itself with SIGKILL in the
+        middle of epoch E (after its second step).
+
+Only the chief writes to `DIR`; other workers write to a temporary folder
+(`zoo.distribute.chief_path`).
+"""
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from unittest import mock
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+STEP_BATCH = 16
+EPOCHS = 4
+EPOCH_BATCH = 64
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("task", choices=("step", "epochs", "backup"))
+    parser.add_argument(
+        "--strategy", choices=("default", "mirrored", "multi_worker"),
+        required=True,
+    )
+    parser.add_argument("--output", required=True)
+    parser.add_argument("--backup-dir")
+    parser.add_argument("--kill-at-epoch", type=int)
+    return parser.parse_args(argv)
+
+
+def zero_noise(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Stands in for `keras.random.normal`: the posterior sample z = mean."""
+    return tf.zeros(shape, dtype=dtype or "float32")
+
+
+def one_step(strategy, output):
+    import numpy as np
+    from sklearn.datasets import load_digits
+
+    import zoo
+    from zoo.models import registry
+
+    images = load_digits().images[: STEP_BATCH + 1, :, :, None] / 16.0
+    x = images.astype("float32")
+    results = {}
+    for name in zoo.list_models():
+        networks = {"hidden_units": (8,)}
+        if "filters" in registry.options(name):
+            networks["filters"] = (4,)
+        keras.utils.set_random_seed(0)
+        with strategy.scope():
+            model = zoo.get(
+                name, input_shape=(8, 8, 1), latent_dim=2, seed=1, **networks
+            )
+            model.compile(optimizer=keras.optimizers.SGD(0.1))
+        before = model.get_weights()
+        with mock.patch("keras.random.normal", zero_noise):
+            history = model.fit(
+                x[:STEP_BATCH], batch_size=STEP_BATCH, shuffle=False,
+                verbose=0,
+            )
+        results[f"{name}/loss"] = np.array(history.history["loss"][0])
+        for index, (old, new) in enumerate(zip(before, model.get_weights())):
+            results[f"{name}/update_{index}"] = new - old
+        if name == "dense_vae":
+            # 17 examples in batches of 16: on 2 replicas, the second
+            # batch leaves one replica empty.
+            history = model.fit(
+                x, batch_size=STEP_BATCH, shuffle=False, verbose=0
+            )
+            results["partial_batch/metrics"] = np.array(
+                [values[0] for values in history.history.values()]
+            )
+    np.savez(os.path.join(output, "step.npz"), **results)
+
+
+class KillWorker(keras.callbacks.Callback):
+    """SIGKILLs this process after its second step of epoch `epoch`."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+        self.current_epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.current_epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.current_epoch == self.epoch and batch == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def epochs(strategy, output, backup_dir=None, kill_at_epoch=None):
+    import zoo
+    from zoo import distribute
+    from zoo.evaluation import likelihood
+
+    data = zoo.datasets.digits(seed=0)
+    keras.utils.set_random_seed(0)
+    with strategy.scope():
+        model = zoo.get(
+            "dense_vae", input_shape=(8, 8, 1), latent_dim=4,
+            hidden_units=(64,), seed=1,
+        )
+        model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    callbacks = []
+    if backup_dir is not None:
+        callbacks.append(distribute.BackupAndRestore(backup_dir))
+    task_type, task_index = distribute.task()
+    if kill_at_epoch is not None and task_index == 1:
+        callbacks.append(KillWorker(kill_at_epoch))
+    start = time.perf_counter()
+    history = model.fit(
+        data.as_dataset("train", batch_size=EPOCH_BATCH, seed=0),
+        epochs=EPOCHS, callbacks=callbacks, verbose=0,
+    )
+    seconds = time.perf_counter() - start
+    x_test, _ = data.split("test")
+    results = {
+        "test_negative_elbo": likelihood.negative_elbo(model, x_test),
+        "fit_seconds": seconds,
+        "epochs_run": len(history.history["loss"]),
+        "history": history.history,
+        "task": [task_type, task_index],
+    }
+    with open(os.path.join(output, "epochs.json"), "w") as file:
+        json.dump(results, file)
+    model.save(os.path.join(output, "model.keras"))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.strategy == "mirrored":
+        # Two logical CPU devices, set before TensorFlow initialises them.
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+        )
+    from zoo import distribute
+
+    strategy = distribute.strategy_from_name(args.strategy)
+    if args.strategy == "mirrored":
+        assert strategy.num_replicas_in_sync == 2
+    output = distribute.chief_path(args.output)
+    os.makedirs(output, exist_ok=True)
+    if args.task == "step":
+        one_step(strategy, output)
+    else:
+        epochs(strategy, output, args.backup_dir, args.kill_at_epoch)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -23,24 +23,8 @@ def check_images(x, image_shape, argument, likelihood=None):
             empty batch, NaN/inf, or values outside the likelihood's support.
     """
     image_shape = tuple(image_shape)
-    if isinstance(x, tf.Tensor):
-        x = x.numpy()
-    try:
-        array = np.asarray(x)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"`{argument}` must be a numeric array of shape "
-            f"(batch, {', '.join(map(str, image_shape))}); it could not be "
-            f"converted to one: {error}"
-        ) from None
-    if array.dtype == bool:
-        array = array.astype("float32")
-    if not (np.issubdtype(array.dtype, np.number)):
-        raise ValueError(
-            f"`{argument}` must be numeric (float32 images); received dtype "
-            f"{array.dtype}. Convert it with np.asarray(x, 'float32')."
-        )
     expected = f"(batch, {', '.join(map(str, image_shape))})"
+    array = _real_array(x, argument, expected)
     if array.ndim == len(image_shape) and array.shape == image_shape:
         raise ValueError(
             f"`{argument}` must be a batch of shape {expected}; received one "
@@ -66,17 +50,108 @@ def check_images(x, image_shape, argument, likelihood=None):
             f"{array.shape}. Resize the images or build the model with "
             f"input_shape={array.shape[1:]}."
         )
+    _check_values(array, argument)
+    if likelihood is not None:
+        likelihood.check_support(array, argument)
+    return array
+
+
+def check_latents(z, latent_dim, argument="z"):
+    """Validate a batch of latent vectors and return it as a numpy array.
+
+    Args:
+        z: array-like or eager tensor `(batch, latent_dim)`.
+        latent_dim: the model's number of latent dimensions.
+        argument: the name used in error messages (default `"z"`).
+
+    Raises:
+        ValueError: non-numeric data, a shape other than
+            `(batch, latent_dim)`, an empty batch, or NaN/inf.
+    """
+    expected = f"(batch, {latent_dim})"
+    array = _real_array(z, argument, expected)
+    if array.ndim != 2 or array.shape[1] != latent_dim:
+        raise ValueError(
+            f"`{argument}` must have shape {expected}; draw it from the "
+            f"prior or encode(x) of this model. "
+            f"Received: {argument}.shape={array.shape}"
+        )
+    _check_values(array, argument)
+    return array
+
+
+def check_loop_arguments(arguments):
+    """Check the sizes given by keyword to `fit`, `evaluate` or `predict`.
+
+    Keras gives an unclear error deep in TensorFlow for a negative
+    `batch_size`, and silently trains nothing for `epochs <= 0`.
+
+    Args:
+        arguments: the keyword arguments, a dict.
+
+    Raises:
+        ValueError: for a `batch_size` that is not None or a positive int,
+            `epochs` that is not a positive int, or a `validation_split`
+            outside [0, 1).
+    """
+    for name in ("batch_size", "epochs"):
+        value = arguments.get(name)
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, np.integer))
+            or value <= 0
+        ):
+            raise ValueError(
+                f"`{name}` must be a positive int. Received: {name}={value!r}"
+            )
+    split = arguments.get("validation_split", 0.0)
+    if isinstance(split, bool) or not isinstance(
+        split, (int, float)
+    ) or not 0 <= split < 1:
+        raise ValueError(
+            "`validation_split` must be a fraction in [0, 1), e.g. 0.1. "
+            f"Received: validation_split={split!r}"
+        )
+
+
+def _real_array(x, argument, expected):
+    """`x` as a numpy array of real numbers (booleans become 0.0 / 1.0)."""
+    if isinstance(x, tf.Tensor):
+        x = x.numpy()
+    try:
+        array = np.asarray(x)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"`{argument}` must be a numeric array of shape {expected}; it "
+            f"could not be converted to one: {error}"
+        ) from None
+    if array.dtype == bool:
+        array = array.astype("float32")
+    if not (
+        np.issubdtype(array.dtype, np.integer)
+        or np.issubdtype(array.dtype, np.floating)
+    ):
+        raise ValueError(
+            f"`{argument}` must be numeric (float32); convert it with "
+            f"np.asarray({argument}, 'float32'). "
+            f"Received: {argument}.dtype={array.dtype}"
+        )
+    return array
+
+
+def _check_values(array, argument):
+    """Raise unless `array` holds at least one example and only finite
+    values."""
     if array.shape[0] == 0:
-        raise ValueError(f"`{argument}` is empty: it holds no examples.")
+        raise ValueError(
+            f"`{argument}` is empty: it holds no examples. "
+            f"Received: {argument}.shape={array.shape}"
+        )
     if not np.all(np.isfinite(array)):
         count = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
         raise ValueError(
             f"`{argument}` holds {count} NaN or infinite values. Remove or "
             "impute them before training or scoring."
         )
-    if likelihood is not None:
-        likelihood.check_support(array, argument)
-    return array
 
 
 def check_dataset_spec(dataset, image_shape):

@@ -1,0 +1,52 @@
+"""The pretrained models in saved_models/ load and reproduce their model cards."""
+
+import json
+import pathlib
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo import export
+
+SAVED_MODELS = pathlib.Path(__file__).parent.parent / "saved_models"
+SHIPPED = ("dense_vae", "conv_vae", "beta_vae")
+
+
+@pytest.fixture(scope="module")
+def binarized_test_images():
+    try:
+        data = zoo.datasets.fashion_mnist(binarize="static")
+    except FileNotFoundError as error:
+        pytest.skip(f"Fashion-MNIST is not on this machine: {error}")
+    return data.split("test")[0]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_has_a_complete_card_and_fits_in_5_mb(name):
+    card = json.loads((SAVED_MODELS / name / "model_card.json").read_text())
+    for key in ("data", "options", "epochs", "seed", "test_negative_elbo",
+                "test_nll_k100_first2000", "command", "zoo_version"):
+        assert key in card
+    assert export.versions(SAVED_MODELS / name) == [1]
+    size = sum(path.stat().st_size
+               for path in (SAVED_MODELS / name / "1").rglob("*")
+               if path.is_file())
+    assert size == card["size_bytes"] < 5 * 2**20
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_scores_its_card_within_one_nat(
+    name, binarized_test_images
+):
+    card = json.loads((SAVED_MODELS / name / "model_card.json").read_text())
+    serving = export.load_for_serving(SAVED_MODELS / name / "1")
+    x = binarized_test_images[: card["check_examples"]]
+    scores = [serving.score(x[start:start + 100], 100)
+              for start in range(0, len(x), 100)]
+    nll = -np.mean(np.concatenate([s["log_likelihood"] for s in scores]))
+    negative_elbo = -np.mean(np.concatenate([s["elbo"] for s in scores]))
+    assert abs(nll - card["check_nll_k100"]) < 1.0
+    assert abs(negative_elbo - card["check_negative_elbo"]) < 1.0
+    assert nll <= negative_elbo

@@ -479,5 +479,7 @@ def test_killed_export_leaves_no_version(small_model, tmp_path):
     assert export.versions(tmp_path) == [1]
     assert any(name.startswith(".tmp-2-") for name in os.listdir(tmp_path))
     assert tree_digest(tmp_path / "1") == before
+    served = load_for_serving(tmp_path / "1")  # still loadable and serving
+    assert served.sample(num_samples=2)["images"].shape == (2, 8, 8, 1)
     assert export_for_serving(small_model, tmp_path).endswith(os.sep + "2")
     assert sorted(os.listdir(tmp_path)) == ["1", "2"]

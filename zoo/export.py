@@ -80,8 +80,10 @@ def export_for_serving(model, base_dir, version=None, overwrite=False):
         The path of the version directory written, a str.
 
     Raises:
+        TypeError: if `base_dir` is not a path.
         ValueError: if `model` is not a zoo model, `version` is not a
-            positive int, or `version` exists and `overwrite` is False.
+            positive int, `base_dir` cannot be created, or `version` exists
+            and `overwrite` is False.
 
     Example:
 
@@ -97,6 +99,11 @@ def export_for_serving(model, base_dir, version=None, overwrite=False):
             "`model` must be a zoo model, e.g. zoo.get('conv_vae', ...). "
             f"Received: model={model!r}"
         )
+    if not isinstance(base_dir, (str, os.PathLike)):
+        raise TypeError(
+            "`base_dir` must be a folder path, e.g. 'saved_models/conv_vae'. "
+            f"Received: base_dir={base_dir!r}"
+        )
     base_dir = os.fspath(base_dir)
     if version is not None and (
         isinstance(version, bool) or not isinstance(version, int)
@@ -106,7 +113,13 @@ def export_for_serving(model, base_dir, version=None, overwrite=False):
             "`version` must be a positive int or None (next version). "
             f"Received: version={version!r}"
         )
-    os.makedirs(base_dir, exist_ok=True)
+    try:
+        os.makedirs(base_dir, exist_ok=True)
+    except OSError as error:
+        raise ValueError(
+            "`base_dir` must be a folder that can be created and written "
+            f"({error.strerror}). Received: base_dir={base_dir!r}"
+        ) from None
     _remove_abandoned_exports(base_dir)
     if version is None:
         version = max(versions(base_dir), default=0) + 1

@@ -55,7 +55,8 @@ class BetaVAE(ConvVAE):
         super().__init__(input_shape=input_shape, latent_dim=latent_dim,
                          beta=beta, **kwargs)
         if capacity is not None and (
-            not isinstance(capacity, (int, float)) or not capacity >= 0
+            not isinstance(capacity, (int, float))
+            or not 0 <= capacity < float("inf")
         ):
             raise ValueError(
                 "`capacity` must be None or a float >= 0 (nats). "

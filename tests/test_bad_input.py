@@ -1,0 +1,626 @@
+"""The bad-input catalogue: every public entry point, every kind of bad input.
+
+Each case in `CASES` names an entry point, a bad input, the error expected
+and an excerpt of its message, and is run by `test_bad_input_is_refused`,
+which also checks that nothing changed: the model's weights and optimizer
+state, and the files under the test's folder. `EXTERNAL` lists the cases
+tested in other files, `FAULTS` the injected faults (tests/test_reliability.py
+and tests/test_export.py).
+
+`docs/bad_input.md` is generated from these lists: after changing them, run
+`python tests/test_bad_input.py` to rewrite it; `test_doc_is_current` fails
+until then. Hypothesis fuzzes model options and input shapes at the end:
+every failure must be a `ValueError`/`TypeError` raised by the zoo's own
+checks, never an error from deep inside TensorFlow.
+"""
+
+import collections
+import os
+import pathlib
+import re
+import traceback
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+import zoo
+from zoo import cli
+from zoo import datasets
+from zoo.export import export_for_serving
+
+SHAPE = (8, 8, 1)
+LATENT_DIM = 2
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "bad_input.md"
+ZOO_DIR = str(ROOT / "zoo")
+
+Case = collections.namedtuple("Case", "entry bad error message call")
+
+
+def images(value=0.5, shape=(4, *SHAPE), dtype="float32"):
+    return np.full(shape, value, dtype)
+
+
+def build(name="dense_vae", **options):
+    return zoo.get(
+        name, **{"input_shape": SHAPE, "latent_dim": LATENT_DIM, **options}
+    )
+
+
+def stream(x):
+    return tf.data.Dataset.from_tensor_slices(x).batch(2)
+
+
+def zoo_cli(*argv):
+    return lambda model, path: cli.main([
+        str(path / arg[len("PATH/"):]) if arg.startswith("PATH/") else arg
+        for arg in argv
+    ])
+
+
+def get_case(bad, message, error=ValueError, name="dense_vae", **options):
+    return Case(f"zoo.get({name!r})", bad, error, message,
+                lambda model, path: build(name, **options))
+
+
+def method_case(method, bad, message, *args, error=ValueError, **kwargs):
+    return Case(f"model.{method}", bad, error, message,
+                lambda model, path: getattr(model, method)(*args, **kwargs))
+
+
+def loader_case(loader, bad, message, *args, **kwargs):
+    return Case(f"zoo.datasets.{loader}", bad, ValueError, message,
+                lambda model, path: getattr(datasets, loader)(*args, **kwargs))
+
+
+def image_folder(path):
+    return str(path / "images")
+
+
+ARRAY_BAD_INPUTS = [
+    ("rank 3 (no channel axis)", np.zeros((4, 8, 8), "float32"), "rank 4"),
+    ("one example, no batch axis", np.zeros(SHAPE, "float32"), "x[None]"),
+    ("wrong height and width", images(shape=(4, 9, 9, 1)), "Resize"),
+    ("3 channels for a 1-channel model", images(shape=(4, 8, 8, 3)),
+     "has 3 channels"),
+    ("strings", np.full((4, *SHAPE), "a"), "must be numeric"),
+    ("complex numbers", images(dtype="complex64"), "must be numeric"),
+    ("None", None, "must be numeric"),
+    ("ragged nested lists", [[0.5, 0.5], [0.5]], "could not be converted"),
+    ("NaN", images(np.nan), "NaN or infinite"),
+    ("+inf", images(np.inf), "NaN or infinite"),
+    ("empty batch", images(shape=(0, *SHAPE)), "empty"),
+]
+SUPPORT_BAD_INPUTS = [
+    ("uint8-scale values 0..255", images(255.0), "[0.0, 1.0]"),
+    ("negative values", images(-0.5), "[0.0, 1.0]"),
+]
+
+CASES = [
+    # zoo.get ---------------------------------------------------------------
+    Case("zoo.get", "unknown model name", ValueError, "Available models",
+         lambda model, path: zoo.get("no_such_vae", input_shape=SHAPE,
+                                     latent_dim=LATENT_DIM)),
+    Case("zoo.get", "model name not a string", ValueError, "Unknown model",
+         lambda model, path: zoo.get(["dense_vae"], input_shape=SHAPE,
+                                     latent_dim=LATENT_DIM)),
+    Case("zoo.get", "missing latent_dim", ValueError, "needs ['latent_dim']",
+         lambda model, path: zoo.get("dense_vae", input_shape=SHAPE)),
+    get_case("unknown option", "Valid options", no_such_option=1),
+    get_case("latent_dim=0", "latent_dim", latent_dim=0),
+    get_case("latent_dim=-3", "latent_dim", latent_dim=-3),
+    get_case("latent_dim=2.5", "latent_dim", latent_dim=2.5),
+    get_case("input_shape with a 0", "input_shape", input_shape=(0, 8, 1)),
+    get_case("input_shape of rank 4", "input_shape",
+             input_shape=(8, 8, 1, 1)),
+    get_case("input_shape a string", "input_shape", input_shape="8x8"),
+    get_case("unknown likelihood", "likelihood", likelihood="poisson"),
+    get_case("negative likelihood_scale", "likelihood_scale",
+             likelihood="gaussian", likelihood_scale=-0.5),
+    get_case("likelihood_scale without gaussian", "only applies",
+             likelihood_scale=0.1),
+    get_case("beta=-1", "beta", beta=-1.0),
+    get_case("beta=NaN", "beta", beta=float("nan")),
+    get_case("beta=inf", "beta", beta=float("inf")),
+    get_case("seed a string", "seed", seed="0"),
+    get_case("hidden_units with a 0", "hidden_units", hidden_units=(0,)),
+    get_case("hidden_units a string", "hidden_units", hidden_units="ab"),
+    get_case("flat input_shape", "needs images", name="conv_vae",
+             input_shape=(64,)),
+    get_case("no filters", "filters", name="conv_vae", filters=()),
+    get_case("capacity=-1", "capacity", name="beta_vae", capacity=-1.0),
+    get_case("capacity=inf", "capacity", name="beta_vae",
+             capacity=float("inf")),
+    get_case("gamma=0", "gamma", name="beta_vae", gamma=0.0),
+    # compile / fit / evaluate / predict --------------------------------------
+    method_case("compile", "a loss", "owns its loss", loss="mse"),
+    *[method_case("fit", bad, message, x) for bad, x, message in
+      ARRAY_BAD_INPUTS + SUPPORT_BAD_INPUTS],
+    method_case("fit", "y with fewer examples than x", "same number",
+                images(), images(shape=(2, *SHAPE))),
+    method_case("fit", "y of the wrong shape", "`y` must have shape",
+                images(), images(shape=(4, 9, 9, 1))),
+    method_case("fit", "validation_data of the wrong shape", "Resize",
+                images(), validation_data=(images(shape=(4, 9, 9, 1)),)),
+    method_case("fit", "validation_data with NaN", "NaN",
+                images(), validation_data=(images(np.nan),)),
+    method_case("fit", "validation_data a bare array", "validation_data",
+                images(), validation_data=images()),
+    method_case("fit", "batch_size=0", "batch_size", images(), batch_size=0),
+    method_case("fit", "batch_size=-1", "batch_size", images(),
+                batch_size=-1),
+    method_case("fit", "epochs=0", "epochs", images(), epochs=0),
+    method_case("fit", "validation_split=1.5", "validation_split", images(),
+                validation_split=1.5),
+    method_case("fit", "dataset of unbatched images", "dataset.batch(n)",
+                tf.data.Dataset.from_tensor_slices(images())),
+    method_case("fit", "dataset of the wrong image shape", "dataset.batch",
+                stream(images(shape=(4, 9, 9, 1)))),
+    method_case("fit", "dataset of dicts", "(x, y) tuples",
+                tf.data.Dataset.from_tensor_slices({"x": images()}).batch(2)),
+    method_case("fit", "dataset of strings", "dataset yields",
+                tf.data.Dataset.from_tensor_slices(["a", "b"]).batch(2)),
+    method_case("fit", "dataset whose first batch holds NaN", "NaN",
+                stream(images(np.nan)), error=tf.errors.InvalidArgumentError),
+    method_case("fit", "dataset with values outside [0, 1]", "Rescale",
+                stream(images(2.0)), error=tf.errors.InvalidArgumentError),
+    method_case("evaluate", "wrong height and width", "Resize",
+                images(shape=(4, 9, 9, 1))),
+    method_case("evaluate", "NaN", "NaN", images(np.nan)),
+    method_case("evaluate", "values outside [0, 1]", "[0.0, 1.0]",
+                images(3.0)),
+    method_case("evaluate", "batch_size=0", "batch_size", images(),
+                batch_size=0),
+    method_case("predict", "3 channels", "channels",
+                images(shape=(4, 8, 8, 3))),
+    method_case("predict", "NaN", "NaN", images(np.nan)),
+    method_case("predict", "batch_size=-1", "batch_size", images(),
+                batch_size=-1),
+    # inference API ---------------------------------------------------------
+    *[method_case("encode", bad, message, x) for bad, x, message in
+      ARRAY_BAD_INPUTS],
+    method_case("decode", "z with the wrong latent_dim", "(batch, 2)",
+                np.zeros((3, 5), "float32")),
+    method_case("decode", "z of rank 1", "(batch, 2)",
+                np.zeros(2, "float32")),
+    method_case("decode", "z with NaN", "NaN", np.full((3, 2), np.nan)),
+    method_case("decode", "z with inf", "NaN or infinite",
+                np.full((3, 2), np.inf)),
+    method_case("decode", "empty z", "empty", np.zeros((0, 2), "float32")),
+    method_case("decode", "z of strings", "must be numeric", [["a", "b"]]),
+    method_case("decode", "z None", "must be numeric", None),
+    method_case("sample", "num_samples=0", "num_samples", 0),
+    method_case("sample", "num_samples=-1", "num_samples", -1),
+    method_case("sample", "num_samples=2.5", "num_samples", 2.5),
+    method_case("sample", "seed a string", "seed", 4, seed="a"),
+    method_case("sample", "seed beyond int32", "int32", 4, seed=2**40),
+    method_case("sample", "seed=True", "seed", 4, seed=True),
+    *[method_case("elbo", bad, message, x) for bad, x, message in
+      ARRAY_BAD_INPUTS[2:] + SUPPORT_BAD_INPUTS],
+    method_case("elbo", "seed a float", "seed", images(), seed=0.5),
+    method_case("log_likelihood", "num_samples=0", "num_samples", images(),
+                num_samples=0),
+    method_case("log_likelihood", "chunk_size=-1", "chunk_size", images(),
+                chunk_size=-1),
+    method_case("log_likelihood", "values outside [0, 1]", "[0.0, 1.0]",
+                images(2.0)),
+    method_case("log_likelihood", "wrong rank", "rank 4",
+                np.zeros((4, 64), "float32")),
+    # datasets --------------------------------------------------------------
+    loader_case("from_arrays", "NaN", "NaN", np.full((3, 8, 8), np.nan)),
+    loader_case("from_arrays", "int64 pixels", "uint8",
+                np.zeros((3, 8, 8), "int64")),
+    loader_case("from_arrays", "complex pixels", "uint8",
+                np.zeros((3, 8, 8), "complex64")),
+    loader_case("from_arrays", "None", "x_train", None),
+    loader_case("from_arrays", "rank 2", "(N, H, W)", np.zeros((3, 8))),
+    loader_case("from_arrays", "empty", "empty", np.zeros((0, 8, 8))),
+    loader_case("from_arrays", "floats in 0..255", "[0, 1]",
+                np.full((3, 8, 8), 255.0)),
+    loader_case("from_arrays", "unknown binarize", "binarize",
+                np.zeros((3, 8, 8)), binarize="yes"),
+    loader_case("from_arrays", "validation_size = N", "validation_size",
+                np.zeros((3, 8, 8)), validation_size=3),
+    loader_case("from_arrays", "validation_size=-1", "validation_size",
+                np.zeros((3, 8, 8)), validation_size=-1),
+    loader_case("from_arrays", "fewer labels than images", "y_train",
+                np.zeros((3, 8, 8)), np.zeros(2)),
+    loader_case("from_arrays", "string labels", "y_train",
+                np.zeros((3, 8, 8)), np.array(["a", "b", "c"])),
+    loader_case("from_arrays", "x_test of another size", "x_test",
+                np.zeros((3, 8, 8)), x_test=np.zeros((3, 9, 9))),
+    loader_case("from_arrays", "y_test without x_test", "needs `x_test`",
+                np.zeros((3, 8, 8)), y_test=np.zeros(3)),
+    loader_case("from_arrays", "seed a string", "seed",
+                np.zeros((3, 8, 8)), seed="a"),
+    loader_case("digits", "unknown binarize", "binarize", binarize="x"),
+    loader_case("digits", "validation_size > N", "validation_size",
+                validation_size=5000),
+    Case("ImageDataset.as_dataset", "batch_size=0", ValueError,
+         "batch_size", lambda model, path: datasets.from_arrays(
+             np.zeros((3, 8, 8))).as_dataset(batch_size=0)),
+    Case("ImageDataset.as_dataset", "unknown split", ValueError, "split",
+         lambda model, path: datasets.from_arrays(
+             np.zeros((3, 8, 8))).as_dataset("valid")),
+    Case("ImageDataset.as_dataset", "a split the dataset lacks", ValueError,
+         "no test split", lambda model, path: datasets.from_arrays(
+             np.zeros((3, 8, 8))).as_dataset("test")),
+    Case("ImageDataset.as_dataset", "with_labels without labels",
+         ValueError, "no labels", lambda model, path: datasets.from_arrays(
+             np.zeros((3, 8, 8))).as_dataset(with_labels=True)),
+    Case("zoo.datasets.from_directory", "missing folder", ValueError,
+         "existing folder", lambda model, path: datasets.from_directory(
+             path / "no_such_folder")),
+    Case("zoo.datasets.from_directory", "folder without images", ValueError,
+         "No images found", lambda model, path: datasets.from_directory(
+             path / "empty")),
+    Case("zoo.datasets.from_directory", "image_size=(0, 3)", ValueError,
+         "image_size", lambda model, path: datasets.from_directory(
+             path / "empty", image_size=(0, 3))),
+    Case("zoo.datasets.from_directory", "unknown color_mode", ValueError,
+         "color_mode", lambda model, path: datasets.from_directory(
+             path / "empty", color_mode="cmyk")),
+    loader_case("corrupt", "unknown kind", "kind", images(), "blur"),
+    loader_case("corrupt", "negative amount", "amount", images(),
+                "gaussian", -1.0),
+    loader_case("corrupt", "fraction above 1", "amount", images(),
+                "salt_and_pepper", 2.0),
+    Case("zoo.datasets.read_stream", "missing folder", ValueError,
+         "write_stream", lambda model, path: datasets.read_stream(
+             path / "no_such_stream")),
+    # export ----------------------------------------------------------------
+    Case("export_for_serving", "a model not from the zoo", ValueError,
+         "must be a zoo model", lambda model, path: export_for_serving(
+             keras.Sequential([keras.Input((2,))]), path / "export")),
+    Case("export_for_serving", "version=0", ValueError, "version",
+         lambda model, path: export_for_serving(model, path / "export",
+                                                version=0)),
+    Case("export_for_serving", "version a string", ValueError, "version",
+         lambda model, path: export_for_serving(model, path / "export",
+                                                version="2")),
+    Case("export_for_serving", "base_dir None", TypeError, "base_dir",
+         lambda model, path: export_for_serving(model, None)),
+    Case("export_for_serving", "base_dir is a file", ValueError,
+         "base_dir", lambda model, path: export_for_serving(
+             model, path / "file")),
+    Case("export_for_serving", "base_dir inside a file (unwritable)",
+         ValueError, "base_dir", lambda model, path: export_for_serving(
+             model, path / "file" / "export")),
+    # callbacks -------------------------------------------------------------
+    Case("zoo.callbacks.BetaWarmUp", "steps=-1", ValueError, "steps",
+         lambda model, path: zoo.callbacks.BetaWarmUp(steps=-1)),
+    Case("zoo.callbacks.CapacitySchedule", "steps=1.5", ValueError, "steps",
+         lambda model, path: zoo.callbacks.CapacitySchedule(1.5, end=25.0)),
+    # CLI -------------------------------------------------------------------
+    Case("zoo", "no command", SystemExit, "required", zoo_cli()),
+    Case("zoo", "unknown command", SystemExit, "invalid choice",
+         zoo_cli("fly")),
+    Case("zoo train", "unknown model", SystemExit, "Available models",
+         zoo_cli("train", "no_such_vae", "--dataset", "digits",
+                 "--output", "PATH/run")),
+    Case("zoo train", "--epochs 0", SystemExit, "--epochs",
+         zoo_cli("train", "dense_vae", "--epochs", "0")),
+    Case("zoo train", "--epochs abc", SystemExit, "--epochs",
+         zoo_cli("train", "dense_vae", "--epochs", "abc")),
+    Case("zoo train", "--latent-dim -2", SystemExit, "--latent-dim",
+         zoo_cli("train", "dense_vae", "--latent-dim", "-2")),
+    Case("zoo train", "--batch-size 0", SystemExit, "--batch-size",
+         zoo_cli("train", "dense_vae", "--batch-size", "0")),
+    Case("zoo train", "--learning-rate -1", SystemExit, "--learning-rate",
+         zoo_cli("train", "dense_vae", "--learning-rate", "-1")),
+    Case("zoo train", "--learning-rate nan", SystemExit, "--learning-rate",
+         zoo_cli("train", "dense_vae", "--learning-rate", "nan")),
+    Case("zoo train", "unknown --dataset", SystemExit, "--dataset",
+         zoo_cli("train", "dense_vae", "--dataset", "cifar")),
+    Case("zoo train", "unknown --likelihood", SystemExit, "--likelihood",
+         zoo_cli("train", "dense_vae", "--likelihood", "poisson")),
+    Case("zoo train", "--beta -1", SystemExit, "beta",
+         zoo_cli("train", "dense_vae", "--dataset", "digits", "--beta", "-1",
+                 "--output", "PATH/run")),
+    Case("zoo train", "--output inside a file (unwritable)", SystemExit,
+         "--output", zoo_cli("train", "dense_vae", "--dataset", "digits",
+                             "--output", "PATH/file/run")),
+    Case("zoo evaluate", "a folder that is not a run", SystemExit,
+         "not a run folder", zoo_cli("evaluate", "PATH/empty")),
+    Case("zoo sample", "a folder that is not a run", SystemExit,
+         "not a run folder", zoo_cli("sample", "PATH/empty")),
+    Case("zoo sample", "--n 0", SystemExit, "--n",
+         zoo_cli("sample", "PATH/empty", "--n", "0")),
+    Case("zoo export", "no --to", SystemExit, "--to",
+         zoo_cli("export", "PATH/empty")),
+    Case("zoo export", "--version 0", SystemExit, "--version",
+         zoo_cli("export", "PATH/empty", "--to", "PATH/x", "--version", "0")),
+]
+
+# Bad inputs whose test lives beside the feature: (entry, bad, error,
+# message excerpt, test id).
+EXTERNAL = [
+    ("zoo.datasets.fashion_mnist", "data_dir with no data, offline",
+     "FileNotFoundError", "Tried: ... Get the data one of these ways",
+     "tests/test_datasets.py::test_missing_data_lists_every_place_and_way"),
+    ("zoo.datasets.fashion_mnist", "data_dir missing one idx file",
+     "FileNotFoundError", "missing t10k-labels",
+     "tests/test_datasets.py::test_partial_directory_names_the_missing_files"),
+    ("zoo.datasets.fashion_mnist", "damaged idx file (truncated, not gzip, "
+     "wrong magic)", "ValueError", "names the file; get it again",
+     "tests/test_datasets.py::test_damaged_idx_file_names_the_file"),
+    ("zoo.datasets.fashion_mnist", "images and labels of different lengths",
+     "ValueError", "12 images but ... 11 labels",
+     "tests/test_datasets.py::test_images_and_labels_of_different_lengths"),
+    ("export_for_serving", "existing version without overwrite",
+     "ValueError", "already exists",
+     "tests/test_export.py::"
+     "test_existing_version_is_replaced_only_with_overwrite"),
+    ("ServingModel.run", "unknown signature", "ValueError",
+     "`signature` must be one of",
+     "tests/test_export.py::test_unknown_signature_is_named"),
+    ("serving signature score", "num_samples <= 0", "InvalidArgumentError",
+     "`num_samples` must be a positive",
+     "tests/test_export.py::test_score_rejects_a_non_positive_num_samples"),
+]
+
+# Injected faults: (fault, what must happen, test id).
+FAULTS = [
+    ("NaN in a decoder weight mid-training",
+     "fit raises FloatingPointError naming `reconstruction`",
+     "tests/test_reliability.py::test_non_finite_loss_stops_training"),
+    ("huge (finite) encoder scale: KL overflows to inf",
+     "fit raises FloatingPointError naming `kl`",
+     "tests/test_reliability.py::test_non_finite_loss_stops_training"),
+    ("infinite learning rate: finite loss, non-finite update",
+     "fit raises FloatingPointError naming the gradients",
+     "tests/test_reliability.py::test_non_finite_update_names_the_gradients"),
+    ("`zoo train` diverging (learning rate 1e9)",
+     "exit status 2, message names the term, no model.keras written",
+     "tests/test_reliability.py::test_zoo_train_stops_on_non_finite_loss"),
+    ("learning rate 1e-2, float32 and mixed_bfloat16, 5 epochs",
+     "no NaN, no stop",
+     "tests/test_reliability.py::test_no_nan_at_learning_rate_1e_2"),
+    ("kill -9 of `zoo train` mid-epoch, then the same command",
+     "resumes after the last completed epoch; result as uninterrupted",
+     "tests/test_reliability.py::test_killed_training_resumes"),
+    ("kill -9 mid-export",
+     "no partial version; version 1 unchanged and loadable",
+     "tests/test_export.py::test_killed_export_leaves_no_version"),
+    ("export failing half-way (disk full)",
+     "no new version, earlier ones byte-identical",
+     "tests/test_export.py::"
+     "test_failed_export_leaves_earlier_versions_and_nothing_new"),
+    (".keras file whose config carries a Lambda layer",
+     "load_model (safe_mode) refuses it; so does `zoo evaluate`",
+     "tests/test_reliability.py::test_keras_file_with_a_lambda_is_refused"),
+    ("pickle / safe_mode=False anywhere in zoo/",
+     "none", "tests/test_reliability.py::test_the_zoo_never_unpickles"),
+    ("two seeded runs with op determinism",
+     "identical weights",
+     "tests/test_reliability.py::test_deterministic_runs_are_identical"),
+]
+
+
+def case_id(case):
+    return f"{case.entry}: {case.bad}"
+
+
+# The catalogue ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model():
+    model = build(hidden_units=(8,))
+    model.compile()
+    model.optimizer.build(model.trainable_variables)
+    return model
+
+
+@pytest.fixture
+def folder(tmp_path):
+    """A test folder with a regular file (`file`) and an empty folder."""
+    (tmp_path / "file").write_text("not a folder")
+    (tmp_path / "empty").mkdir()
+    return tmp_path
+
+
+def state(model, folder, streamed=False):
+    """Everything a refused call must leave unchanged. A streamed batch is
+    checked inside the training step, which may advance the optimizer's
+    step counter (not the weights) before it fails."""
+    variables = model.weights + [
+        variable for variable in model.optimizer.variables
+        if not (streamed and variable is model.optimizer.iterations)
+    ]
+    files = sorted(str(path) for path in folder.rglob("*"))
+    return [np.array(variable) for variable in variables], files
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_bad_input_is_refused(case, model, folder, capsys):
+    streamed = case.error is tf.errors.InvalidArgumentError
+    weights, files = state(model, folder, streamed)
+    with pytest.raises(case.error) as info:
+        case.call(model, folder)
+    if case.error is SystemExit:
+        assert info.value.code not in (0, None)
+        message = capsys.readouterr().err
+    else:
+        message = str(info.value)
+    assert case.message in message
+    new_weights, new_files = state(model, folder, streamed)
+    assert new_files == files
+    assert len(new_weights) == len(weights)
+    for old, new in zip(weights, new_weights):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_case_ids_are_unique():
+    ids = [case_id(case) for case in CASES]
+    assert len(ids) == len(set(ids))
+
+
+# The catalogue's table ------------------------------------------------------
+
+
+def doc_text():
+    """docs/bad_input.md, generated from CASES, EXTERNAL and FAULTS."""
+    def row(*cells):
+        return "| " + " | ".join(
+            str(cell).replace("|", "\\|") for cell in cells
+        ) + " |"
+
+    lines = [
+        "# Bad input and faults: the catalogue",
+        "",
+        "Generated from `tests/test_bad_input.py` (run `python "
+        "tests/test_bad_input.py` after changing it; `test_doc_is_current` "
+        "checks this file). Every row is a test. Each bad input is refused "
+        "with the error shown, whose message names the argument and the "
+        "fix, before any state changes: the tests check that the model's "
+        "weights and optimizer state and the files in the output folder "
+        "are unchanged. A streamed `tf.data` input is checked batch by "
+        "batch as it is read, so a bad batch stops training with a "
+        "`tf.errors.InvalidArgumentError` naming the problem; the weights "
+        "are unchanged, but the optimizer's step counter may have advanced "
+        "by one.",
+        "",
+        f"{len(CASES) + len(EXTERNAL)} bad inputs, {len(FAULTS)} injected "
+        "faults. Besides these rows, hypothesis fuzzes model options and "
+        "input shapes (`test_fuzz_*`): every failure is a `ValueError` or "
+        "`TypeError` raised by the zoo's checks.",
+        "",
+        "## Bad inputs",
+        "",
+        row("entry point", "bad input", "error", "message contains", "test"),
+        row("---", "---", "---", "---", "---"),
+    ]
+    lines += [
+        row(case.entry, case.bad, case.error.__name__, f"`{case.message}`",
+            f"`test_bad_input_is_refused[{case_id(case)}]`")
+        for case in CASES
+    ]
+    lines += [
+        row(entry, bad, error, f"`{message}`", f"`{test}`")
+        for entry, bad, error, message, test in EXTERNAL
+    ]
+    lines += [
+        "",
+        "## Injected faults",
+        "",
+        row("fault", "outcome", "test"),
+        row("---", "---", "---"),
+    ]
+    lines += [row(fault, outcome, f"`{test}`")
+              for fault, outcome, test in FAULTS]
+    return "\n".join(lines) + "\n"
+
+
+def test_doc_is_current():
+    assert DOC.read_text() == doc_text(), (
+        "docs/bad_input.md is out of date: run python tests/test_bad_input.py"
+    )
+
+
+@pytest.mark.parametrize(
+    "test_id", sorted({row[-1] for row in EXTERNAL + FAULTS})
+)
+def test_every_row_names_an_existing_test(test_id):
+    path, name = test_id.split("::")
+    assert re.search(rf"^def {name}\(", (ROOT / path).read_text(), re.M)
+
+
+# Fuzzing -------------------------------------------------------------------
+
+
+def assert_clear_error(error):
+    """A ValueError/TypeError with a message, raised by the zoo's code."""
+    assert isinstance(error, (ValueError, TypeError)), repr(error)
+    assert str(error)
+    frame = traceback.extract_tb(error.__traceback__)[-1]
+    assert frame.filename.startswith(ZOO_DIR), (
+        f"raised outside the zoo, at {frame.filename}:{frame.lineno}: "
+        f"{error!r}"
+    )
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    name=st.sampled_from(zoo.list_models()),
+    input_shape=st.one_of(
+        st.lists(st.integers(-1, 12), max_size=4).map(tuple),
+        st.sampled_from([None, "28x28", (8.0, 8, 1)]),
+    ),
+    latent_dim=st.one_of(
+        st.integers(-2, 4), st.floats(), st.sampled_from([None, "2"])
+    ),
+    likelihood=st.sampled_from(
+        ["bernoulli", "continuous_bernoulli", "gaussian", "poisson", None]
+    ),
+    beta=st.one_of(st.floats(), st.integers(-2, 4)),
+)
+def test_fuzz_model_options(name, input_shape, latent_dim, likelihood, beta):
+    try:
+        model = zoo.get(name, input_shape=input_shape, latent_dim=latent_dim,
+                        likelihood=likelihood, beta=beta)
+    except Exception as error:  # noqa: BLE001 - the check is the point
+        assert_clear_error(error)
+        return
+    assert model.sample(2, seed=0).shape == (2, *input_shape)
+
+
+FUZZ_METHODS = ["fit", "evaluate", "predict", "encode", "elbo",
+                "log_likelihood"]
+
+
+@pytest.fixture(scope="module")
+def fuzz_model():
+    model = build(hidden_units=(8,))
+    model.compile()
+    return model
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    method=st.sampled_from(FUZZ_METHODS),
+    shape=st.one_of(
+        st.lists(st.integers(0, 9), max_size=5).map(tuple),
+        st.integers(0, 3).map(lambda batch: (batch, *SHAPE)),
+    ),
+    dtype=st.sampled_from(
+        ["float32", "float64", "uint8", "int32", "bool", "complex64", "<U1"]
+    ),
+    value=st.sampled_from([0.0, 0.5, 1.0, 2.0, -1.0, np.nan, np.inf]),
+)
+def test_fuzz_input_shapes(fuzz_model, method, shape, dtype, value):
+    with np.errstate(invalid="ignore"):
+        x = np.full(shape, value).astype(dtype)
+    weights = [np.array(weight) for weight in fuzz_model.weights]
+    arguments = {"fit": {"epochs": 1, "verbose": 0},
+                 "evaluate": {"verbose": 0}, "predict": {"verbose": 0},
+                 "log_likelihood": {"num_samples": 2}}.get(method, {})
+    try:
+        getattr(fuzz_model, method)(x, **arguments)
+    except Exception as error:  # noqa: BLE001 - the check is the point
+        assert_clear_error(error)
+        for old, new in zip(weights, fuzz_model.weights):
+            np.testing.assert_array_equal(old, np.array(new))
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    shape=st.lists(st.integers(0, 4), max_size=3).map(tuple),
+    value=st.sampled_from([0.0, -3.0, 1e30, np.nan, -np.inf]),
+)
+def test_fuzz_latents(fuzz_model, shape, value):
+    try:
+        fuzz_model.decode(np.full(shape, value, "float32")).mean()
+    except Exception as error:  # noqa: BLE001 - the check is the point
+        assert_clear_error(error)
+
+
+if __name__ == "__main__":
+    DOC.parent.mkdir(exist_ok=True)
+    DOC.write_text(doc_text())
+    print(f"wrote {DOC}")

@@ -117,7 +117,9 @@ def test_fit_denoising_uses_y_as_the_reconstruction_target(name):
     model.seed_generator.state.assign([0, 0])
     expected = float(model.reconstruction_loss(clean, model(noisy)))
     model.seed_generator.state.assign([0, 0])
-    against_clean = model.evaluate(noisy, clean, verbose=0, return_dict=True)
+    against_clean = model.evaluate(
+        noisy, clean, batch_size=64, verbose=0, return_dict=True
+    )
     against_noisy = model.evaluate(noisy, noisy, verbose=0, return_dict=True)
     assert against_clean["reconstruction"] != against_noisy["reconstruction"]
     assert np.isclose(against_clean["reconstruction"], expected, rtol=1e-4)

@@ -1,0 +1,68 @@
+"""The tutorial notebooks: built from their sources, and they run.
+
+Each `notebooks/NN_name.ipynb` must hold exactly the cells that
+`notebooks/build.py` makes from `notebooks/src/NN_name.py`, and must execute
+without error in the small budget (`ZOO_NOTEBOOK_BUDGET=small`, a few
+thousand images and one epoch), as CI runs it.
+"""
+
+import importlib.util
+import pathlib
+
+import nbformat
+import pytest
+
+NOTEBOOKS = pathlib.Path(__file__).parent.parent / "notebooks"
+SOURCES = sorted((NOTEBOOKS / "src").glob("*.py"))
+
+
+def load_build():
+    spec = importlib.util.spec_from_file_location(
+        "build", NOTEBOOKS / "build.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build = load_build()
+
+
+def committed(source):
+    return nbformat.read(NOTEBOOKS / f"{source.stem}.ipynb", as_version=4)
+
+
+def test_there_are_tutorials():
+    assert len(SOURCES) >= 6
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda path: path.stem)
+def test_notebook_is_built_from_its_source(source):
+    expected = build.notebook_from_source(source)
+    cells = [(cell.cell_type, cell.source) for cell in committed(source).cells]
+    assert cells == [(cell.cell_type, cell.source) for cell in expected.cells], (
+        f"{source.stem}.ipynb is out of date; run `python notebooks/build.py "
+        f"--execute {source.stem}`"
+    )
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda path: path.stem)
+def test_source_has_the_tutorial_shape(source):
+    text = source.read_text()
+    for part in ("**Author:** zoo authors", "**Date created:**",
+                 "**Description:**", "## Setup", "ZOO_NOTEBOOK_BUDGET"):
+        assert part in text, f"{source.name} lacks {part!r}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", SOURCES, ids=lambda path: path.stem)
+def test_notebook_runs_in_the_small_budget(source, monkeypatch, tmp_path):
+    monkeypatch.setenv("ZOO_NOTEBOOK_BUDGET", "small")
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    notebook = committed(source)
+    build.execute(notebook, tmp_path)  # raises CellExecutionError on error
+    assert all(
+        output.output_type != "error"
+        for cell in notebook.cells if cell.cell_type == "code"
+        for output in cell.outputs
+    )

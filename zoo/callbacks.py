@@ -13,6 +13,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo import validation
+
 
 def _linear(step, start, end, steps):
     fraction = min(step / steps, 1.0) if steps else 1.0
@@ -197,13 +199,7 @@ class TensorBoardImages(keras.callbacks.Callback):
 
     def __init__(self, log_dir, x, num_samples=16, seed=0):
         super().__init__()
-        if isinstance(num_samples, bool) or not isinstance(
-            num_samples, int
-        ) or num_samples <= 0:
-            raise ValueError(
-                "`num_samples` must be a positive int (images per grid). "
-                f"Received: num_samples={num_samples!r}"
-            )
+        validation.check_positive_int(num_samples, "num_samples")
         x = np.asarray(x, "float32")
         if x.ndim != 4 or len(x) == 0:
             raise ValueError(

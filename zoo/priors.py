@@ -11,6 +11,7 @@ import keras
 import numpy as np
 
 from zoo import distributions
+from zoo import validation
 
 tfd = distributions.tfd
 
@@ -110,15 +111,11 @@ def make_prior(name, latent_dim, input_shape, num_components):
         raise ValueError(
             f"`prior` must be one of {list(PRIORS)}. Received: prior={name!r}"
         )
-    if isinstance(num_components, bool) or not isinstance(
-        num_components, (int, np.integer)
-    ) or num_components <= 0:
-        raise ValueError(
-            "`prior_components` must be a positive int. "
-            f"Received: prior_components={num_components!r}"
-        )
+    num_components = validation.check_positive_int(
+        num_components, "prior_components"
+    )
     if name == "mixture":
-        return MixturePrior(latent_dim, int(num_components), name="prior")
+        return MixturePrior(latent_dim, num_components, name="prior")
     if name == "vamp":
-        return VampPrior(input_shape, int(num_components), name="prior")
+        return VampPrior(input_shape, num_components, name="prior")
     return None

@@ -8,6 +8,19 @@ import numpy as np
 import tensorflow as tf
 
 
+def check_positive_int(value, argument):
+    """Return `value` as an int, or raise `ValueError` naming `argument`
+    unless it is a positive integer (bools are refused)."""
+    if isinstance(value, bool) or not isinstance(
+        value, (int, np.integer)
+    ) or value <= 0:
+        raise ValueError(
+            f"`{argument}` must be a positive integer. "
+            f"Received: {argument}={value!r}"
+        )
+    return int(value)
+
+
 def check_images(x, image_shape, argument, likelihood=None):
     """Validate an in-memory batch of images and return it as a numpy array.
 

@@ -115,16 +115,6 @@ def check_choice(value, allowed, argument):
     return value
 
 
-def check_positive_int(value, argument):
-    """Raise a `ValueError` unless `value` is a positive int."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(
-            f"`{argument}` must be a positive integer. "
-            f"Received: {argument}={value!r}"
-        )
-    return value
-
-
 def _summary(x):
     """A short description of `x` for error messages."""
     if isinstance(x, (list, tuple)):

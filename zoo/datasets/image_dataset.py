@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from zoo import validation
 from zoo.datasets import binarization
 from zoo.datasets import checks
 
@@ -99,7 +100,7 @@ class ImageDataset:
                 positive int, or `with_labels=True` without labels.
         """
         x, y = self.split(split)
-        checks.check_positive_int(batch_size, "batch_size")
+        validation.check_positive_int(batch_size, "batch_size")
         if with_labels and y is None:
             raise ValueError(
                 f"The {split} split of {self.name!r} has no labels; use "

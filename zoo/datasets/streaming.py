@@ -12,6 +12,7 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
+from zoo import validation
 from zoo.datasets import checks
 from zoo.datasets.image_dataset import finish
 
@@ -44,7 +45,7 @@ def write_stream(directory, x, y=None, chunk_size=4096):
     >>> zoo.datasets.write_stream("/data/big", x_train, y_train)
     >>> model.fit(zoo.datasets.read_stream("/data/big"), epochs=5)
     """
-    checks.check_positive_int(chunk_size, "chunk_size")
+    validation.check_positive_int(chunk_size, "chunk_size")
     directory = pathlib.Path(directory).expanduser()
     directory.mkdir(parents=True, exist_ok=True)
     first = checks.to_unit_images(x[:1], "x")
@@ -105,8 +106,8 @@ def read_stream(directory, batch_size=128, shuffle=True, seed=0,
     >>> stream = zoo.datasets.read_stream("/data/big", batch_size=256)
     >>> model.fit(stream, epochs=5)
     """
-    checks.check_positive_int(batch_size, "batch_size")
-    checks.check_positive_int(buffer_size, "buffer_size")
+    validation.check_positive_int(batch_size, "batch_size")
+    validation.check_positive_int(buffer_size, "buffer_size")
     checks.check_choice(binarize, ("none", "dynamic"), "binarize")
     directory = pathlib.Path(directory).expanduser()
     images, image_shape = _records(directory / IMAGES_FILE, "<f4")

@@ -18,13 +18,11 @@ import math
 
 import numpy as np
 
+from zoo import validation
+
 
 def _batches(x, batch_size):
-    if not isinstance(batch_size, int) or batch_size <= 0:
-        raise ValueError(
-            "`batch_size` must be a positive int. "
-            f"Received: batch_size={batch_size!r}"
-        )
+    validation.check_positive_int(batch_size, "batch_size")
     for start in range(0, len(x), batch_size):
         yield x[start:start + batch_size]
 

@@ -86,13 +86,7 @@ class VAE(keras.Model):
     ):
         super().__init__(**kwargs)
         self.image_shape = _check_input_shape(input_shape)
-        if isinstance(latent_dim, bool) or not isinstance(
-            latent_dim, (int, np.integer)
-        ) or latent_dim <= 0:
-            raise ValueError(
-                "`latent_dim` must be a positive integer. "
-                f"Received: latent_dim={latent_dim!r}"
-            )
+        latent_dim = validation.check_positive_int(latent_dim, "latent_dim")
         if not isinstance(beta, (int, float)) or not 0 <= beta < math.inf:
             raise ValueError(
                 f"`beta` must be a finite float >= 0. Received: beta={beta!r}"
@@ -312,7 +306,7 @@ class VAE(keras.Model):
     def sample(self, num_samples, seed=None):
         """Generate `num_samples` new examples: decode z ~ p(z) and return
         the likelihood mean. The same `seed` gives the same samples."""
-        _check_positive_int(num_samples, "num_samples")
+        validation.check_positive_int(num_samples, "num_samples")
         return self.compute_samples(int(num_samples), _stateless_seed(seed))
 
     def elbo(self, x, seed=0):
@@ -330,8 +324,8 @@ class VAE(keras.Model):
         chunk bounds b_i over k_i samples combine exactly:
         log p_K(x) = logsumexp_i(b_i + log k_i) - log K.
         """
-        _check_positive_int(num_samples, "num_samples")
-        _check_positive_int(chunk_size, "chunk_size")
+        validation.check_positive_int(num_samples, "num_samples")
+        validation.check_positive_int(chunk_size, "chunk_size")
         x = ops.convert_to_tensor(
             self._checked_images(x, "x", target=True), "float32"
         )
@@ -506,16 +500,6 @@ def _check_input_shape(input_shape):
             f"Received: input_shape={input_shape!r}"
         )
     return tuple(int(size) for size in input_shape)
-
-
-def _check_positive_int(value, argument):
-    if isinstance(value, bool) or not isinstance(
-        value, (int, np.integer)
-    ) or value <= 0:
-        raise ValueError(
-            f"`{argument}` must be a positive integer. "
-            f"Received: {argument}={value!r}"
-        )
 
 
 def _is_stream(x):

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from zoo import validation
 from zoo.models.base import batch_mean
 from zoo.models.base import importance_weighted_bound
 from zoo.models.conv import ConvVAE
@@ -48,14 +49,9 @@ class IWAE(ConvVAE):
     def __init__(self, input_shape, latent_dim, num_samples=5, **kwargs):
         super().__init__(input_shape=input_shape, latent_dim=latent_dim,
                          **kwargs)
-        if isinstance(num_samples, bool) or not isinstance(
-            num_samples, int
-        ) or num_samples <= 0:
-            raise ValueError(
-                "`num_samples` must be a positive int (the K of the bound). "
-                f"Received: num_samples={num_samples!r}"
-            )
-        self.num_samples = num_samples
+        self.num_samples = validation.check_positive_int(
+            num_samples, "num_samples"
+        )
 
     def call(self, inputs, training=None):
         """Returns a dict: the decoder's parameters for all K samples and

@@ -7,6 +7,7 @@ import keras
 from keras import ops
 
 from zoo import distributions
+from zoo import validation
 from zoo.models.base import batch_mean
 from zoo.models.conv import ConvVAE
 
@@ -56,14 +57,9 @@ class BetaTCVAE(ConvVAE):
                 raise ValueError(
                     f"`{name}` must be a float >= 0. Received: {name}={value!r}"
                 )
-        if isinstance(dataset_size, bool) or not isinstance(
-            dataset_size, int
-        ) or dataset_size <= 0:
-            raise ValueError(
-                "`dataset_size` must be a positive int (the number of "
-                f"training examples). Received: dataset_size={dataset_size!r}"
-            )
-        self.dataset_size = dataset_size
+        self.dataset_size = validation.check_positive_int(
+            dataset_size, "dataset_size"
+        )
         self.alpha = self._weight(alpha, "alpha")
         self.gamma = self._weight(gamma, "gamma")
         self.mutual_information_tracker = keras.metrics.Mean(

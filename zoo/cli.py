@@ -55,10 +55,9 @@ def train(args):
     from zoo.evaluation import likelihood
 
     strategy = distribute.strategy_from_name(args.strategy)
+    run_folder = pathlib.Path(args.output or f"runs/{args.model}")
     # With several workers only the chief writes the run folder.
-    output = pathlib.Path(
-        distribute.chief_path(args.output or f"runs/{args.model}")
-    )
+    output = pathlib.Path(distribute.chief_path(run_folder))
     options = {"latent_dim": args.latent_dim, "seed": args.seed}
     if args.beta is not None:
         options["beta"] = args.beta
@@ -82,7 +81,9 @@ def train(args):
     (output / "run.json").write_text(json.dumps(settings, indent=2) + "\n")
     x_test, y_test = data.split("test")
     callbacks = [
-        keras.callbacks.BackupAndRestore(output / "backup"),
+        # The run folder's backup, shared by every worker (only the chief
+        # writes it), so a restarted job resumes from one epoch everywhere.
+        distribute.BackupAndRestore(run_folder / "backup"),
         zoo.callbacks.StopOnNonFinite(),
         keras.callbacks.TensorBoard(output / "logs"),
         zoo.callbacks.TensorBoardImages(output / "logs", x_test[:8]),

@@ -17,10 +17,14 @@ is `w * DPI` by `h * DPI` pixels), and returns the
 """
 
 import math
+import os
 
 import matplotlib
 
-matplotlib.use("Agg")
+# Draw off-screen, unless the environment chose a backend (a Jupyter kernel
+# sets MPLBACKEND to its inline backend, so figures show in notebooks).
+if "MPLBACKEND" not in os.environ:
+    matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402

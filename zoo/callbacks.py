@@ -16,20 +16,51 @@ import tensorflow as tf
 from zoo import validation
 
 
-def _linear(step, start, end, steps):
-    fraction = min(step / steps, 1.0) if steps else 1.0
-    return start + (end - start) * fraction
+class LinearSchedule(keras.callbacks.Callback):
+    """Assign the model variable `model.<variable>` a linear ramp.
 
+        value(t) = start + (end - start) * min(t / steps, 1)
 
-def _check_steps(steps, argument="steps"):
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(
-            f"`{argument}` must be an int >= 0 (a number of training steps). "
-            f"Received: {argument}={steps!r}"
+    at the start of training batch t (counted across epochs and `fit`
+    calls), so the next step uses the new value without retracing.
+
+    Args:
+        variable: str, the name of a non-trainable variable of the model
+            (e.g. `"beta"`).
+        steps: int >= 0, number of training batches of the ramp.
+        start: float, the value at step 0.
+        end: float, the value after the ramp.
+    """
+
+    def __init__(self, variable, steps, start, end):
+        super().__init__()
+        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+            raise ValueError(
+                "`steps` must be an int >= 0 (a number of training steps). "
+                f"Received: steps={steps!r}"
+            )
+        self.variable = variable
+        self.steps = steps
+        self.start = float(start)
+        self.end = float(end)
+        self.step = 0
+
+    def on_train_begin(self, logs=None):
+        if getattr(self.model, self.variable, None) is None:
+            raise ValueError(
+                f"{type(self).__name__} needs a model with a `{self.variable}` "
+                f"variable; {type(self.model).__name__} has none."
+            )
+
+    def on_train_batch_begin(self, batch, logs=None):
+        fraction = min(self.step / self.steps, 1.0) if self.steps else 1.0
+        getattr(self.model, self.variable).assign(
+            self.start + (self.end - self.start) * fraction
         )
+        self.step += 1
 
 
-class BetaWarmUp(keras.callbacks.Callback):
+class BetaWarmUp(LinearSchedule):
     """Raise `model.beta` linearly from `start` to `end` over `steps` batches.
 
     KL warm-up (Bowman et al., 2016; Sonderby et al., 2016): early in training
@@ -52,21 +83,10 @@ class BetaWarmUp(keras.callbacks.Callback):
     """
 
     def __init__(self, steps, start=0.0, end=1.0):
-        super().__init__()
-        _check_steps(steps)
-        self.steps = steps
-        self.start = float(start)
-        self.end = float(end)
-        self.step = 0
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self.model.beta.assign(
-            _linear(self.step, self.start, self.end, self.steps)
-        )
-        self.step += 1
+        super().__init__("beta", steps, start, end)
 
 
-class CapacitySchedule(keras.callbacks.Callback):
+class CapacitySchedule(LinearSchedule):
     """Raise `model.capacity` linearly from `start` to `end` nats.
 
     For the capacity objective gamma * |KL - C| of Burgess et al. (2018): the
@@ -85,25 +105,7 @@ class CapacitySchedule(keras.callbacks.Callback):
     """
 
     def __init__(self, steps, end, start=0.0):
-        super().__init__()
-        _check_steps(steps)
-        self.steps = steps
-        self.start = float(start)
-        self.end = float(end)
-        self.step = 0
-
-    def on_train_begin(self, logs=None):
-        if getattr(self.model, "capacity", None) is None:
-            raise ValueError(
-                "CapacitySchedule needs a model with the capacity objective; "
-                "build it with zoo.get('beta_vae', ..., capacity=0.0)."
-            )
-
-    def on_train_batch_begin(self, batch, logs=None):
-        self.model.capacity.assign(
-            _linear(self.step, self.start, self.end, self.steps)
-        )
-        self.step += 1
+        super().__init__("capacity", steps, start, end)
 
 
 class StopOnNonFinite(keras.callbacks.Callback):

@@ -1,0 +1,39 @@
+"""The schedules assign the model's non-trainable weights batch by batch."""
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from conftest import real_images
+
+
+def test_beta_warm_up_ramps_beta_linearly_then_holds():
+    model = zoo.get("dense_vae", input_shape=(8, 8, 1), latent_dim=2)
+    model.compile()
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(float(model.beta))
+
+    x = real_images((8, 8, 1), count=64)
+    model.fit(x, epochs=2, batch_size=16, verbose=0, callbacks=[
+        zoo.callbacks.BetaWarmUp(steps=4, start=0.0, end=1.0), Record()])
+    np.testing.assert_allclose(seen, [0.0, 0.25, 0.5, 0.75, 1, 1, 1, 1])
+
+
+def test_capacity_schedule_ramps_capacity_and_needs_the_capacity_objective():
+    x = real_images((28, 28, 1), count=32)
+    model = zoo.get("beta_vae", input_shape=(28, 28, 1), latent_dim=2,
+                    capacity=0.0)
+    model.compile()
+    model.fit(x, epochs=1, batch_size=8, verbose=0, callbacks=[
+        zoo.callbacks.CapacitySchedule(steps=2, end=10.0)])
+    assert float(model.capacity) == 10.0
+
+    plain = zoo.get("beta_vae", input_shape=(28, 28, 1), latent_dim=2)
+    plain.compile()
+    with pytest.raises(ValueError, match="capacity"):
+        plain.fit(x, epochs=1, verbose=0, callbacks=[
+            zoo.callbacks.CapacitySchedule(steps=2, end=10.0)])

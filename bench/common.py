@@ -49,3 +49,16 @@ def write_result(name, result):
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(record, indent=2) + "\n")
     return path
+
+
+def markdown_table(rows):
+    """Rows of dicts as a Markdown table, one column per key (blank where
+    a row lacks it); floats to 4 significant digits."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    lines = ["| " + " | ".join(columns) + " |",
+             "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = [f"{row[key]:.4g}" if isinstance(row.get(key), float)
+                 else str(row.get(key, "")) for key in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -224,19 +224,6 @@ def _result_name(study, setting_name):
     return study if setting_name == "full" else f"{study}_{setting_name}"
 
 
-def markdown_table(rows):
-    """Rows of dicts as a Markdown table, one column per key (blank where
-    a row lacks it); floats to 4 significant digits."""
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    lines = ["| " + " | ".join(columns) + " |",
-             "|" + "---|" * len(columns)]
-    for row in rows:
-        cells = [f"{row[key]:.4g}" if isinstance(row.get(key), float)
-                 else str(row.get(key, "")) for key in columns]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 def run(study, setting_name="full", cache_dir=None):
     """Run `study` in setting "full" or "smoke"; return the JSON path.
 
@@ -254,7 +241,7 @@ def run(study, setting_name="full", cache_dir=None):
         **result,
         "wall_seconds": round(time.perf_counter() - start, 1),
     })
-    print(markdown_table(rows))
+    print(common.markdown_table(rows))
     print(f"wrote {path}")
     return path
 

@@ -2,7 +2,8 @@
 
 Each prior is a Keras layer that owns its trainable weights (so they train,
 save and load with the model) and builds its `tfd` distribution on demand
-with `distribution(encoder)`. Neither has an analytic KL to the Gaussian
+with `distribution(encoder)`. The weights stay float32 under mixed
+precision (`autocast=False`), as the distributions' densities are. Neither has an analytic KL to the Gaussian
 posterior, so the model's KL falls back to the Monte Carlo estimate
 log q(z|x) - log p(z) at the sampled z.
 """
@@ -35,17 +36,20 @@ class MixturePrior(keras.layers.Layer):
         self.latent_dim = latent_dim
         self.num_components = num_components
         self.logits = self.add_weight(
-            shape=(num_components,), initializer="zeros", name="logits"
+            shape=(num_components,), initializer="zeros", name="logits",
+            autocast=False
         )
         self.means = self.add_weight(
             shape=(num_components, latent_dim),
             initializer=keras.initializers.RandomNormal(seed=0),
             name="means",
+            autocast=False,
         )
         self.raw_scales = self.add_weight(
             shape=(num_components, latent_dim),
             initializer=keras.initializers.Constant(np.log(np.e - 1.0)),
             name="raw_scales",
+            autocast=False,
         )
         self.built = True
 
@@ -84,6 +88,7 @@ class VampPrior(keras.layers.Layer):
             shape=(num_components, *self.pseudo_input_shape),
             initializer=keras.initializers.RandomUniform(0.0, 1.0, seed=0),
             name="pseudo_inputs",
+            autocast=False,
         )
         self.built = True
 

@@ -36,8 +36,10 @@ class MixturePrior(keras.layers.Layer):
         self.latent_dim = latent_dim
         self.num_components = num_components
         self.logits = self.add_weight(
-            shape=(num_components,), initializer="zeros", name="logits",
-            autocast=False
+            shape=(num_components,),
+            initializer="zeros",
+            name="logits",
+            autocast=False,
         )
         self.means = self.add_weight(
             shape=(num_components, latent_dim),

@@ -17,6 +17,11 @@ def report(name):
           f"{machine['cores']} cores, TensorFlow {machine['tensorflow']})\n")
     if "markdown" in result:
         print(result["markdown"])
+    elif "modes" in result:
+        print(markdown_table([
+            {"mode": mode, "mean": values["mean"], "std": values["std"]}
+            for mode, values in result["modes"].items()
+        ]))
     elif "rows" in result:
         print(markdown_table([
             {key: value for key, value in row.items()

@@ -59,6 +59,7 @@ class Tracker:
         self.seconds_to_target = None
 
     def __call__(self, epoch, elapsed):
+        nll = self.scorer()
         self.curve.append({"epoch": epoch + 1, "train_seconds": elapsed,
                            "nll_quick": nll})
         if self.seconds_to_target is None and nll <= TARGET_NLL:

@@ -15,7 +15,6 @@ checks, never an error from deep inside TensorFlow.
 """
 
 import collections
-import os
 import pathlib
 import re
 import traceback

@@ -23,6 +23,7 @@ CANDIDATES = {
     "filters32-64_nodense_lr1e-3": ({"filters": (32, 64), "hidden_units": ()}, 1e-3),
     "filters64-128_dense512_lr1e-3": ({"filters": (64, 128), "hidden_units": (512,)}, 1e-3),
     "filters32-64-128_dense256_lr1e-3": ({"filters": (32, 64, 128), "hidden_units": (256,)}, 1e-3),
+    "filters64-128_dense512_lr2e-3": ({"filters": (64, 128), "hidden_units": (512,)}, 2e-3),
 }
 
 

@@ -23,3 +23,26 @@ def real_images(shape, count=64, seed=0):
 def images():
     """A function: `images(shape, count=64, seed=0)` -> real digit images."""
     return real_images
+
+
+def model_inputs(model, x):
+    """What `model` takes for the batch `x` (images, or latents to decode):
+    `x`, or `[x, labels]` for a conditional model, the labels cycling
+    through its classes."""
+    if model.condition_spec() is None:
+        return x
+    labels = np.arange(len(x)) % model.num_classes
+    if tf.is_tensor(x):  # Keras calls take all tensors or none
+        labels = tf.constant(labels, "int32")
+    return [x, labels]
+
+
+def model_dataset(model, x, y=None, batch_size=32):
+    """A batched `tf.data.Dataset` of `model_inputs(model, x)` (as the
+    `{"x", "labels"}` dict a conditional model reads), paired with `y` when
+    given."""
+    inputs = model_inputs(model, x)
+    if isinstance(inputs, list):
+        inputs = {"x": inputs[0], "labels": inputs[1]}
+    elements = inputs if y is None else (inputs, y)
+    return tf.data.Dataset.from_tensor_slices(elements).batch(batch_size)

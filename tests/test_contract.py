@@ -10,6 +10,8 @@ import pytest
 import tensorflow as tf
 
 import zoo
+from conftest import model_dataset
+from conftest import model_inputs
 from conftest import real_images
 
 MODELS = zoo.list_models()
@@ -37,12 +39,13 @@ def weights_of(model):
 def test_construction_gives_the_documented_shapes(name, shape):
     model = zoo.get(name, input_shape=shape, latent_dim=LATENT_DIM)
     assert isinstance(model, zoo.VAE)
-    x = real_images(shape, count=3)
+    x = model_inputs(model, real_images(shape, count=3))
     z_mean, z_stddev = model.encoder(x)
     assert z_mean.shape == (3, LATENT_DIM)
     assert np.all(z_stddev.numpy() > 0)
-    assert model.decoder(z_mean).shape == (3, *model.parameter_shape)
-    assert model.decode(z_mean).mean().shape == (3, *shape)
+    z = model_inputs(model, z_mean)
+    assert model.decoder(z).shape == (3, *model.parameter_shape)
+    assert model.decode(z).mean().shape == (3, *shape)
     assert model.predict(x, verbose=0).shape == (3, *shape)
 
 
@@ -82,10 +85,12 @@ def test_unknown_model_lists_the_valid_names():
 
 @pytest.mark.parametrize("name", MODELS)
 def test_fit_trains_the_negative_elbo_with_documented_history(name):
-    x = real_images((28, 28, 1), count=64)
     model = build(name)
+    x = model_inputs(model, real_images((28, 28, 1), count=64))
     history = model.fit(
-        x, epochs=1, batch_size=32, validation_data=(x[:32],), verbose=0
+        x, epochs=1, batch_size=32,
+        validation_data=(model_inputs(model, real_images((28, 28, 1), 32)),),
+        verbose=0,
     )
     assert set(history.history) >= {
         "loss", "reconstruction", "kl",
@@ -97,8 +102,8 @@ def test_fit_trains_the_negative_elbo_with_documented_history(name):
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("name", MODELS)
 def test_loss_goes_down_on_real_images(name, shape):
-    x = real_images(shape, count=128)
     model = build(name, shape)
+    x = model_inputs(model, real_images(shape, count=128))
     before = model.evaluate(x, verbose=0, return_dict=True)["loss"]
     model.fit(x, epochs=8, batch_size=32, verbose=0)
     after = model.evaluate(x, verbose=0, return_dict=True)["loss"]
@@ -112,15 +117,16 @@ def test_fit_denoising_uses_y_as_the_reconstruction_target(name):
         clean + np.random.default_rng(0).normal(0, 0.3, clean.shape), 0, 1
     ).astype("float32")
     model = build(name)
-    history = model.fit(noisy, clean, epochs=1, batch_size=32, verbose=0)
+    inputs = model_inputs(model, noisy)
+    history = model.fit(inputs, clean, epochs=1, batch_size=32, verbose=0)
     assert np.isfinite(history.history["loss"][0])
     model.seed_generator.state.assign([0, 0])
-    expected = float(model.reconstruction_loss(clean, model(noisy)))
+    expected = float(model.reconstruction_loss(clean, model(inputs)))
     model.seed_generator.state.assign([0, 0])
     against_clean = model.evaluate(
-        noisy, clean, batch_size=64, verbose=0, return_dict=True
+        inputs, clean, batch_size=64, verbose=0, return_dict=True
     )
-    against_noisy = model.evaluate(noisy, noisy, verbose=0, return_dict=True)
+    against_noisy = model.evaluate(inputs, noisy, verbose=0, return_dict=True)
     assert against_clean["reconstruction"] != against_noisy["reconstruction"]
     assert np.isclose(against_clean["reconstruction"], expected, rtol=1e-4)
 
@@ -129,8 +135,8 @@ def test_fit_denoising_uses_y_as_the_reconstruction_target(name):
 def test_fit_takes_a_tf_data_dataset(name):
     x = real_images((28, 28, 1), count=64)
     model = build(name)
-    images_only = tf.data.Dataset.from_tensor_slices(x).batch(32)
-    pairs = tf.data.Dataset.from_tensor_slices((x, x)).batch(32)
+    images_only = model_dataset(model, x)
+    pairs = model_dataset(model, x, x)
     first = model.fit(images_only, epochs=1, verbose=0)
     second = model.fit(pairs, epochs=1, validation_data=images_only, verbose=0)
     assert np.isfinite(first.history["loss"][0])
@@ -143,7 +149,7 @@ def test_fit_takes_a_tf_data_dataset(name):
 @pytest.mark.parametrize("name", MODELS)
 def test_kl_is_one_finite_scalar_in_model_losses(name):
     model = build(name)
-    model(real_images((28, 28, 1), count=8))
+    model(model_inputs(model, real_images((28, 28, 1), count=8)))
     assert len(model.losses) == 1
     kl_term = model.losses[0]
     assert kl_term.shape == ()
@@ -152,8 +158,8 @@ def test_kl_is_one_finite_scalar_in_model_losses(name):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_beta_assign_after_compile_changes_the_next_loss(name):
-    x = real_images((28, 28, 1), count=32)
     model = build(name)
+    x = model_inputs(model, real_images((28, 28, 1), count=32))
     logs = {}
     for beta in (1.0, 100.0):
         model.beta.assign(beta)
@@ -197,7 +203,7 @@ def test_sample_has_the_input_shape_and_is_seeded(name, shape):
 @pytest.mark.parametrize("name", MODELS)
 def test_encode_returns_the_posterior_distribution(name):
     model = build(name)
-    x = real_images((28, 28, 1), count=6)
+    x = model_inputs(model, real_images((28, 28, 1), count=6))
     posterior = model.encode(x)
     assert posterior.event_shape == (LATENT_DIM,)
     assert posterior.batch_shape == (6,)
@@ -208,8 +214,8 @@ def test_encode_returns_the_posterior_distribution(name):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_importance_weighted_bound_is_above_the_elbo(name):
-    x = real_images((28, 28, 1), count=64)
     model = build(name)
+    x = model_inputs(model, real_images((28, 28, 1), count=64))
     model.fit(x, epochs=3, batch_size=32, verbose=0)
     elbo = np.mean([np.mean(model.elbo(x, seed=s)) for s in range(5)])
     bound = np.mean(model.log_likelihood(x, num_samples=64, chunk_size=16))
@@ -225,12 +231,16 @@ def test_importance_weighted_bound_is_above_the_elbo(name):
 def test_encoder_works_inside_another_keras_model(name, trainable):
     model = build(name)
     model.encoder.trainable = trainable
-    inputs = keras.Input(shape=(28, 28, 1))
+    inputs = [
+        keras.Input(shape=tensor.shape[1:], dtype=tensor.dtype)
+        for tensor in model.encoder.inputs
+    ]
+    inputs = inputs[0] if len(inputs) == 1 else inputs
     z_mean, _ = model.encoder(inputs)
     outputs = keras.layers.Dense(10, activation="softmax")(z_mean)
     classifier = keras.Model(inputs, outputs)
     classifier.compile("adam", "sparse_categorical_crossentropy")
-    x = real_images((28, 28, 1), count=32)
+    x = model_inputs(model, real_images((28, 28, 1), count=32))
     labels = np.arange(32) % 10
     before = weights_of(model.encoder)
     classifier.fit(x, labels, epochs=1, verbose=0)
@@ -248,8 +258,8 @@ def test_encoder_works_inside_another_keras_model(name, trainable):
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("name", MODELS)
 def test_keras_round_trip_is_exact(name, shape, tmp_path):
-    x = real_images(shape, count=16)
     model = build(name, shape)
+    x = model_inputs(model, real_images(shape, count=16))
     model.fit(x, epochs=1, batch_size=16, verbose=0)
     model.beta.assign(2.5)
     path = tmp_path / "model.keras"
@@ -261,7 +271,8 @@ def test_keras_round_trip_is_exact(name, shape, tmp_path):
     np.testing.assert_array_equal(
         loaded.encode(x).mean(), model.encode(x).mean()
     )
-    z = np.random.default_rng(0).normal(size=(4, LATENT_DIM)).astype("float32")
+    z = model_inputs(model, np.random.default_rng(0).normal(
+        size=(4, LATENT_DIM)).astype("float32"))
     np.testing.assert_array_equal(loaded.decode(z).mean(), model.decode(z).mean())
     history = loaded.fit(x, epochs=1, batch_size=16, verbose=0)
     assert np.isfinite(history.history["loss"][0])
@@ -287,6 +298,7 @@ def test_bad_input_raises_before_any_weight_changes(name, case):
     bad, message = BAD_INPUTS[case]
     model = build(name)
     before = weights_of(model)
+    bad = model_inputs(model, bad)
     with pytest.raises(ValueError, match=message):
         model.fit(bad, epochs=1, verbose=0)
     if case != "outside support":  # grey values are valid encoder inputs
@@ -301,7 +313,7 @@ def test_bad_streamed_batch_stops_training_with_a_message(name):
     x = real_images((28, 28, 1), count=32)
     x[20] = np.nan
     model = build(name)
-    dataset = tf.data.Dataset.from_tensor_slices(x).batch(16)
+    dataset = model_dataset(model, x, batch_size=16)
     with pytest.raises(tf.errors.InvalidArgumentError, match="NaN"):
         model.fit(dataset, epochs=1, verbose=0)
 
@@ -318,8 +330,8 @@ def test_compile_refuses_a_loss():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", MODELS)
 def test_no_nan_for_100_steps_at_learning_rate_1e_2(name):
-    x = real_images((28, 28, 1), count=400)
     model = build(name, optimizer=keras.optimizers.Adam(1e-2))
+    x = model_inputs(model, real_images((28, 28, 1), count=400))
     history = model.fit(x, epochs=25, batch_size=100, verbose=0)
     assert len(history.history["loss"]) * 4 == 100
     assert np.all(np.isfinite(history.history["loss"]))
@@ -333,7 +345,8 @@ def test_mixed_precision_trains(name):
     try:
         model = build(name)
         history = model.fit(
-            real_images((28, 28, 1), count=64), epochs=1, verbose=0
+            model_inputs(model, real_images((28, 28, 1), count=64)),
+            epochs=1, verbose=0,
         )
     finally:
         keras.mixed_precision.set_dtype_policy("float32")

@@ -10,6 +10,7 @@ from zoo import plotting
 from zoo.models import VAE
 from zoo.models import BetaTCVAE
 from zoo.models import BetaVAE
+from zoo.models import ConditionalVAE
 from zoo.models import ConvVAE
 from zoo.models import DenseVAE
 from zoo.models import IWAE

@@ -14,6 +14,11 @@ watches (`saved_model.pb` and `variables/`), with one signature per use:
                       seed (int32, [2])
     score             x, num_samples (int32, [])           elbo, log_likelihood
 
+A conditional model (`ConditionalVAE`) takes one more input in every
+signature, `labels` (int32, [batch]): the class ids of the examples, of the
+latents (`decode`) or of the images to generate (`sample`, whose
+`num_samples` is then the number of labels, so it takes `labels` and `seed`).
+
 The batch dimension is dynamic. `reconstruction` and `images` are means of
 the likelihood p(x|z) in data space; `parameters` are the decoder's outputs
 (logits for Bernoulli likelihoods). Random outputs take a stateless `seed`
@@ -37,7 +42,8 @@ import tensorflow as tf
 
 from zoo.models.base import VAE
 
-#: The exported signatures: name -> (input names, output names).
+#: The exported signatures of an unconditional model: name -> (input names,
+#: output names). `signatures(model)` gives any model's.
 SIGNATURES = {
     "serving_default": (("x",), ("reconstruction",)),
     "reconstruct": (("x",), ("reconstruction",)),
@@ -46,6 +52,21 @@ SIGNATURES = {
     "sample": (("num_samples", "seed"), ("images",)),
     "score": (("x", "num_samples"), ("elbo", "log_likelihood")),
 }
+
+
+def signatures(model):
+    """The signatures `export_for_serving` writes for `model`: name ->
+    (input names, output names); conditional models take `labels` too."""
+    if model.condition_spec() is None:
+        return dict(SIGNATURES)
+    name = model.condition_spec().name
+    result = {
+        signature: (inputs + (name,), outputs)
+        for signature, (inputs, outputs) in SIGNATURES.items()
+    }
+    result["sample"] = ((name, "seed"), SIGNATURES["sample"][1])
+    return result
+
 
 #: The stateless seed `score` uses, the default of `VAE.elbo` and
 #: `VAE.log_likelihood`.
@@ -182,6 +203,9 @@ class ServingModel:
     without the Keras model or the zoo's classes. Outputs are dicts of numpy
     arrays.
 
+    Every method takes `labels=` (int class ids) for a conditional model;
+    its `sample` takes `labels` instead of `num_samples`.
+
     Args:
         path: str or path, a version directory written by
             `export_for_serving`.
@@ -192,30 +216,34 @@ class ServingModel:
         self.saved_model = tf.saved_model.load(self.path)
         self.signatures = dict(self.saved_model.signatures)
 
-    def reconstruct(self, x):
+    def reconstruct(self, x, labels=None):
         """`{"reconstruction"}`: the likelihood mean at z = z_mean(x)."""
-        return self.run("reconstruct", x=x)
+        return self.run("reconstruct", x=x, labels=labels)
 
-    def encode(self, x, seed=(0, 0)):
+    def encode(self, x, seed=(0, 0), labels=None):
         """`{"z_mean", "z_stddev", "z"}`, with z drawn from q(z|x) with the
         stateless int32 pair `seed`."""
-        return self.run("encode", x=x, seed=seed)
+        return self.run("encode", x=x, seed=seed, labels=labels)
 
-    def decode(self, z):
+    def decode(self, z, labels=None):
         """`{"reconstruction", "parameters"}` for latents `z`."""
-        return self.run("decode", z=z)
+        return self.run("decode", z=z, labels=labels)
 
-    def sample(self, num_samples, seed=(0, 0)):
-        """`{"images"}`: `num_samples` new examples; same seed, same images."""
-        return self.run("sample", num_samples=num_samples, seed=seed)
+    def sample(self, num_samples=None, seed=(0, 0), labels=None):
+        """`{"images"}`: `num_samples` new examples (one per label for a
+        conditional model); same seed, same images."""
+        return self.run(
+            "sample", num_samples=num_samples, seed=seed, labels=labels
+        )
 
-    def score(self, x, num_samples=100):
+    def score(self, x, num_samples=100, labels=None):
         """`{"elbo", "log_likelihood"}` per example, in nats; the
         importance-weighted `log_likelihood` uses `num_samples` samples."""
-        return self.run("score", x=x, num_samples=num_samples)
+        return self.run("score", x=x, num_samples=num_samples, labels=labels)
 
     def run(self, signature, **inputs):
-        """Run the signature named `signature` on numpy `inputs`."""
+        """Run the signature named `signature` on numpy `inputs`; inputs
+        given as None are left out."""
         if signature not in self.signatures:
             raise ValueError(
                 f"`signature` must be one of {sorted(self.signatures)}. "
@@ -223,6 +251,14 @@ class ServingModel:
             )
         function = self.signatures[signature]
         specs = function.structured_input_signature[1]
+        inputs = {
+            name: value for name, value in inputs.items() if value is not None
+        }
+        if set(inputs) != set(specs):
+            raise ValueError(
+                f"The {signature!r} signature takes {sorted(specs)}; "
+                f"received {sorted(inputs)}."
+            )
         tensors = {
             name: tf.convert_to_tensor(value, specs[name].dtype)
             for name, value in inputs.items()
@@ -240,17 +276,22 @@ def _export_archive(model):
     latents = tf.TensorSpec((None, model.latent_dim), tf.float32, name="z")
     seed = tf.TensorSpec((2,), tf.int32, name="seed")
     num_samples = tf.TensorSpec((), tf.int32, name="num_samples")
+    # Conditional models take their condition as a last input everywhere.
+    condition = [] if model.condition_spec() is None else [
+        model.condition_spec()
+    ]
 
-    def reconstruct(x):
-        return {"reconstruction": model.reconstruct(x)}
+    def reconstruct(x, labels=None):
+        return {"reconstruction": model.reconstruct(
+            x if labels is None else [x, labels])}
 
-    def encode(x, seed):
-        z_mean, z_stddev = model.encoder(x)
+    def encode(x, seed, labels=None):
+        z_mean, z_stddev = model.posterior_parameters(x, labels)
         z = model.posterior(z_mean, z_stddev).sample(seed=seed)
         return {"z_mean": z_mean, "z_stddev": z_stddev, "z": z}
 
-    def decode(z):
-        parameters = model.decoder(z)
+    def decode(z, labels=None):
+        parameters = model.likelihood_parameters(z, labels)
         reconstruction = model.likelihood_distribution(parameters).mean()
         return {"reconstruction": reconstruction, "parameters": parameters}
 
@@ -258,22 +299,30 @@ def _export_archive(model):
         with tf.control_dependencies([_assert_positive(num_samples)]):
             return {"images": model.compute_samples(num_samples, seed)}
 
-    def score(x, num_samples):
+    def sample_labels(labels, seed):
+        return {"images": model.compute_samples(tf.size(labels), seed, labels)}
+
+    def score(x, num_samples, labels=None):
         seed = tf.constant(SCORE_SEED, tf.int32)
         with tf.control_dependencies([_assert_positive(num_samples)]):
-            log_likelihood = model.compute_log_likelihood(x, num_samples, seed)
+            log_likelihood = model.compute_log_likelihood(
+                x, num_samples, seed, labels
+            )
         return {
-            "elbo": model.compute_elbo(x, seed),
+            "elbo": model.compute_elbo(x, seed, labels),
             "log_likelihood": log_likelihood,
         }
 
     archive = keras.export.ExportArchive()
     # The first endpoint is also exported as "serving_default".
-    archive.add_endpoint("reconstruct", reconstruct, [images])
-    archive.add_endpoint("encode", encode, [images, seed])
-    archive.add_endpoint("decode", decode, [latents])
-    archive.add_endpoint("sample", sample, [num_samples, seed])
-    archive.add_endpoint("score", score, [images, num_samples])
+    archive.add_endpoint("reconstruct", reconstruct, [images, *condition])
+    archive.add_endpoint("encode", encode, [images, seed, *condition])
+    archive.add_endpoint("decode", decode, [latents, *condition])
+    if condition:
+        archive.add_endpoint("sample", sample_labels, [*condition, seed])
+    else:
+        archive.add_endpoint("sample", sample, [num_samples, seed])
+    archive.add_endpoint("score", score, [images, num_samples, *condition])
     return archive
 
 

@@ -10,8 +10,14 @@ plain Keras model that any other Keras model can reuse::
 Decoders map `z` to the likelihood's parameters, a tensor of shape
 `(H, W, num_parameters * C)` (logits for Bernoulli likelihoods). Output heads
 run in float32 so that mixed precision keeps the ELBO in full precision.
+
+Conditional networks (`labels=LabelCondition(...)`) take a second input,
+int class ids `labels` `(batch,)`, whose code (one-hot or a learned
+embedding) is concatenated to the flattened image features (encoder) and to
+z (decoder): `vae.encoder([images, labels])`, `vae.decoder([z, labels])`.
 """
 
+import collections
 import math
 
 import keras
@@ -36,6 +42,38 @@ def check_widths(widths, argument, minimum=0):
             f"ints, e.g. (32, 64). Received: {argument}={widths!r}"
         )
     return tuple(widths)
+
+
+LabelCondition = collections.namedtuple(
+    "LabelCondition", ["num_classes", "embedding_dim"]
+)
+LabelCondition.__doc__ = """Networks conditioned on a class label: `num_classes`
+ids, coded one-hot (`embedding_dim=None`) or by a learned embedding."""
+
+
+def _label_input(labels):
+    """The `labels` input and its code `(batch, num_classes or
+    embedding_dim)`."""
+    ids = keras.Input(shape=(), dtype="int32", name="labels")
+    if labels.embedding_dim is None:
+        code = layers.CategoryEncoding(
+            labels.num_classes, output_mode="one_hot", name="label_one_hot"
+        )(ids)
+    else:
+        code = layers.Embedding(
+            labels.num_classes, labels.embedding_dim, name="label_embedding"
+        )(ids)
+    return ids, code
+
+
+def _with_label(inputs, features, labels):
+    """`(inputs, features)`, extended by the label input and its code when
+    `labels` is a `LabelCondition`."""
+    if labels is None:
+        return inputs, features
+    ids, code = _label_input(labels)
+    features = layers.Concatenate(name="with_label")([features, code])
+    return [inputs, ids], features
 
 
 def _posterior_head(inputs, features, latent_dim, name):
@@ -78,13 +116,15 @@ def mlp_decoder(latent_dim, output_shape, hidden_units, name="decoder"):
 
 
 def conv_encoder(
-    input_shape, latent_dim, filters, hidden_units, name="encoder"
+    input_shape, latent_dim, filters, hidden_units, labels=None,
+    name="encoder",
 ):
     """Conv2D(3x3, stride 2, relu) per entry of `filters` -> Flatten ->
-    Dense(relu) per entry of `hidden_units` -> posterior head.
+    [concatenate the label code] -> Dense(relu) per entry of `hidden_units`
+    -> posterior head.
 
     Padding "same" halves H and W (rounding up) at each stride, so any
-    H x W x C input works.
+    H x W x C input works. `labels`: None, or a `LabelCondition`.
     """
     inputs = keras.Input(shape=input_shape, name="x")
     features = inputs
@@ -94,6 +134,7 @@ def conv_encoder(
             name=f"conv_{index}",
         )(features)
     features = layers.Flatten(name="flatten")(features)
+    inputs, features = _with_label(inputs, features, labels)
     for index, units in enumerate(hidden_units):
         features = layers.Dense(
             units, activation="relu", name=f"dense_{index}"
@@ -101,17 +142,18 @@ def conv_encoder(
     return _posterior_head(inputs, features, latent_dim, name)
 
 
-def conv_decoder(latent_dim, output_shape, filters, hidden_units, name="decoder"):
-    """Mirror of `conv_encoder`: Dense -> Reshape to the encoder's smallest
-    grid -> Conv2DTranspose(3x3, stride 2, relu) per entry of `filters`
-    (widest first) -> Conv2D(3x3) to the parameter channels -> crop to
-    exactly `output_shape`.
+def conv_decoder(latent_dim, output_shape, filters, hidden_units, labels=None,
+                 name="decoder"):
+    """Mirror of `conv_encoder`: [concatenate the label code to z] ->
+    Dense -> Reshape to the encoder's smallest grid -> Conv2DTranspose(3x3,
+    stride 2, relu) per entry of `filters` (widest first) -> Conv2D(3x3) to
+    the parameter channels -> crop to exactly `output_shape`.
     """
     height, width, channels = output_shape
     stride = 2 ** len(filters)
     grid = (math.ceil(height / stride), math.ceil(width / stride))
     inputs = keras.Input(shape=(latent_dim,), name="z")
-    features = inputs
+    inputs, features = _with_label(inputs, inputs, labels)
     for index, units in enumerate(hidden_units):
         features = layers.Dense(
             units, activation="relu", name=f"dense_{index}"

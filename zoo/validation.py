@@ -93,6 +93,44 @@ def check_latents(z, latent_dim, argument="z"):
     return array
 
 
+def check_labels(labels, num_classes, num_examples, argument="labels"):
+    """Validate class ids for `num_examples` examples; return int32 `(n,)`.
+
+    Args:
+        labels: array-like of int class ids in [0, num_classes), shape
+            `(num_examples,)` or `(num_examples, 1)`.
+        num_classes: the model's number of classes.
+        num_examples: the number of examples they label.
+        argument: the name used in error messages (default `"labels"`).
+
+    Raises:
+        ValueError: non-numeric or non-integer values, a length other than
+            `num_examples`, or ids outside [0, num_classes).
+    """
+    expected = f"({num_examples},)"
+    array = _real_array(labels, argument, expected)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.shape != (num_examples,):
+        raise ValueError(
+            f"`{argument}` must hold one int class id per example, shape "
+            f"{expected} (not one-hot). Received: {argument}.shape="
+            f"{array.shape}"
+        )
+    if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
+        raise ValueError(
+            f"`{argument}` must be int class ids; it holds non-integer "
+            "values. Convert one-hot labels with labels.argmax(axis=-1)."
+        )
+    if np.any(array < 0) or np.any(array >= num_classes):
+        raise ValueError(
+            f"`{argument}` must be class ids in [0, {num_classes}); received "
+            f"values from {array.min():g} to {array.max():g}. Build the "
+            "model with num_classes above the largest id."
+        )
+    return array.astype("int32")
+
+
 def check_loop_arguments(arguments):
     """Check the sizes given by keyword to `fit`, `evaluate` or `predict`.
 
@@ -167,14 +205,19 @@ def _check_values(array, argument):
         )
 
 
-def check_dataset_spec(dataset, image_shape):
+def check_dataset_spec(dataset, image_shape, split_inputs):
     """Check a `tf.data.Dataset`'s element spec against the model's input.
 
-    The first component of each element must be images `(batch, *image_shape)`
+    The images of each element's first component (`split_inputs` finds them
+    in a conditional model's `[x, labels]`) must be `(batch, *image_shape)`
     (a leading None batch dimension is fine).
     """
     spec = dataset.element_spec
     first = spec[0] if isinstance(spec, tuple) else spec
+    try:
+        first = split_inputs(first)[0]
+    except ValueError as error:
+        raise ValueError(f"{error} The dataset's element spec is {spec}.") from None
     if not isinstance(first, tf.TensorSpec):
         raise ValueError(
             "A dataset passed to the model must yield image tensors or "

@@ -2,6 +2,7 @@
 
 from zoo.models.base import VAE
 from zoo.models.beta import BetaVAE
+from zoo.models.conditional import ConditionalVAE
 from zoo.models.conv import ConvVAE
 from zoo.models.dense import DenseVAE
 from zoo.models.iwae import IWAE

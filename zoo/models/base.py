@@ -160,18 +160,46 @@ class VAE(keras.Model):
     def call(self, inputs, training=None):
         """Encode, sample z, add the KL term as a loss; return p(x|z)'s
         parameters (logits for Bernoulli likelihoods)."""
-        posterior, z = self.sample_posterior(inputs, training=training)
+        x, condition = self.split_inputs(inputs)
+        posterior, z = self.sample_posterior(x, condition, training=training)
         self.add_kl_loss(posterior, z)
+        return self.likelihood_parameters(z, condition, training=training)
+
+    # The networks, and the condition of conditional models -------------
+
+    def split_inputs(self, inputs):
+        """`(x, condition)` from the model's inputs.
+
+        Unconditional models take x alone, so the condition is None;
+        conditional models (`ConditionalVAE`) take `[x, labels]`.
+        """
+        return inputs, None
+
+    def condition_spec(self):
+        """The `tf.TensorSpec` of the condition the networks take beside x
+        and z (exported as an input of every signature), or None."""
+        return None
+
+    def posterior_parameters(self, x, condition=None, training=None):
+        """The encoder's `[z_mean, z_stddev]` for x (given the condition)."""
+        return self.encoder(x, training=training)
+
+    def likelihood_parameters(self, z, condition=None, training=None):
+        """The decoder's output, p(x|z)'s parameters, for z (given the
+        condition)."""
         return self.decoder(z, training=training)
 
-    def sample_posterior(self, inputs, num_samples=None, training=None):
+    def sample_posterior(self, x, condition=None, num_samples=None,
+                         training=None):
         """q(z|x) and a reparameterised z = mu + sigma * eps from it.
 
         z has shape `(batch, latent_dim)`, or `(num_samples, batch,
         latent_dim)` when `num_samples` is given. The noise eps comes from
         the model's `SeedGenerator`, so training runs are seeded.
         """
-        z_mean, z_stddev = self.encoder(inputs, training=training)
+        z_mean, z_stddev = self.posterior_parameters(
+            x, condition, training=training
+        )
         shape = ops.shape(z_mean)
         if num_samples is not None:
             shape = (num_samples, *shape)
@@ -202,9 +230,10 @@ class VAE(keras.Model):
     ):
         """-ELBO: the reconstruction term plus the `add_loss` terms.
 
-        The target is `y` when given (denoising), else `x`.
+        The target is `y` when given (denoising), else `x` (the images of
+        a conditional model's `[x, labels]`).
         """
-        target = x if y is None else y
+        target = self.split_inputs(x)[0] if y is None else y
         reconstruction = self.reconstruction_loss(target, y_pred)
         self.reconstruction_tracker.update_state(
             reconstruction, sample_weight=ops.shape(target)[0]
@@ -278,7 +307,7 @@ class VAE(keras.Model):
         """Reconstructions in data space: the mean of p(x | z = mu(x))."""
         validation.check_loop_arguments(kwargs)
         if not _is_stream(x):
-            x = self._checked_images(x, "x")
+            x = self._checked_inputs(x, "x")
         return super().predict(x, *args, **kwargs)
 
     def predict_step(self, data):
@@ -287,21 +316,30 @@ class VAE(keras.Model):
 
     # Inference -------------------------------------------------------
 
-    def encode(self, x):
+    # The methods below take `inputs`: x, or `[x, labels]` for a
+    # conditional model.
+
+    def encode(self, inputs):
         """The posterior q(z|x) for a batch, a `tfd.Distribution`."""
-        z_mean, z_stddev = self.encoder(self._checked_images(x, "x"))
-        return self.posterior(z_mean, z_stddev)
+        x, condition = self.split_inputs(self._checked_inputs(inputs, "x"))
+        return self.posterior(*self.posterior_parameters(x, condition))
 
-    def decode(self, z):
-        """The likelihood p(x|z) for latents `z` `(batch, latent_dim)`."""
-        z = validation.check_latents(z, self.latent_dim)
+    def decode(self, latents):
+        """The likelihood p(x|z) for latents `z` `(batch, latent_dim)`
+        (`[z, labels]` for a conditional model)."""
+        z, condition = self.split_inputs(self._checked_latents(latents))
         z = ops.convert_to_tensor(z, "float32")
-        return self.likelihood_distribution(self.decoder(z))
+        return self.likelihood_distribution(
+            self.likelihood_parameters(z, condition)
+        )
 
-    def reconstruct(self, x):
+    def reconstruct(self, inputs):
         """E[x | z = mu(x)]: the likelihood mean at the posterior mean."""
-        z_mean, _ = self.encoder(x)
-        return self.likelihood_distribution(self.decoder(z_mean)).mean()
+        x, condition = self.split_inputs(inputs)
+        z_mean, _ = self.posterior_parameters(x, condition)
+        return self.likelihood_distribution(
+            self.likelihood_parameters(z_mean, condition)
+        ).mean()
 
     def sample(self, num_samples, seed=None):
         """Generate `num_samples` new examples: decode z ~ p(z) and return
@@ -309,15 +347,20 @@ class VAE(keras.Model):
         validation.check_positive_int(num_samples, "num_samples")
         return self.compute_samples(int(num_samples), _stateless_seed(seed))
 
-    def elbo(self, x, seed=0):
+    def elbo(self, inputs, seed=0):
         """Per-example ELBO (beta = 1) from one posterior sample, in nats."""
-        x = self._checked_images(x, "x", target=True)
+        x, condition = self.split_inputs(
+            self._checked_inputs(inputs, "x", target=True)
+        )
         return self.compute_elbo(
-            ops.convert_to_tensor(x, "float32"), _stateless_seed(seed)
+            ops.convert_to_tensor(x, "float32"), _stateless_seed(seed),
+            condition,
         )
 
-    def log_likelihood(self, x, num_samples=1000, chunk_size=100, seed=0):
-        """Importance-weighted lower bound on log p(x), per example, in nats.
+    def log_likelihood(self, inputs, num_samples=1000, chunk_size=100,
+                       seed=0):
+        """Importance-weighted lower bound on log p(x), per example, in nats
+        (log p(x | labels) for a conditional model).
 
         The K = `num_samples` importance weights are drawn `chunk_size` at a
         time, so memory grows with `chunk_size * batch`, not with K. The
@@ -326,14 +369,17 @@ class VAE(keras.Model):
         """
         validation.check_positive_int(num_samples, "num_samples")
         validation.check_positive_int(chunk_size, "chunk_size")
-        x = ops.convert_to_tensor(
-            self._checked_images(x, "x", target=True), "float32"
+        x, condition = self.split_inputs(
+            self._checked_inputs(inputs, "x", target=True)
         )
+        x = ops.convert_to_tensor(x, "float32")
         seed = _stateless_seed(seed)
         chunks = []
         for index, start in enumerate(range(0, num_samples, chunk_size)):
             size = min(chunk_size, num_samples - start)
-            bound = self.compute_log_likelihood(x, size, seed + index)
+            bound = self.compute_log_likelihood(
+                x, size, seed + index, condition
+            )
             chunks.append(bound + math.log(size))
         return tf.reduce_logsumexp(tf.stack(chunks), axis=0) - math.log(
             num_samples
@@ -342,35 +388,37 @@ class VAE(keras.Model):
     # Graph-safe cores of the inference API (tensors in, no checks), used
     # by the methods above, by objectives and by the serving signatures.
 
-    def compute_samples(self, num_samples, seed):
+    def compute_samples(self, num_samples, seed, condition=None):
         """`sample` on tensors: `seed` is a stateless `(2,)` int seed."""
         z = self.prior().sample(num_samples, seed=seed)
-        return self.likelihood_distribution(self.decoder(z)).mean()
+        parameters = self.likelihood_parameters(z, condition)
+        return self.likelihood_distribution(parameters).mean()
 
-    def compute_elbo(self, x, seed):
+    def compute_elbo(self, x, seed, condition=None):
         """`elbo` on tensors: log p(x|z) - KL(q(z|x) || p(z)) at one
         z ~ q(z|x) drawn with the stateless `seed`."""
-        z_mean, z_stddev = self.encoder(x)
-        posterior = self.posterior(z_mean, z_stddev)
+        posterior = self.posterior(*self.posterior_parameters(x, condition))
         z = posterior.sample(seed=seed)
-        log_prob = self.likelihood_distribution(self.decoder(z)).log_prob(x)
+        parameters = self.likelihood_parameters(z, condition)
+        log_prob = self.likelihood_distribution(parameters).log_prob(x)
         return log_prob - self.kl_divergence(posterior, z)
 
-    def compute_log_likelihood(self, x, num_samples, seed):
+    def compute_log_likelihood(self, x, num_samples, seed, condition=None):
         """The importance-weighted bound with K = `num_samples` in one pass:
         logsumexp_k(log w_k) - log K, per example."""
         return importance_weighted_bound(
-            self.log_importance_weights(x, num_samples, seed)
+            self.log_importance_weights(x, num_samples, seed, condition)
         )
 
     @tf.function(reduce_retracing=True)
-    def log_importance_weights(self, x, num_samples, seed):
+    def log_importance_weights(self, x, num_samples, seed, condition=None):
         """The `(num_samples, batch)` log importance weights of K samples
         z_k ~ q(z|x) drawn with the stateless `(2,)` int `seed`."""
-        z_mean, z_stddev = self.encoder(x)
-        posterior = self.posterior(z_mean, z_stddev)
+        posterior = self.posterior(*self.posterior_parameters(x, condition))
         z = posterior.sample(num_samples, seed=seed)
-        parameters = self.decoder(tf.reshape(z, (-1, self.latent_dim)))
+        parameters = self.likelihood_parameters(
+            tf.reshape(z, (-1, self.latent_dim)), condition
+        )
         return self.log_weights(x, posterior, z, parameters)
 
     def log_weights(self, x, posterior, z, parameters):
@@ -405,20 +453,33 @@ class VAE(keras.Model):
             x, self.image_shape, argument, likelihood
         )
 
+    def _checked_inputs(self, inputs, argument, target=False):
+        """The model's inputs, checked: x, or `[x, labels]` for a
+        conditional model (which overrides this)."""
+        return self._checked_images(inputs, argument, target)
+
+    def _checked_latents(self, latents):
+        """`decode`'s input, checked: z, or `[z, labels]` for a conditional
+        model (which overrides this)."""
+        return validation.check_latents(latents, self.latent_dim)
+
     def _checked_data(self, x, y):
         if _is_stream(x):
             if isinstance(x, tf.data.Dataset):
-                validation.check_dataset_spec(x, self.image_shape)
+                validation.check_dataset_spec(
+                    x, self.image_shape, self.split_inputs
+                )
                 x = x.map(self._assert_batch_valid)
             return x, y
         if y is None:
-            return self._checked_images(x, "x", target=True), None
-        x = self._checked_images(x, "x")
+            return self._checked_inputs(x, "x", target=True), None
+        x = self._checked_inputs(x, "x")
         y = self._checked_images(y, "y", target=True)
-        if len(x) != len(y):
+        num_examples = len(self.split_inputs(x)[0])
+        if num_examples != len(y):
             raise ValueError(
                 "`x` and `y` must hold the same number of examples; received "
-                f"{len(x)} and {len(y)}."
+                f"{num_examples} and {len(y)}."
             )
         return x, y
 
@@ -436,19 +497,25 @@ class VAE(keras.Model):
     def _assert_batch_valid(self, *element):
         """tf.data map: a streamed batch that is non-finite or outside the
         likelihood's support stops training with a message naming it."""
-        target = element[1] if len(element) > 1 else element[0]
+        x, condition = self.split_inputs(element[0])
+        target = element[1] if len(element) > 1 else x
         checks = [
             tf.debugging.assert_all_finite(
-                tf.cast(component, "float32"),
+                tf.cast(images, "float32"),
                 "A dataset batch holds NaN or infinite values; clean the "
                 "data before training.",
             )
-            for component in element[:2]
+            for images in (x, target)
         ]
         checks += self.likelihood_family.assert_support(target, "target")
+        checks += self._condition_assertions(condition)
         with tf.control_dependencies(checks):
-            element = tuple(tf.identity(component) for component in element)
+            element = tf.nest.map_structure(tf.identity, element)
         return element if len(element) > 1 else element[0]
+
+    def _condition_assertions(self, condition):
+        """Graph checks of a streamed batch's condition (none here)."""
+        return []
 
     # Config ----------------------------------------------------------
 

@@ -49,12 +49,18 @@ class ConvVAE(VAE):
         self.filters = networks.check_widths(filters, "filters", minimum=1)
         self.hidden_units = networks.check_widths(hidden_units, "hidden_units")
         self.encoder = networks.conv_encoder(
-            self.image_shape, self.latent_dim, self.filters, self.hidden_units
+            self.image_shape, self.latent_dim, self.filters,
+            self.hidden_units, labels=self.label_condition(),
         )
         self.decoder = networks.conv_decoder(
             self.latent_dim, self.parameter_shape, self.filters,
-            self.hidden_units[::-1],
+            self.hidden_units[::-1], labels=self.label_condition(),
         )
+
+    def label_condition(self):
+        """The networks' label input: None (unconditional); see
+        `ConditionalVAE`."""
+        return None
 
     def get_config(self):
         return {

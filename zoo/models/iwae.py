@@ -56,12 +56,14 @@ class IWAE(ConvVAE):
     def call(self, inputs, training=None):
         """Returns a dict: the decoder's parameters for all K samples and
         the posterior/samples that `reconstruction_loss` weighs them with."""
+        x, condition = self.split_inputs(inputs)
         posterior, z = self.sample_posterior(
-            inputs, num_samples=self.num_samples, training=training
+            x, condition, num_samples=self.num_samples, training=training
         )
         self.add_kl_loss(posterior, z[0])
-        parameters = self.decoder(
-            ops.reshape(z, (-1, self.latent_dim)), training=training
+        parameters = self.likelihood_parameters(
+            ops.reshape(z, (-1, self.latent_dim)), condition,
+            training=training,
         )
         return {
             "parameters": parameters,

@@ -3,6 +3,7 @@
 import inspect
 
 from zoo.models.beta import BetaVAE
+from zoo.models.conditional import ConditionalVAE
 from zoo.models.conv import ConvVAE
 from zoo.models.dense import DenseVAE
 from zoo.models.iwae import IWAE
@@ -16,6 +17,7 @@ MODELS = {
     "beta_vae": (BetaVAE, {}),
     "iwae": (IWAE, {}),
     "beta_tcvae": (BetaTCVAE, {}),
+    "conditional_vae": (ConditionalVAE, {}),
     "mixture_prior_vae": (ConvVAE, {"prior": "mixture"}),
     "vamp_prior_vae": (ConvVAE, {"prior": "vamp"}),
 }

@@ -78,10 +78,12 @@ def one_step(strategy, output):
             )
             model.compile(optimizer=keras.optimizers.SGD(0.1))
         before = model.get_weights()
+        inputs = x[:STEP_BATCH]
+        if model.condition_spec() is not None:
+            inputs = [inputs, np.arange(STEP_BATCH) % model.num_classes]
         with mock.patch("keras.random.normal", zero_noise):
             history = model.fit(
-                x[:STEP_BATCH], batch_size=STEP_BATCH, shuffle=False,
-                verbose=0,
+                inputs, batch_size=STEP_BATCH, shuffle=False, verbose=0,
             )
         results[f"{name}/loss"] = np.array(history.history["loss"][0])
         for index, (old, new) in enumerate(zip(before, model.get_weights())):

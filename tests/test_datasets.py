@@ -349,6 +349,7 @@ def test_as_dataset_shuffles_every_epoch_and_keeps_every_example():
         ({"split": "dev"}, "Received: split='dev'"),
         ({"batch_size": 0}, "Received: batch_size=0"),
         ({"with_labels": True}, "has no labels"),
+        ({"conditional": True}, "has no labels"),
     ],
 )
 def test_as_dataset_rejects_bad_arguments(arguments, message):
@@ -362,9 +363,11 @@ def test_contract_models_train_from_as_dataset(name):
     data = datasets.digits(binarize="dynamic")
     model = zoo.get(name, input_shape=data.image_shape, latent_dim=2)
     model.compile()
+    conditional = model.condition_spec() is not None
     history = model.fit(
-        data.as_dataset(batch_size=64),
-        validation_data=data.as_dataset("test", batch_size=128),
+        data.as_dataset(batch_size=64, conditional=conditional),
+        validation_data=data.as_dataset(
+            "test", batch_size=128, conditional=conditional),
         epochs=1, verbose=0,
     )
     assert np.isfinite(history.history["loss"][0])

@@ -20,6 +20,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
+from conftest import model_inputs
 from conftest import real_images
 from zoo import export
 from zoo.export import export_for_serving
@@ -35,7 +36,11 @@ TOLERANCE = dict(rtol=1e-5, atol=1e-5)
 
 
 class Exported:
-    """A tiny model, its exported version directory, and test inputs."""
+    """A tiny model, its exported version directory, and test inputs.
+
+    A conditional model's inputs carry labels: `labels` for the batch,
+    `sample_labels` for the NUM_SAMPLES images `sample` generates.
+    """
 
     def __init__(self, name, base_dir):
         self.name = name
@@ -43,10 +48,16 @@ class Exported:
             name, input_shape=SHAPE, latent_dim=LATENT_DIM, seed=0
         )
         self.path = export_for_serving(self.model, base_dir)
+        self.signatures = export.signatures(self.model)
+        self.conditional = self.model.condition_spec() is not None
         self.x = real_images(SHAPE, count=BATCH)
         self.z = np.random.default_rng(0).normal(
             size=(BATCH, LATENT_DIM)
         ).astype("float32")
+        self.labels = self.sample_labels = None
+        if self.conditional:
+            self.labels = model_inputs(self.model, self.x)[1].astype("int32")
+            self.sample_labels = np.arange(NUM_SAMPLES, dtype="int32") % 3
 
     def inputs(self, signature):
         """Numpy inputs for `signature`, with the dtypes it declares."""
@@ -55,12 +66,21 @@ class Exported:
             "z": self.z,
             "seed": np.array(SEED, "int32"),
             "num_samples": np.array(NUM_SAMPLES, "int32"),
+            "labels": (
+                self.sample_labels if signature == "sample" else self.labels
+            ),
         }
-        return {name: values[name] for name in export.SIGNATURES[signature][0]}
+        return {name: values[name] for name in self.signatures[signature][0]}
+
+    def labelled(self, count=None):
+        """`ServingModel` keyword arguments: `labels=` for a conditional
+        model (the first `count` of them), none otherwise."""
+        return {"labels": self.labels[:count]} if self.conditional else {}
 
     def expected(self, signature):
         """The Keras model's own outputs for `inputs(signature)`."""
-        model, x, z = self.model, self.x, self.z
+        model = self.model
+        x, z = model_inputs(model, self.x), model_inputs(model, self.z)
         if signature in ("serving_default", "reconstruct"):
             return {"reconstruction": model.reconstruct(x)}
         if signature == "encode":
@@ -73,7 +93,10 @@ class Exported:
                 "parameters": model.decoder(z),
             }
         if signature == "sample":
-            return {"images": model.sample(NUM_SAMPLES, seed=SEED[0])}
+            return {"images": model.sample(
+                NUM_SAMPLES, seed=SEED[0],
+                **({"labels": self.sample_labels} if self.conditional else {}),
+            )}
         return {
             "elbo": model.elbo(x, seed=export.SCORE_SEED[0]),
             "log_likelihood": model.log_likelihood(
@@ -89,6 +112,7 @@ class Exported:
             "z": (-1, LATENT_DIM),
             "seed": (2,),
             "num_samples": (),
+            "labels": (-1,),
             "reconstruction": (-1, *SHAPE),
             "z_mean": (-1, LATENT_DIM),
             "z_stddev": (-1, LATENT_DIM),
@@ -162,7 +186,9 @@ def test_tf1_loader_runs_every_signature_like_the_model(
     assert_outputs_close(actual, exported.expected(signature))
 
 
-def test_exported_signatures_are_exactly_the_documented_ones(tf1_loaded):
+def test_exported_signatures_are_exactly_the_documented_ones(
+    exported, tf1_loaded
+):
     served = {
         name: (set(signature.inputs), set(signature.outputs))
         for name, signature in tf1_loaded.signature_defs.items()
@@ -170,42 +196,57 @@ def test_exported_signatures_are_exactly_the_documented_ones(tf1_loaded):
     }
     documented = {
         name: (set(inputs), set(outputs))
-        for name, (inputs, outputs) in export.SIGNATURES.items()
+        for name, (inputs, outputs) in exported.signatures.items()
     }
     assert served == documented
+    assert set(documented) == set(export.SIGNATURES)
 
 
-def test_batch_dimension_is_dynamic(tf1_loaded):
+def test_batch_dimension_is_dynamic(exported, tf1_loaded):
     for batch in (1, 4):
         x = real_images(SHAPE, count=batch, seed=batch)
-        reconstruction = tf1_loaded.run("serving_default", {"x": x})
+        labels = np.zeros(batch, "int32")
+        feed = {"x": x, "labels": labels} if exported.conditional else {"x": x}
+        reconstruction = tf1_loaded.run("serving_default", feed)
         assert reconstruction["reconstruction"].shape == (batch, *SHAPE)
-        images = tf1_loaded.run(
-            "sample", {"num_samples": np.int32(batch), "seed": np.int32([1, 2])}
+        count = (
+            {"labels": labels} if exported.conditional
+            else {"num_samples": np.int32(batch)}
         )
+        images = tf1_loaded.run("sample", {**count, "seed": np.int32([1, 2])})
         assert images["images"].shape == (batch, *SHAPE)
 
 
 def test_random_outputs_are_deterministic_for_a_seed(exported, served):
-    first = served.encode(exported.x, seed=(3, 4))["z"]
-    np.testing.assert_array_equal(first, served.encode(exported.x, (3, 4))["z"])
-    assert not np.allclose(first, served.encode(exported.x, (5, 4))["z"])
-    first = served.sample(num_samples=2, seed=(3, 4))["images"]
-    np.testing.assert_array_equal(first, served.sample(2, (3, 4))["images"])
-    assert not np.allclose(first, served.sample(2, (5, 4))["images"])
-    score = served.score(exported.x, num_samples=4)
+    x, labelled = exported.x, exported.labelled()
+    first = served.encode(x, seed=(3, 4), **labelled)["z"]
     np.testing.assert_array_equal(
-        score["log_likelihood"], served.score(exported.x, 4)["log_likelihood"]
+        first, served.encode(x, (3, 4), **labelled)["z"])
+    assert not np.allclose(first, served.encode(x, (5, 4), **labelled)["z"])
+    count = exported.labelled(2) if exported.conditional else {
+        "num_samples": 2}
+    first = served.sample(seed=(3, 4), **count)["images"]
+    np.testing.assert_array_equal(
+        first, served.sample(seed=(3, 4), **count)["images"])
+    assert not np.allclose(first, served.sample(seed=(5, 4), **count)["images"])
+    score = served.score(x, num_samples=4, **labelled)
+    np.testing.assert_array_equal(
+        score["log_likelihood"], served.score(x, 4, **labelled)["log_likelihood"]
     )
 
 
 def test_load_for_serving_matches_the_model(exported, served):
+    x, z, labelled = exported.x, exported.z, exported.labelled()
+    count = (
+        {"labels": exported.sample_labels} if exported.conditional
+        else {"num_samples": NUM_SAMPLES}
+    )
     outputs = {
-        "reconstruct": served.reconstruct(exported.x),
-        "encode": served.encode(exported.x, seed=SEED),
-        "decode": served.decode(exported.z),
-        "sample": served.sample(NUM_SAMPLES, seed=SEED),
-        "score": served.score(exported.x, num_samples=NUM_SAMPLES),
+        "reconstruct": served.reconstruct(x, **labelled),
+        "encode": served.encode(x, seed=SEED, **labelled),
+        "decode": served.decode(z, **labelled),
+        "sample": served.sample(seed=SEED, **count),
+        "score": served.score(x, num_samples=NUM_SAMPLES, **labelled),
     }
     for signature, actual in outputs.items():
         assert_outputs_close(actual, exported.expected(signature))
@@ -244,7 +285,7 @@ def test_every_likelihood_exports(options, tmp_path):
 
 def test_score_rejects_a_non_positive_num_samples(exported, served):
     with pytest.raises(tf.errors.InvalidArgumentError, match="num_samples"):
-        served.score(exported.x, num_samples=0)
+        served.score(exported.x, num_samples=0, **exported.labelled())
 
 
 # saved_model_cli -----------------------------------------------------------
@@ -285,8 +326,9 @@ def test_saved_model_cli_shows_the_documented_signatures(exported):
         saved_model_cli("show", "--all", "--dir", exported.path)
     )
     shapes = exported.shapes()
-    dtypes = {"seed": "DT_INT32", "num_samples": "DT_INT32"}
-    for signature, (inputs, outputs) in export.SIGNATURES.items():
+    dtypes = {"seed": "DT_INT32", "num_samples": "DT_INT32",
+              "labels": "DT_INT32"}
+    for signature, (inputs, outputs) in exported.signatures.items():
         assert shown[signature] == {
             name: (
                 dtypes.get(name, "DT_FLOAT"),
@@ -301,11 +343,16 @@ def test_saved_model_cli_runs_encode(exported, tmp_path):
     x = real_images(SHAPE, count=2, seed=1)
     np.save(tmp_path / "x.npy", x)
     outputs = tmp_path / "outputs"
+    expressions = "seed=[7, 0]"
+    if exported.conditional:
+        expressions += ";labels=[1, 2]"
     saved_model_cli(
         "run", "--dir", exported.path, "--tag_set", "serve",
         "--signature_def", "encode", "--outdir", str(outputs),
-        "--inputs", f"x={tmp_path / 'x.npy'}", "--input_exprs", "seed=[7, 0]",
+        "--inputs", f"x={tmp_path / 'x.npy'}", "--input_exprs", expressions,
     )
+    if exported.conditional:
+        x = [x, np.array([1, 2], "int32")]
     z_mean, z_stddev = exported.model.encoder(x)
     z = exported.model.encode(x).sample(seed=tf.constant([7, 0]))
     expected = {"z_mean": z_mean, "z_stddev": z_stddev, "z": z}

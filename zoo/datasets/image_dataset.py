@@ -75,14 +75,15 @@ class ImageDataset:
         return x, y
 
     def as_dataset(self, split="train", batch_size=128, shuffle=True,
-                   seed=None, with_labels=False):
+                   seed=None, with_labels=False, conditional=False):
         """A `tf.data` pipeline over one split: shuffle, batch, prefetch.
 
         Batches hold images only by default, so `model.fit(dataset)` trains
         a VAE directly; `with_labels=True` yields `(x, y)` pairs instead.
         The arrays already live in memory, so the pipeline needs no
         `cache()`. With `binarize="dynamic"` every batch of every epoch is
-        a fresh Bernoulli draw.
+        a fresh Bernoulli draw. `conditional=True` yields the
+        `{"x": x, "labels": y}` inputs a `ConditionalVAE` trains on.
 
         Args:
             split: `"train"` (default), `"validation"` or `"test"`.
@@ -91,31 +92,37 @@ class ImageDataset:
             seed: int or None (default: the dataset's `seed`); seeds the
                 shuffle and the dynamic binarization.
             with_labels: bool (default False); yield `(x, y)` pairs.
+            conditional: bool (default False); yield `{"x": x, "labels": y}`
+                dicts, a conditional model's inputs.
 
         Returns:
             A `tf.data.Dataset` of float32 batches `(batch, H, W, C)`.
 
         Raises:
             ValueError: for a missing split, a `batch_size` that is not a
-                positive int, or `with_labels=True` without labels.
+                positive int, or `with_labels=True` or `conditional=True`
+                without labels.
         """
         x, y = self.split(split)
         validation.check_positive_int(batch_size, "batch_size")
-        if with_labels and y is None:
+        labelled = with_labels or conditional
+        if labelled and y is None:
             raise ValueError(
                 f"The {split} split of {self.name!r} has no labels; use "
-                "with_labels=False or pass labels to the loader. "
-                f"Received: with_labels={with_labels}"
+                "with_labels=False and conditional=False, or pass labels to "
+                f"the loader. Received: with_labels={with_labels}, "
+                f"conditional={conditional}"
             )
         seed = self.seed if seed is None else seed
-        dataset = tf.data.Dataset.from_tensor_slices(
-            (x, y) if with_labels else x
-        )
+        dataset = tf.data.Dataset.from_tensor_slices((x, y) if labelled else x)
         if shuffle:
             dataset = dataset.shuffle(
                 len(x), seed=seed, reshuffle_each_iteration=True
             )
-        return finish(dataset.batch(batch_size), self.binarize, seed)
+        batches = finish(dataset.batch(batch_size), self.binarize, seed)
+        if conditional:
+            batches = batches.map(lambda x, y: {"x": x, "labels": y})
+        return batches
 
     def __repr__(self):
         sizes = ", ".join(

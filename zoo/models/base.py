@@ -262,6 +262,27 @@ class VAE(keras.Model):
             }
         return logs
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras's pre-`fit` build, working with nested inputs everywhere.
+
+        Under `MultiWorkerMirroredStrategy` Keras 3 averages the first
+        distributed batch with one `strategy.reduce` call, which fails for a
+        nested batch (`[x, labels]`, `(x, y)`): "Attempt to convert a value
+        (PerReplica ...)". The batch is reduced one tensor at a time here.
+        """
+        strategy = self._distribute_strategy
+        if iterator is not None and strategy is not None:
+            for _, _, steps in iterator:
+                batch = next(steps)
+                break
+            data_batch = tf.nest.map_structure(
+                lambda value: strategy.reduce("MEAN", value, axis=None)
+                if isinstance(value, tf.distribute.DistributedValues)
+                else value,
+                batch,
+            )
+        super()._maybe_symbolic_build(data_batch=data_batch)
+
     def compile(self, optimizer="adam", loss=None, **kwargs):
         """`keras.Model.compile` with Adam as the default optimizer.
 

@@ -4,6 +4,7 @@
 import json
 import pathlib
 
+import numpy as np
 import pytest
 
 REPOSITORY = pathlib.Path(__file__).parent.parent
@@ -22,16 +23,24 @@ def results(tmp_path, monkeypatch):
 def test_headline_smoke_writes_the_side_by_side_rows(results):
     from bench import headline
 
-    headline.main(["--smoke", "--models", "conv_vae"])
+    headline.main(["--smoke", "--models", "conv_vae", "conditional_vae"])
     result = json.loads((results / "headline_smoke.json").read_text())
     assert [row["model"] for row in result["rows"]] == [
-        "reference (TF tutorial CVAE)", "conv_vae"]
+        "reference (TF tutorial CVAE)", "conv_vae", "conditional_vae"]
     for row in result["rows"]:
         assert row["images_per_second"] > 0
         assert row["test_nll_quick"] <= row["test_negative_elbo"] + 5
-        assert len(row["nll_curve"]) == 2
-    assert result["conv_vae_bare_loop"]["fit_over_bare_time"] > 0
+    assert [len(row["nll_curve"]) for row in result["rows"][:2]] == [2, 2]
+    # log p(x) >= log p(x|y) - log C: the marginal NLL is at most log 10 above
+    conditional = result["rows"][2]
+    assert (conditional["test_nll_quick"]
+            <= conditional["test_conditional_nll_quick"] + np.log(10) + 1)
+    overhead = result["conv_vae_fit_over_bare"]
+    assert len(overhead["fit_epoch_seconds"]) == len(
+        overhead["bare_epoch_seconds"]) == 4
+    assert overhead["fit_over_bare_time"] > 0
     assert "| conv_vae |" in result["markdown"]
+    assert "| conditional_vae ¹ |" in result["markdown"]
 
 
 @pytest.mark.slow
@@ -44,3 +53,14 @@ def test_latency_reports_p50_and_p99_per_signature_and_batch(results):
         ("encode", 1), ("encode", 256), ("reconstruct", 1),
         ("reconstruct", 256)}
     assert all(0 < row["p50_ms"] <= row["p99_ms"] for row in rows)
+
+
+@pytest.mark.slow
+def test_speed_options_compares_every_option_set(results):
+    from bench import speed_options
+
+    speed_options.main(["--epochs", "2", "--images", "256"])
+    rows = json.loads((results / "speed_options.json").read_text())["rows"]
+    assert [row["options"] for row in rows] == list(speed_options.OPTION_SETS)
+    assert all(row["images_per_second"] > 0 for row in rows)
+    assert all(len(row["epoch_seconds"]) == 2 for row in rows)

@@ -27,30 +27,48 @@ def _batches(x, batch_size):
         yield x[start:start + batch_size]
 
 
-def negative_elbo(model, x, batch_size=500, seed=0):
-    """Mean -ELBO (beta = 1) over `x`, in nats per example, streamed."""
+def _inputs(x, labels, batch_size):
+    """Batches of x, or of `[x, labels]` for a conditional model."""
+    if labels is None:
+        yield from _batches(x, batch_size)
+        return
+    yield from zip(_batches(x, batch_size), _batches(labels, batch_size))
+
+
+def negative_elbo(model, x, batch_size=500, seed=0, labels=None):
+    """Mean -ELBO (beta = 1) over `x`, in nats per example, streamed.
+    A conditional model needs `labels`: its -ELBO is given them."""
     values = [
-        -model.elbo(batch, seed=seed + index).numpy()
-        for index, batch in enumerate(_batches(x, batch_size))
+        -model.elbo(
+            batch if labels is None else list(batch), seed=seed + index
+        ).numpy()
+        for index, batch in enumerate(_inputs(x, labels, batch_size))
     ]
     return float(np.mean(np.concatenate(values)))
 
 
 def negative_log_likelihood(
-    model, x, num_samples=1000, batch_size=100, chunk_size=100, seed=0
+    model, x, num_samples=1000, batch_size=100, chunk_size=100, seed=0,
+    labels=None,
 ):
     """Mean importance-weighted NLL bound over `x`, in nats per example.
 
     Memory holds `batch_size * chunk_size` decoded images at a time, so
-    K = 1000 over 10,000 images fits on any machine.
+    K = 1000 over 10,000 images fits on any machine. A conditional model
+    gives -log p(x | labels) with `labels`, and the marginal -log p(x)
+    (`ConditionalVAE.marginal_log_likelihood`, C times the cost) without.
     """
-    values = [
-        -model.log_likelihood(
-            batch, num_samples=num_samples, chunk_size=chunk_size,
-            seed=seed + index,
-        ).numpy()
-        for index, batch in enumerate(_batches(x, batch_size))
-    ]
+    conditional = model.condition_spec() is not None
+    values = []
+    for index, batch in enumerate(_inputs(x, labels, batch_size)):
+        score = (
+            model.marginal_log_likelihood if conditional and labels is None
+            else model.log_likelihood
+        )
+        values.append(-score(
+            batch if labels is None else list(batch),
+            num_samples=num_samples, chunk_size=chunk_size, seed=seed + index,
+        ).numpy())
     return float(np.mean(np.concatenate(values)))
 
 

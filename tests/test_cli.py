@@ -85,6 +85,8 @@ def test_help(capsys, command):
         (["train", "dense_vae", "--dataset", "cifar"], "invalid choice"),
         (["train", "no_such_vae", "--dataset", "digits"],
          "Unknown model 'no_such_vae'"),
+        (["train", "conditional_vae", "--dataset", "digits"],
+         "trains unconditional models"),
         (["evaluate", "no/such/run"], "not a run folder"),
         (["sample", "no/such/run", "--n", "-1"], "--n: must be a positive"),
         (["export", "no/such/run"], "the following arguments are required: "

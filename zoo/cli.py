@@ -67,6 +67,12 @@ def train(args):
     data = _load_data(args.dataset, args.binarize, args.seed)
     with strategy.scope():
         model = zoo.get(args.model, input_shape=data.image_shape, **options)
+        if model.condition_spec() is not None:
+            raise ValueError(
+                f"`zoo train` trains unconditional models; {args.model!r} "
+                "needs labels as inputs. Train it from Python: "
+                "model.fit([x, labels]) (see the README's Models section)."
+            )
         model.build((None, *data.image_shape))  # BackupAndRestore needs it
         model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
     try:

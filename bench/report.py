@@ -22,11 +22,11 @@ def report(name):
             {"mode": mode, "mean": values["mean"], "std": values["std"]}
             for mode, values in result["modes"].items()
         ]))
-    elif "rows" in result:
+    elif "rows" in result or "candidates" in result:
         print(markdown_table([
             {key: value for key, value in row.items()
              if isinstance(value, (int, float, str))}
-            for row in result["rows"]
+            for row in result.get("rows") or result["candidates"]
         ]))
     print()
 

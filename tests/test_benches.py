@@ -39,6 +39,7 @@ def test_headline_smoke_writes_the_side_by_side_rows(results):
     assert len(overhead["fit_epoch_seconds"]) == len(
         overhead["bare_epoch_seconds"]) == 4
     assert overhead["fit_over_bare_time"] > 0
+    assert overhead["fit_over_bare_time_fastest_epoch"] > 0
     assert "| conv_vae |" in result["markdown"]
     assert "| conditional_vae ¹ |" in result["markdown"]
 

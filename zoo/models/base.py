@@ -366,7 +366,7 @@ class VAE(keras.Model):
         """Generate `num_samples` new examples: decode z ~ p(z) and return
         the likelihood mean. The same `seed` gives the same samples."""
         validation.check_positive_int(num_samples, "num_samples")
-        return self.compute_samples(int(num_samples), _stateless_seed(seed))
+        return self.compute_samples(int(num_samples), stateless_seed(seed))
 
     def elbo(self, inputs, seed=0):
         """Per-example ELBO (beta = 1) from one posterior sample, in nats."""
@@ -374,7 +374,7 @@ class VAE(keras.Model):
             self._checked_inputs(inputs, "x", target=True)
         )
         return self.compute_elbo(
-            ops.convert_to_tensor(x, "float32"), _stateless_seed(seed),
+            ops.convert_to_tensor(x, "float32"), stateless_seed(seed),
             condition,
         )
 
@@ -394,7 +394,7 @@ class VAE(keras.Model):
             self._checked_inputs(inputs, "x", target=True)
         )
         x = ops.convert_to_tensor(x, "float32")
-        seed = _stateless_seed(seed)
+        seed = stateless_seed(seed)
         chunks = []
         for index, start in enumerate(range(0, num_samples, chunk_size)):
             size = min(chunk_size, num_samples - start)
@@ -597,7 +597,7 @@ def _is_stream(x):
     )
 
 
-def _stateless_seed(seed):
+def stateless_seed(seed):
     """A `(2,)` int32 stateless seed from an int, or a random one for None."""
     if seed is None:
         seed = np.random.randint(0, 2**31 - 1)

@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import validation
 from zoo import networks
-from zoo.models.base import _stateless_seed
+from zoo import validation
+from zoo.models.base import stateless_seed
 from zoo.models.conv import ConvVAE
 
 
@@ -141,7 +141,7 @@ class ConditionalVAE(ConvVAE):
                 uniformly with the seed.
         """
         validation.check_positive_int(num_samples, "num_samples")
-        seed = _stateless_seed(seed)
+        seed = stateless_seed(seed)
         if labels is not None:
             if np.ndim(labels) == 0:
                 labels = np.full((num_samples,), labels)

@@ -361,6 +361,33 @@ EXTERNAL = [
     ("serving signature score", "num_samples <= 0", "InvalidArgumentError",
      "`num_samples` must be a positive",
      "tests/test_export.py::test_score_rejects_a_non_positive_num_samples"),
+    ("ConditionalVAE.fit (and every method taking inputs)", "images without "
+     "labels", "ValueError", "takes [x, labels]",
+     "tests/test_conditional.py::test_bad_labels_raise_before_any_weight_changes[no labels]"),
+    ("ConditionalVAE.fit", "fewer labels than images", "ValueError",
+     "one int class id per example", "tests/test_conditional.py::test_bad_labels_raise_before_any_weight_changes[too few]"),
+    ("ConditionalVAE.fit", "label id >= num_classes", "ValueError",
+     "class ids in [0, 10)", "tests/test_conditional.py::test_bad_labels_raise_before_any_weight_changes[out of range]"),
+    ("ConditionalVAE.fit", "non-integer labels", "ValueError",
+     "int class ids", "tests/test_conditional.py::test_bad_labels_raise_before_any_weight_changes[not integers]"),
+    ("ConditionalVAE.fit", "one-hot labels", "ValueError", "(not one-hot)",
+     "tests/test_conditional.py::test_bad_labels_raise_before_any_weight_changes[one-hot]"),
+    ("ConditionalVAE.fit", "dict without 'labels'", "ValueError",
+     "a dict with keys ['label', 'x']", "tests/test_conditional.py::test_bad_labels_raise_before_any_weight_changes[wrong key]"),
+    ("ConditionalVAE.fit", "streamed batch with labels >= num_classes",
+     "InvalidArgumentError", "labels outside [0, 10)",
+     "tests/test_conditional.py::"
+     "test_streamed_labels_out_of_range_stop_training"),
+    ("ConditionalVAE.sample", "labels of the wrong length or range",
+     "ValueError", "shape (3,)",
+     "tests/test_conditional.py::"
+     "test_sample_takes_one_label_or_one_per_sample"),
+    ("zoo.get('conditional_vae')", "num_classes 0, label_embedding_dim -1, "
+     "prior='vamp'", "ValueError", "pseudo-inputs have no labels",
+     "tests/test_conditional.py::test_invalid_conditional_options"),
+    ("zoo train", "conditional_vae", "SystemExit",
+     "trains unconditional models",
+     "tests/test_cli.py::test_bad_arguments_exit_with_one_line"),
 ]
 
 # Injected faults: (fault, what must happen, test id).

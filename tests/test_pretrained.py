@@ -10,7 +10,7 @@ import zoo
 from zoo import export
 
 SAVED_MODELS = pathlib.Path(__file__).parent.parent / "saved_models"
-SHIPPED = ("dense_vae", "conv_vae", "beta_vae")
+SHIPPED = ("dense_vae", "conv_vae", "beta_vae", "conv_vae_long")
 
 
 @pytest.fixture(scope="module")

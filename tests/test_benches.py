@@ -65,3 +65,15 @@ def test_speed_options_compares_every_option_set(results):
     assert [row["options"] for row in rows] == list(speed_options.OPTION_SETS)
     assert all(row["images_per_second"] > 0 for row in rows)
     assert all(len(row["epoch_seconds"]) == 2 for row in rows)
+
+
+@pytest.mark.slow
+def test_final_nll_scores_a_shipped_model_through_its_signature(results):
+    from bench import final_nll
+
+    final_nll.main(["--model", str(REPOSITORY / "saved_models/conv_vae/1"),
+                    "--num-samples", "5", "--examples", "20",
+                    "--batch-size", "10"])
+    result = json.loads((results / "final_nll.json").read_text())
+    assert result["examples"] == 20 and result["num_samples"] == 5
+    assert 0 < result["test_nll"] <= result["test_negative_elbo"] + 5

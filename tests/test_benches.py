@@ -23,7 +23,8 @@ def results(tmp_path, monkeypatch):
 def test_headline_smoke_writes_the_side_by_side_rows(results):
     from bench import headline
 
-    headline.main(["--smoke", "--models", "conv_vae", "conditional_vae"])
+    headline.main(
+        ["--smoke", "--final", "--models", "conv_vae", "conditional_vae"])
     result = json.loads((results / "headline_smoke.json").read_text())
     assert [row["model"] for row in result["rows"]] == [
         "reference (TF tutorial CVAE)", "conv_vae", "conditional_vae"]
@@ -42,6 +43,8 @@ def test_headline_smoke_writes_the_side_by_side_rows(results):
     assert overhead["fit_over_bare_time_fastest_epoch"] > 0
     assert "| conv_vae |" in result["markdown"]
     assert "| conditional_vae ¹ |" in result["markdown"]
+    assert "NLL (K=1000, 10k)" in result["markdown"]
+    assert all(row["test_nll_final"] > 0 for row in result["rows"])
 
 
 @pytest.mark.slow

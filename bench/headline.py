@@ -104,6 +104,7 @@ def run_reference(data, settings, track):
     if settings["final_num_samples"]:
         _, row["test_nll_final"] = reference.negative_elbo_and_nll(
             encoder, decoder, x_test, settings["final_num_samples"])
+    print(row, flush=True)
     return row
 
 
@@ -135,10 +136,10 @@ def run_zoo(name, data, settings, track):
         row["test_conditional_nll_quick"] = likelihood.negative_log_likelihood(
             model, x_test[first], num_samples=settings["num_samples"],
             labels=y_test[first])
-        print(row, flush=True)
     if settings["final_num_samples"]:
         row["test_nll_final"] = likelihood.negative_log_likelihood(
             model, x_test, num_samples=settings["final_num_samples"])
+    print(row, flush=True)
     return row
 
 
@@ -220,7 +221,6 @@ def _row(name, seconds, data, negative_elbo, nll, tracker, parameters):
     if tracker is not None:
         row["nll_curve"] = tracker.curve
         row["seconds_to_nll_252"] = tracker.seconds_to_target
-    print(row, flush=True)
     return row
 
 

@@ -3,9 +3,9 @@
 Each prior is a Keras layer that owns its trainable weights (so they train,
 save and load with the model) and builds its `tfd` distribution on demand
 with `distribution(encoder)`. The weights stay float32 under mixed
-precision (`autocast=False`), as the distributions' densities are. Neither has an analytic KL to the Gaussian
-posterior, so the model's KL falls back to the Monte Carlo estimate
-log q(z|x) - log p(z) at the sampled z.
+precision (`autocast=False`), as the distributions' densities are. Neither
+has an analytic KL to the Gaussian posterior, so the model's KL falls back
+to the Monte Carlo estimate log q(z|x) - log p(z) at the sampled z.
 """
 
 import keras

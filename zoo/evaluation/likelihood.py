@@ -32,16 +32,15 @@ def _inputs(x, labels, batch_size):
     if labels is None:
         yield from _batches(x, batch_size)
         return
-    yield from zip(_batches(x, batch_size), _batches(labels, batch_size))
+    for pair in zip(_batches(x, batch_size), _batches(labels, batch_size)):
+        yield list(pair)
 
 
 def negative_elbo(model, x, batch_size=500, seed=0, labels=None):
     """Mean -ELBO (beta = 1) over `x`, in nats per example, streamed.
     A conditional model needs `labels`: its -ELBO is given them."""
     values = [
-        -model.elbo(
-            batch if labels is None else list(batch), seed=seed + index
-        ).numpy()
+        -model.elbo(batch, seed=seed + index).numpy()
         for index, batch in enumerate(_inputs(x, labels, batch_size))
     ]
     return float(np.mean(np.concatenate(values)))
@@ -58,17 +57,18 @@ def negative_log_likelihood(
     gives -log p(x | labels) with `labels`, and the marginal -log p(x)
     (`ConditionalVAE.marginal_log_likelihood`, C times the cost) without.
     """
-    conditional = model.condition_spec() is not None
-    values = []
-    for index, batch in enumerate(_inputs(x, labels, batch_size)):
-        score = (
-            model.marginal_log_likelihood if conditional and labels is None
-            else model.log_likelihood
-        )
-        values.append(-score(
-            batch if labels is None else list(batch),
-            num_samples=num_samples, chunk_size=chunk_size, seed=seed + index,
-        ).numpy())
+    score = (
+        model.marginal_log_likelihood
+        if model.condition_spec() is not None and labels is None
+        else model.log_likelihood
+    )
+    values = [
+        -score(
+            batch, num_samples=num_samples, chunk_size=chunk_size,
+            seed=seed + index,
+        ).numpy()
+        for index, batch in enumerate(_inputs(x, labels, batch_size))
+    ]
     return float(np.mean(np.concatenate(values)))
 
 

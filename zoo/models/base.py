@@ -519,14 +519,15 @@ class VAE(keras.Model):
         """tf.data map: a streamed batch that is non-finite or outside the
         likelihood's support stops training with a message naming it."""
         x, condition = self.split_inputs(element[0])
-        target = element[1] if len(element) > 1 else x
+        images = (x, *element[1:2])  # and the target y, when given
+        target = images[-1]
         checks = [
             tf.debugging.assert_all_finite(
-                tf.cast(images, "float32"),
+                tf.cast(batch, "float32"),
                 "A dataset batch holds NaN or infinite values; clean the "
                 "data before training.",
             )
-            for images in (x, target)
+            for batch in images
         ]
         checks += self.likelihood_family.assert_support(target, "target")
         checks += self._condition_assertions(condition)

@@ -1,4 +1,4 @@
-"""The final setting of ../shared/BENCHMARK.md for a shipped model: the
+"""The final setting of docs/benchmark.md for a shipped model: the
 importance-weighted NLL with K = 1,000 on all 10,000 statically binarized
 test images, scored through the SavedModel's `score` signature.
 

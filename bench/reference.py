@@ -1,4 +1,4 @@
-"""The reference model of ../shared/BENCHMARK.md, for side-by-side ratios only.
+"""The reference model of docs/benchmark.md, for side-by-side ratios only.
 
 Our own copy of the convolutional VAE of TensorFlow's "Convolutional
 Variational Autoencoder" tutorial, trained the way the tutorial trains it:

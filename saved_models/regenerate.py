@@ -2,7 +2,7 @@
 
 Each model trains on Fashion-MNIST at latent 16, batch 128, seed 0 with one
 of two recipes: SHORT, the headline setting (5 epochs on the statically
-binarized images of ../shared/BENCHMARK.md, Adam 1e-3), or LONG, for the best
+binarized images of docs/benchmark.md, Adam 1e-3), or LONG, for the best
 shipped model (more epochs; a fresh Bernoulli draw of the grey training
 images every batch, so the network never sees the same binary image twice;
 beta warmed up from 0 to 1; Adam with a cosine-decayed learning rate). Each
@@ -120,7 +120,7 @@ def regenerate(name, test_data, epochs=None):
         "registry_name": registry_name,
         "zoo_version": zoo.__version__,
         "data": "Fashion-MNIST; scored on the static binarization of "
-                "BENCHMARK.md",
+                "docs/benchmark.md",
         "options": {"latent_dim": LATENT_DIM, **options},
         **describe(recipe, epochs),
         "batch_size": BATCH_SIZE,

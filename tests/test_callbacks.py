@@ -37,3 +37,23 @@ def test_capacity_schedule_ramps_capacity_and_needs_the_capacity_objective():
     with pytest.raises(ValueError, match="capacity"):
         plain.fit(x, epochs=1, verbose=0, callbacks=[
             zoo.callbacks.CapacitySchedule(steps=2, end=10.0)])
+
+
+def test_beta_warm_up_ends_at_the_models_own_beta_by_default():
+    model = zoo.get("beta_vae", input_shape=(8, 8, 1), latent_dim=2,
+                    filters=(4,), hidden_units=(8,))
+    model.compile()
+    x = real_images((8, 8, 1), count=32)
+    model.fit(x, epochs=1, batch_size=8, verbose=0,
+              callbacks=[zoo.callbacks.BetaWarmUp(steps=2)])
+    assert float(model.beta) == 4.0
+
+
+def test_beta_warm_up_refuses_the_capacity_objective_with_the_fix():
+    model = zoo.get("beta_vae", input_shape=(8, 8, 1), latent_dim=2,
+                    filters=(4,), hidden_units=(8,), capacity=0.0)
+    assert model.beta is None and model.get_config()["beta"] is None
+    model.compile()
+    with pytest.raises(ValueError, match="CapacitySchedule"):
+        model.fit(real_images((8, 8, 1), count=16), epochs=1, verbose=0,
+                  callbacks=[zoo.callbacks.BetaWarmUp(steps=2)])

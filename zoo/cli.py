@@ -234,7 +234,7 @@ def build_parser():
     command.add_argument("--learning-rate", type=_positive_float, default=1e-3,
                          help="Adam's learning rate (default: %(default)s)")
     command.add_argument("--beta", type=float, default=None,
-                         help="weight on KL (default: the model's)")
+                         help="weight on the KL term (default: the model's)")
     command.add_argument(
         "--likelihood", choices=("bernoulli", "continuous_bernoulli", "gaussian"),
         help="p(x|z) (default: the model's, bernoulli)",

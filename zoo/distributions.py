@@ -83,6 +83,11 @@ class Likelihood:
             name=f"{self.name}_likelihood",
         )
 
+    @property
+    def unit_interval(self):
+        """True when the data must lie in [0, 1]."""
+        return (self.minimum, self.maximum) == (0.0, 1.0)
+
     def support_message(self):
         if self.minimum is None:
             return "any finite value"

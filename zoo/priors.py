@@ -29,12 +29,14 @@ class MixturePrior(keras.layers.Layer):
     Args:
         latent_dim: int > 0.
         num_components: int > 0, the number of Gaussians K (default 10).
+        seed: int or None, seeds the initial means (the model's `seed`).
     """
 
-    def __init__(self, latent_dim, num_components=10, **kwargs):
+    def __init__(self, latent_dim, num_components=10, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.latent_dim = latent_dim
         self.num_components = num_components
+        self.seed = seed
         self.logits = self.add_weight(
             shape=(num_components,),
             initializer="zeros",
@@ -43,7 +45,7 @@ class MixturePrior(keras.layers.Layer):
         )
         self.means = self.add_weight(
             shape=(num_components, latent_dim),
-            initializer=keras.initializers.RandomNormal(seed=0),
+            initializer=keras.initializers.RandomNormal(seed=seed),
             name="means",
             autocast=False,
         )
@@ -65,7 +67,7 @@ class MixturePrior(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "latent_dim": self.latent_dim,
-                "num_components": self.num_components}
+                "num_components": self.num_components, "seed": self.seed}
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -75,24 +77,42 @@ class VampPrior(keras.layers.Layer):
     The "variational mixture of posteriors" prior of Tomczak & Welling
     (2018, https://arxiv.org/abs/1705.07120): the pseudo-inputs are images
     pushed through the model's own encoder, so the prior follows the
-    aggregate posterior.
+    aggregate posterior. As in the paper, the pseudo-inputs stay in the
+    data's range: for data in [0, 1] (Bernoulli-type likelihoods) they are
+    u_k = sigmoid(a_k) of unconstrained weights a_k, initialised so that
+    sigmoid(a_k) is spread around 0.5; for real-valued data (Gaussian
+    likelihood) u_k = a_k.
 
     Args:
         input_shape: the shape of one pseudo-input (the model's input).
         num_components: int > 0, the number of pseudo-inputs K (default 10).
+        unit_interval: bool, True (default) for data in [0, 1]: the
+            pseudo-inputs are squashed by a sigmoid.
+        seed: int or None, seeds the initial pseudo-inputs (the model's
+            `seed`).
     """
 
-    def __init__(self, input_shape, num_components=10, **kwargs):
+    def __init__(self, input_shape, num_components=10, unit_interval=True,
+                 seed=None, **kwargs):
         super().__init__(**kwargs)
         self.pseudo_input_shape = tuple(input_shape)
         self.num_components = num_components
-        self.pseudo_inputs = self.add_weight(
+        self.unit_interval = bool(unit_interval)
+        self.seed = seed
+        self.pseudo_input_weights = self.add_weight(
             shape=(num_components, *self.pseudo_input_shape),
-            initializer=keras.initializers.RandomUniform(0.0, 1.0, seed=0),
-            name="pseudo_inputs",
+            initializer=keras.initializers.RandomNormal(seed=seed),
+            name="pseudo_input_weights",
             autocast=False,
         )
         self.built = True
+
+    @property
+    def pseudo_inputs(self):
+        """The K pseudo-inputs u_k, in the data's range."""
+        if self.unit_interval:
+            return keras.ops.sigmoid(self.pseudo_input_weights)
+        return self.pseudo_input_weights
 
     def distribution(self, encoder):
         z_mean, z_stddev = encoder(self.pseudo_inputs)
@@ -105,11 +125,16 @@ class VampPrior(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(),
                 "input_shape": self.pseudo_input_shape,
-                "num_components": self.num_components}
+                "num_components": self.num_components,
+                "unit_interval": self.unit_interval, "seed": self.seed}
 
 
-def make_prior(name, latent_dim, input_shape, num_components):
+def make_prior(name, latent_dim, input_shape, num_components,
+               unit_interval=True, seed=None):
     """The prior layer for option `prior=name`, or None for N(0, I).
+
+    `unit_interval` says the data lie in [0, 1] (VampPrior pseudo-inputs
+    are kept there); `seed` is the model's, for the initial weights.
 
     Raises:
         ValueError: for an unknown name or a non-positive `num_components`.
@@ -122,7 +147,9 @@ def make_prior(name, latent_dim, input_shape, num_components):
         num_components, "prior_components"
     )
     if name == "mixture":
-        return MixturePrior(latent_dim, num_components, name="prior")
+        return MixturePrior(latent_dim, num_components, seed=seed,
+                            name="prior")
     if name == "vamp":
-        return VampPrior(input_shape, num_components, name="prior")
+        return VampPrior(input_shape, num_components,
+                         unit_interval=unit_interval, seed=seed, name="prior")
     return None

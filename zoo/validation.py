@@ -131,6 +131,23 @@ def check_labels(labels, num_classes, num_examples, argument="labels"):
     return array.astype("int32")
 
 
+def unweighted_message(name):
+    """Why a zoo model takes no `sample_weight` or `class_weight`.
+
+    The loss is the negative ELBO, reconstruction plus the KL term that the
+    model adds with `add_loss`; Keras weighs only the compiled loss, so a
+    weight would reach the reconstruction but not the KL, and the weighted
+    loss would be no ELBO at all. Refused instead of half applied.
+    """
+    return (
+        f"`{name}` is not supported: the loss is each example's negative "
+        "ELBO, and Keras would weigh its reconstruction term but not the KL "
+        "term added with add_loss. To weigh examples, resample them instead "
+        "(repeat them in the array, or use tf.data.Dataset.sample_from_"
+        "datasets / rejection_resample)."
+    )
+
+
 def check_loop_arguments(arguments):
     """Check the sizes given by keyword to `fit`, `evaluate` or `predict`.
 
@@ -141,10 +158,15 @@ def check_loop_arguments(arguments):
         arguments: the keyword arguments, a dict.
 
     Raises:
-        ValueError: for a `batch_size` that is not None or a positive int,
+        ValueError: for a `sample_weight` or `class_weight` (see
+            `unweighted_message`), a `batch_size` that is not None or a
+            positive int,
             `epochs` that is not a positive int, or a `validation_split`
             outside [0, 1).
     """
+    for name in ("sample_weight", "class_weight"):
+        if arguments.get(name) is not None:
+            raise ValueError(unweighted_message(name))
     for name in ("batch_size", "epochs"):
         value = arguments.get(name)
         if value is not None and (
@@ -213,6 +235,11 @@ def check_dataset_spec(dataset, image_shape, split_inputs):
     (a leading None batch dimension is fine).
     """
     spec = dataset.element_spec
+    if isinstance(spec, tuple) and len(spec) == 3:
+        raise ValueError(
+            unweighted_message("sample_weight") + " The dataset yields "
+            "(x, y, sample_weight) triples; yield x or (x, y)."
+        )
     first = spec[0] if isinstance(spec, tuple) else spec
     try:
         first = split_inputs(first)[0]

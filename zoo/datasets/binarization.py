@@ -3,7 +3,7 @@
 Two ways, chosen with `binarize=` in every loader:
 
 - `"static"`: drawn once, with a seed, following the benchmark protocol
-  (BENCHMARK.md): pixel x becomes 1 with probability x,
+  (docs/benchmark.md): pixel x becomes 1 with probability x,
 
       rng = numpy.random.default_rng(seed)
       train_bin = rng.uniform(size=train.shape) < train / 255

@@ -55,6 +55,9 @@ class VAE(keras.Model):
             None (default) to learn one per pixel.
         beta: float >= 0, the initial weight on KL (default 1.0). Stored as
             a non-trainable variable, `model.beta`, that callbacks assign.
+            It means the weight on the KL term in every model; None only
+            for an objective without one (`BetaVAE`'s capacity objective),
+            whose `model.beta` is then None.
         prior: `"standard_normal"` (default, N(0, I)), `"mixture"` (a
             learned mixture of Gaussians) or `"vamp"` (the VampPrior); see
             `zoo.priors`. Learned priors use the Monte Carlo KL.
@@ -87,7 +90,16 @@ class VAE(keras.Model):
         super().__init__(**kwargs)
         self.image_shape = _check_input_shape(input_shape)
         latent_dim = validation.check_positive_int(latent_dim, "latent_dim")
-        if not isinstance(beta, (int, float)) or not 0 <= beta < math.inf:
+        if beta is None and type(self).kl_penalty is VAE.kl_penalty:
+            raise ValueError(
+                "`beta` must be a finite float >= 0 (the weight on KL); None "
+                "is only for objectives without one (the capacity objective "
+                "of BetaVAE). Received: beta=None"
+            )
+        if beta is not None and (
+            isinstance(beta, bool) or not isinstance(beta, (int, float))
+            or not 0 <= beta < math.inf
+        ):
             raise ValueError(
                 f"`beta` must be a finite float >= 0. Received: beta={beta!r}"
             )
@@ -105,9 +117,10 @@ class VAE(keras.Model):
         self.prior_name = prior
         self.prior_components = prior_components
         self.prior_layer = priors.make_prior(
-            prior, self.latent_dim, self.image_shape, prior_components
+            prior, self.latent_dim, self.image_shape, prior_components,
+            unit_interval=self.likelihood_family.unit_interval, seed=seed,
         )
-        self.beta = self.add_weight(
+        self.beta = None if beta is None else self.add_weight(
             shape=(),
             initializer=keras.initializers.Constant(float(beta)),
             dtype="float32",
@@ -233,6 +246,8 @@ class VAE(keras.Model):
         The target is `y` when given (denoising), else `x` (the images of
         a conditional model's `[x, labels]`).
         """
+        if sample_weight is not None:  # e.g. from a Python generator
+            raise ValueError(validation.unweighted_message("sample_weight"))
         target = self.split_inputs(x)[0] if y is None else y
         reconstruction = self.reconstruction_loss(target, y_pred)
         self.reconstruction_tracker.update_state(
@@ -549,7 +564,9 @@ class VAE(keras.Model):
             "latent_dim": self.latent_dim,
             "likelihood": self.likelihood,
             "likelihood_scale": self.likelihood_scale,
-            "beta": float(ops.convert_to_numpy(self.beta)),
+            "beta": None if self.beta is None else float(
+                ops.convert_to_numpy(self.beta)
+            ),
             "prior": self.prior_name,
             "prior_components": self.prior_components,
             "seed": self.seed,

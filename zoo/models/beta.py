@@ -29,10 +29,13 @@ class BetaVAE(ConvVAE):
 
     Args:
         input_shape, latent_dim, filters, hidden_units: as `ConvVAE`.
-        beta: float >= 0, KL weight of the beta objective (default 4.0).
+        beta: float >= 0, KL weight of the beta objective (default 4.0
+            when `capacity` is None). Not taken with `capacity`: the
+            capacity objective has no KL weight, and `model.beta` is None.
         capacity: None for the beta objective, or the initial capacity C in
             nats (float >= 0) for the capacity objective.
-        gamma: float > 0, weight of |KL - C| (default 100.0).
+        gamma: float > 0, weight of |KL - C| (default 100.0); only with
+            `capacity`.
         **kwargs: the base class's options.
 
     Example:
@@ -50,8 +53,24 @@ class BetaVAE(ConvVAE):
         https://arxiv.org/abs/1804.03599.
     """
 
-    def __init__(self, input_shape, latent_dim, beta=4.0, capacity=None,
-                 gamma=100.0, **kwargs):
+    def __init__(self, input_shape, latent_dim, beta=None, capacity=None,
+                 gamma=None, **kwargs):
+        if capacity is None and gamma is not None:
+            raise ValueError(
+                "`gamma` weighs |KL - C| in the capacity objective; pass "
+                "`capacity` too, or drop `gamma` and set `beta`. "
+                f"Received: gamma={gamma!r}, capacity=None"
+            )
+        if capacity is not None and beta is not None:
+            raise ValueError(
+                "`beta` and `capacity` choose different objectives: beta * KL "
+                "or gamma * |KL - C|; pass one of them. "
+                f"Received: beta={beta!r}, capacity={capacity!r}"
+            )
+        if capacity is None and beta is None:
+            beta = 4.0
+        if capacity is not None and gamma is None:
+            gamma = 100.0
         super().__init__(input_shape=input_shape, latent_dim=latent_dim,
                          beta=beta, **kwargs)
         if capacity is not None and (
@@ -62,11 +81,14 @@ class BetaVAE(ConvVAE):
                 "`capacity` must be None or a float >= 0 (nats). "
                 f"Received: capacity={capacity!r}"
             )
-        if not isinstance(gamma, (int, float)) or not gamma > 0:
+        if gamma is not None and (
+            isinstance(gamma, bool) or not isinstance(gamma, (int, float))
+            or not 0 < gamma < float("inf")
+        ):
             raise ValueError(
-                f"`gamma` must be a float > 0. Received: gamma={gamma!r}"
+                f"`gamma` must be a finite float > 0. Received: gamma={gamma!r}"
             )
-        self.gamma = float(gamma)
+        self.gamma = None if gamma is None else float(gamma)
         self.capacity = None
         if capacity is not None:
             self.capacity = self.add_weight(

@@ -24,11 +24,18 @@ class IWAE(ConvVAE):
     2016). To keep the zoo's contract (KL through `add_loss`), the loss is
     split as
 
-        loss = [-(L_K(x) - KL(q(z|x) || p(z)))] + beta * KL(q(z|x) || p(z)),
+        loss = [-(L_K(x) + KL(q(z|x) || p(z)))] + beta * KL(q(z|x) || p(z))
+             = -L_K(x) + (beta - 1) * KL(q(z|x) || p(z)),
 
-    the bracket being the `reconstruction` term, so that with beta = 1 the
-    loss is exactly -L_K and its gradient the IWAE estimator. The weights
-    are computed by `VAE.log_weights`, shared with `log_likelihood`.
+    the bracket being the `reconstruction` term, so that with beta = 1
+    (default) the loss is exactly -L_K and its gradient the IWAE estimator;
+    beta != 1 adds (beta - 1) * KL to the IW bound (a warm-up from beta = 0
+    trains on -L_K - KL, the bound with its KL switched off). KL is the
+    model's: analytic for the standard-normal prior, else the Monte Carlo
+    estimate at the first of the K samples. At K = 1 the `reconstruction`
+    term -(log p(x|z) - KL_sample + KL) is an unbiased estimate of
+    -E_q[log p(x|z)], as for the VAE. The weights are computed by
+    `VAE.log_weights`, shared with `log_likelihood`.
 
     Args:
         input_shape, latent_dim, filters, hidden_units: as `ConvVAE`.
@@ -73,13 +80,13 @@ class IWAE(ConvVAE):
         }
 
     def reconstruction_loss(self, target, y_pred):
-        """-(L_K(x) - KL), batch mean: the loss beyond the KL term."""
+        """-(L_K(x) + KL), batch mean: the loss beyond the beta * KL term."""
         posterior = self.posterior(y_pred["z_mean"], y_pred["z_stddev"])
         log_weights = self.log_weights(
             target, posterior, y_pred["z"], y_pred["parameters"]
         )
         bound = importance_weighted_bound(log_weights)
-        return -batch_mean(bound - self.kl_divergence(posterior, y_pred["z"][0]))
+        return -batch_mean(bound + self.kl_divergence(posterior, y_pred["z"][0]))
 
     def get_config(self):
         return {**super().get_config(), "num_samples": self.num_samples}

@@ -25,21 +25,34 @@ class BetaTCVAE(ConvVAE):
                                + KL(q(z) || prod_j q(z_j))       (total correlation)
                                + sum_j KL(q(z_j) || p(z_j))      (dimension-wise KL)
 
-    and the loss is -E_q[log p(x|z)] + alpha * MI + beta * TC + gamma * DWKL.
+    and the loss is
+
+        -E_q[log p(x|z)]
+        + beta * (mi_weight * MI + tc_weight * TC + dimension_kl_weight * DWKL).
+
+    `tc_weight` is the beta of Chen et al. (the paper's alpha and gamma are
+    `mi_weight` and `dimension_kl_weight`); `beta` is the weight on the
+    whole KL term, as in every zoo model, so `BetaWarmUp` ramps all three
+    together. With all four weights 1 the penalty is exactly the Monte Carlo
+    KL log q(z|x) - log p(z) at the sampled z: the three estimates telescope.
     log q(z) and log q(z_j) are estimated on each batch of M examples from a
     dataset of N with minibatch-weighted sampling:
 
         log q(z_i) ~= logsumexp_m log q(z_i | x_m) - log(N M),
 
-    and alike per dimension for log q(z_ij). alpha, beta and gamma are
+    and alike per dimension for log q(z_ij). The four weights are
     non-trainable variables; `mutual_information`, `total_correlation` and
     `dimension_wise_kl` are logged as metrics beside the analytic `kl`.
 
     Args:
         input_shape, latent_dim, filters, hidden_units: as `ConvVAE`.
-        beta: float >= 0, weight of the total correlation (default 6.0).
-        alpha: float >= 0, weight of the mutual information (default 1.0).
-        gamma: float >= 0, weight of the dimension-wise KL (default 1.0).
+        tc_weight: float >= 0, weight of the total correlation (default
+            6.0; the paper's beta).
+        mi_weight: float >= 0, weight of the mutual information (default
+            1.0; the paper's alpha).
+        dimension_kl_weight: float >= 0, weight of the dimension-wise KL
+            (default 1.0; the paper's gamma).
+        beta: float >= 0, weight of the whole KL term (default 1.0).
         dataset_size: int > 0, N in the estimator (default 60000).
         **kwargs: the base class's options.
 
@@ -48,20 +61,28 @@ class BetaTCVAE(ConvVAE):
         VAEs, NeurIPS 2018, https://arxiv.org/abs/1802.04942.
     """
 
-    def __init__(self, input_shape, latent_dim, beta=6.0, alpha=1.0,
-                 gamma=1.0, dataset_size=60000, **kwargs):
+    def __init__(self, input_shape, latent_dim, tc_weight=6.0, mi_weight=1.0,
+                 dimension_kl_weight=1.0, beta=1.0, dataset_size=60000,
+                 **kwargs):
         super().__init__(input_shape=input_shape, latent_dim=latent_dim,
                          beta=beta, **kwargs)
-        for name, value in (("alpha", alpha), ("gamma", gamma)):
-            if not isinstance(value, (int, float)) or not value >= 0:
+        for name, value in (("tc_weight", tc_weight), ("mi_weight", mi_weight),
+                            ("dimension_kl_weight", dimension_kl_weight)):
+            if isinstance(value, bool) or not isinstance(
+                value, (int, float)
+            ) or not 0 <= value < math.inf:
                 raise ValueError(
-                    f"`{name}` must be a float >= 0. Received: {name}={value!r}"
+                    f"`{name}` must be a finite float >= 0. "
+                    f"Received: {name}={value!r}"
                 )
         self.dataset_size = validation.check_positive_int(
             dataset_size, "dataset_size"
         )
-        self.alpha = self._weight(alpha, "alpha")
-        self.gamma = self._weight(gamma, "gamma")
+        self.tc_weight = self._weight(tc_weight, "tc_weight")
+        self.mi_weight = self._weight(mi_weight, "mi_weight")
+        self.dimension_kl_weight = self._weight(
+            dimension_kl_weight, "dimension_kl_weight"
+        )
         self.mutual_information_tracker = keras.metrics.Mean(
             name="mutual_information"
         )
@@ -101,16 +122,19 @@ class BetaTCVAE(ConvVAE):
             (self.dimension_wise_kl_tracker, dimension_wise_kl),
         ):
             tracker.update_state(value, sample_weight=ops.shape(z)[0])
-        self.add_loss(
-            self.alpha * mutual_information
-            + self.beta * total_correlation
-            + self.gamma * dimension_wise_kl
-        )
+        self.add_loss(self.beta * (
+            self.mi_weight * mutual_information
+            + self.tc_weight * total_correlation
+            + self.dimension_kl_weight * dimension_wise_kl
+        ))
 
     def get_config(self):
         return {
             **super().get_config(),
-            "alpha": float(ops.convert_to_numpy(self.alpha)),
-            "gamma": float(ops.convert_to_numpy(self.gamma)),
+            "tc_weight": float(ops.convert_to_numpy(self.tc_weight)),
+            "mi_weight": float(ops.convert_to_numpy(self.mi_weight)),
+            "dimension_kl_weight": float(
+                ops.convert_to_numpy(self.dimension_kl_weight)
+            ),
             "dataset_size": self.dataset_size,
         }

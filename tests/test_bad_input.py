@@ -352,9 +352,13 @@ CASES = [
 # Bad inputs whose test lives beside the feature: (entry, bad, error,
 # message excerpt, test id).
 EXTERNAL = [
-    ("zoo.datasets.fashion_mnist", "data_dir with no data, offline",
+    ("zoo.datasets.fashion_mnist", "no data anywhere, offline",
      "FileNotFoundError", "Tried: ... Get the data one of these ways",
      "tests/test_datasets.py::test_missing_data_lists_every_place_and_way"),
+    ("zoo.datasets.fashion_mnist", "data_dir that does not exist",
+     "FileNotFoundError", "names the folder and the four idx files",
+     "tests/test_datasets.py::"
+     "test_explicit_data_dir_that_does_not_exist_is_an_error"),
     ("zoo.datasets.fashion_mnist", "data_dir missing one idx file",
      "FileNotFoundError", "missing t10k-labels",
      "tests/test_datasets.py::test_partial_directory_names_the_missing_files"),

@@ -143,10 +143,9 @@ def test_mnist_reads_keras_npz(tmp_path):
 def test_missing_data_lists_every_place_and_way(tmp_path, offline, loader,
                                                 package):
     with pytest.raises(FileNotFoundError) as info:
-        getattr(datasets, loader)(data_dir=tmp_path / "mine")
+        getattr(datasets, loader)()
     message = str(info.value)
     for place in (
-        str(tmp_path / "mine"),
         str(tmp_path / "keras_home" / "datasets"),
         f"keras.datasets.{loader}.load_data()",
         "URL fetch failure",
@@ -157,6 +156,24 @@ def test_missing_data_lists_every_place_and_way(tmp_path, offline, loader,
     if package:
         assert f"apt-get install {package}" in message
         assert str(tmp_path / "no_debian") in message
+
+
+@pytest.mark.parametrize("loader", ["fashion_mnist", "mnist"])
+def test_explicit_data_dir_that_does_not_exist_is_an_error(
+        tmp_path, offline, monkeypatch, loader):
+    # Data in every fallback place must not be used for an explicit folder.
+    write_idx_directory(tmp_path / "fallback" / "fashion-mnist", raw_arrays())
+    write_idx_directory(tmp_path / "fallback" / "mnist", raw_arrays())
+    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path / "fallback"))
+    with pytest.raises(FileNotFoundError) as info:
+        getattr(datasets, loader)(data_dir="/does/not/exist")
+    message = str(info.value)
+    assert "'/does/not/exist'" in message
+    assert "no such directory" in message
+    for stem in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                 "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"):
+        assert stem in message
+    assert "URL fetch failure" not in message  # no download was tried
 
 
 def test_partial_directory_names_the_missing_files(tmp_path, offline):

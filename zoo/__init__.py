@@ -2,6 +2,9 @@
 
 __version__ = "0.1.0"
 
+# First, before TensorFlow loads: importing zoo.quiet hides TensorFlow's
+# C++ logs when this process is the `zoo` command (see zoo/quiet.py).
+from zoo import quiet  # noqa: I001
 from zoo import callbacks
 from zoo import datasets
 from zoo import evaluation

@@ -2,6 +2,7 @@
 
     zoo list
     zoo train conv_vae --dataset fashion_mnist --epochs 5 --output runs/conv_vae
+    zoo train conv_vae --data my_images/ --option filters=16,32 --epochs 5
     zoo evaluate runs/conv_vae
     zoo sample runs/conv_vae --n 64 --seed 0 --out grid.png
     zoo export runs/conv_vae --to saved_models/conv_vae
@@ -13,6 +14,14 @@ images), and the figures `samples.png`, `reconstructions.png`, `curves.png`,
 `latent.png`, `traversals.png`, `interpolation.png` and, for 2-D latents,
 `manifold.png`.
 
+`--data PATH` trains on your own images (a folder of image files, a
+`.npy`/`.npz` array, or a `write_stream` folder; see zoo/cli_data.py), and
+`--option KEY=VALUE` sets any model option (`zoo.get` checks it).
+
+The command is quiet: TensorFlow's log lines are hidden unless `--verbose`
+or `ZOO_VERBOSE=1` asks for them (zoo/quiet.py). Training shows a progress
+bar per step on a terminal and one line per epoch otherwise.
+
 Every command has `--help`; a bad argument exits with status 2 and one line
 saying what is wrong.
 """
@@ -22,15 +31,15 @@ import json
 import pathlib
 import sys
 
-DATASETS = ("fashion_mnist", "mnist", "digits")
+from zoo import cli_data
 
+DATASETS = cli_data.BUILT_IN
 
-def _load_data(name, binarize, seed):
-    from zoo import datasets
-
-    if name == "digits":
-        return datasets.digits(binarize=binarize, seed=seed)
-    return getattr(datasets, name)(binarize=binarize, seed=seed)
+#: The figures drawn without a condition; a conditional model's run skips
+#: them (saying so) and draws samples.png one row per class.
+UNCONDITIONAL_FIGURES = ("reconstructions.png", "latent.png",
+                         "traversals.png", "interpolation.png",
+                         "manifold.png")
 
 
 def _load_run(run):
@@ -58,22 +67,20 @@ def train(args):
     run_folder = pathlib.Path(args.output or f"runs/{args.model}")
     # With several workers only the chief writes the run folder.
     output = pathlib.Path(distribute.chief_path(run_folder))
-    options = {"latent_dim": args.latent_dim, "seed": args.seed}
-    if args.beta is not None:
-        options["beta"] = args.beta
-    if args.likelihood is not None:
-        options["likelihood"] = args.likelihood
     keras.utils.set_random_seed(args.seed)
-    data = _load_data(args.dataset, args.binarize, args.seed)
+    settings = _settings(args)
+    data = cli_data.load(settings)
+    settings["binarize"] = data.binarize  # the one applied, if defaulted
+    options = _model_options(args, data)
+    settings["latent_dim"] = options["latent_dim"]
+    settings["model_options"] = _json_ready(options)
     with strategy.scope():
-        model = zoo.get(args.model, input_shape=data.image_shape, **options)
-        if model.condition_spec() is not None:
-            raise ValueError(
-                f"`zoo train` trains unconditional models; {args.model!r} "
-                "needs labels as inputs. Train it from Python: "
-                "model.fit([x, labels]) (see the README's Models section)."
-            )
-        model.build((None, *data.image_shape))  # BackupAndRestore needs it
+        model = _build_model(args.model, data, options)
+        conditional = model.condition_spec() is not None
+        if conditional:
+            model.build([(None, *data.image_shape), (None,)])
+        else:
+            model.build((None, *data.image_shape))  # BackupAndRestore needs it
         model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
     try:
         output.mkdir(parents=True, exist_ok=True)
@@ -82,36 +89,46 @@ def train(args):
             f"--output must be a folder that can be created ({error}). "
             f"Received: --output {output}"
         ) from None
-    settings = {key: value for key, value in vars(args).items()
-                if key != "handler"}
+    settings["data_description"] = data.description
+    settings["test_split"] = data.test_split
     (output / "run.json").write_text(json.dumps(settings, indent=2) + "\n")
-    x_test, y_test = data.split("test")
+    x_test, y_test = data.x_test, data.y_test
+    images_logged = [x_test[:8], y_test[:8].astype("int32")] if conditional \
+        else x_test[:8]
     callbacks = [
         # The run folder's backup, shared by every worker (only the chief
         # writes it), so a restarted job resumes from one epoch everywhere.
         distribute.BackupAndRestore(run_folder / "backup"),
         zoo.callbacks.StopOnNonFinite(),
         keras.callbacks.TensorBoard(output / "logs"),
-        zoo.callbacks.TensorBoardImages(output / "logs", x_test[:8]),
         keras.callbacks.ModelCheckpoint(
             output / "checkpoints" / "epoch_{epoch:03d}.keras"
         ),
     ]
+    if not conditional:
+        callbacks.insert(3, zoo.callbacks.TensorBoardImages(
+            output / "logs", images_logged))
     history = model.fit(
-        data.as_dataset("train", batch_size=args.batch_size, seed=args.seed),
+        data.train_dataset(args.batch_size, args.seed, conditional),
         epochs=args.epochs,
-        validation_data=data.as_dataset("test", batch_size=500, shuffle=False),
+        validation_data=data.test_dataset(conditional),
         callbacks=callbacks,
-        verbose=args.verbose,
+        verbose=_fit_verbosity(),
     )
     model.save(output / "model.keras")
     (output / "history.json").write_text(
         json.dumps(history.history, indent=2) + "\n"
     )
-    metrics = {"test_negative_elbo": likelihood.negative_elbo(model, x_test)}
+    metrics = {
+        "test_negative_elbo": likelihood.negative_elbo(
+            model, x_test, labels=y_test if conditional else None
+        ),
+        "test_split": data.test_split,
+    }
     (output / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    _write_figures(model, history, x_test, y_test, output, args.seed)
-    print(f"test -ELBO: {metrics['test_negative_elbo']:.2f} nats per image")
+    _write_figures(model, history, data, output, args.seed)
+    print(f"test -ELBO: {metrics['test_negative_elbo']:.2f} nats per image "
+          f"({data.test_split})")
     print(f"run written to {output}/ (samples.png, model.keras, logs/, "
           "checkpoints/)")
     if args.export_to:
@@ -121,18 +138,144 @@ def train(args):
         print(f"SavedModel exported to {path}")
 
 
-def _write_figures(model, history, x_test, y_test, output, seed):
-    """The run folder's figures, from the trained model and the test set."""
+def _settings(args):
+    """The run's settings for run.json: every argument, as JSON values."""
+    settings = {key: value for key, value in vars(args).items()
+                if key != "handler"}
+    settings["option"] = list(args.option or [])
+    if args.data is not None:
+        # --data replaces --dataset; absolute paths, so `zoo evaluate`
+        # reads the same files from any folder.
+        settings["dataset"] = None
+        settings["data"] = str(pathlib.Path(args.data).expanduser().resolve())
+    if args.labels is not None:
+        settings["labels"] = str(
+            pathlib.Path(args.labels).expanduser().resolve())
+    return _json_ready(settings)
+
+
+def _json_ready(value):
+    """Tuples as lists, so the settings read back as they were written."""
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_json_ready(item) for item in value]
+    return value
+
+
+def _model_options(args, data):
+    """The options `zoo.get` builds the model with: the dedicated flags,
+    then every `--option KEY=VALUE` (a key given twice is an error)."""
+    options = {"latent_dim": args.latent_dim or 16, "seed": args.seed}
+    if args.beta is not None:
+        options["beta"] = args.beta
+    if args.likelihood is not None:
+        options["likelihood"] = args.likelihood
+    flags = {"latent_dim": "--latent-dim", "beta": "--beta",
+             "likelihood": "--likelihood"}
+    given = set()
+    for text in args.option or []:
+        key, value = cli_data.parse_option(text)
+        if key == "input_shape":
+            raise ValueError(
+                "input_shape comes from the data; drop --option "
+                f"input_shape (use --image-size/--channels for a folder). "
+                f"Received: --option {text}"
+            )
+        if key == "seed":
+            raise ValueError(
+                "The seed is set by --seed (it also seeds the data order); "
+                f"drop --option seed. Received: --option {text}"
+            )
+        if key in given:
+            raise ValueError(
+                f"--option {key} is given twice; keep one. "
+                f"Received: --option {text}"
+            )
+        explicit = key == "latent_dim" and args.latent_dim is not None or (
+            key in ("beta", "likelihood") and getattr(args, key) is not None
+        )
+        if explicit:
+            raise ValueError(
+                f"{key} is set by both {flags[key]} and --option {key}; "
+                "keep one."
+            )
+        given.add(key)
+        options[key] = value
+    return options
+
+
+def _build_model(name, data, options):
+    """`zoo.get(name, ...)` for the data; a conditional model gets the
+    data's number of classes unless `--option num_classes=` says."""
+    import zoo
+    from zoo.models import registry
+
+    if "num_classes" in registry.options(name) and (
+        "num_classes" not in options
+    ):
+        if data.num_classes is None:
+            raise ValueError(
+                f"{name!r} is conditioned on labels, and this data has none: "
+                "pass --labels LABELS.npy (one int per image), or --data a "
+                "folder with one subfolder of images per class."
+            )
+        options["num_classes"] = data.num_classes
+    try:
+        return zoo.get(name, input_shape=data.image_shape, **options)
+    except TypeError as error:
+        raise ValueError(
+            f"A model option has the wrong type ({error}); see the model's "
+            "docstring. Received: " + ", ".join(
+                f"{key}={value!r}" for key, value in options.items())
+        ) from None
+
+
+def _fit_verbosity():
+    """Keras's fit verbosity: a progress bar per step on a terminal, one
+    line per epoch otherwise (a log file, CI)."""
+    return 1 if sys.stdout.isatty() else 2
+
+
+def _write_figures(model, history, data, output, seed):
+    """The run folder's figures, from the trained model and the test set.
+
+    A conditional model draws samples.png with one row per class and
+    curves.png; the other figures encode or decode without labels, so they
+    are skipped, and a line says so."""
     from zoo import plotting
 
-    plotting.image_grid(model.sample(64, seed=seed), output / "samples.png")
-    plotting.reconstructions(model, x_test[:10], output / "reconstructions.png")
+    x_test, y_test = data.x_test, data.y_test
     plotting.training_curves(history, output / "curves.png")
-    plotting.latent_scatter(model, x_test, y_test, output / "latent.png")
+    if model.condition_spec() is not None:
+        columns = 8
+        labels = [label for label in range(model.num_classes)
+                  for _ in range(columns)]
+        plotting.image_grid(
+            model.sample(len(labels), seed=seed, labels=labels),
+            output / "samples.png", columns=columns,
+            title="samples, one row per class",
+            row_labels=data.class_names,
+        )
+        print("skipped " + ", ".join(UNCONDITIONAL_FIGURES) + ": they are "
+              "drawn for unconditional models; a conditional model's "
+              "samples.png has one row per class")
+        return
+    plotting.image_grid(model.sample(64, seed=seed), output / "samples.png",
+                        title="samples from the prior")
+    plotting.reconstructions(model, x_test[:10], output / "reconstructions.png")
+    plotting.latent_scatter(model, x_test, y_test, output / "latent.png",
+                            class_names=data.class_names)
     plotting.latent_traversals(model, x_test[0], output / "traversals.png")
-    plotting.interpolation(
-        model, x_test[:4], x_test[4:8], output / "interpolation.png"
-    )
+    pairs = min(4, len(x_test) // 2)
+    if pairs:
+        plotting.interpolation(
+            model, x_test[:pairs], x_test[pairs:2 * pairs],
+            output / "interpolation.png",
+        )
+    else:
+        print("skipped interpolation.png: it needs 2 test images; the test "
+              f"split has {len(x_test)}")
     if model.latent_dim == 2:
         plotting.latent_manifold(model, output / "manifold.png")
 
@@ -141,11 +284,26 @@ def evaluate(args):
     from zoo.evaluation import likelihood
 
     model, run = _load_run(args.run)
-    data = _load_data(run["dataset"], run["binarize"], run["seed"])
-    x_test, _ = data.split("test")
-    results = likelihood.evaluate_likelihood(
-        model, x_test[: args.limit], num_samples=args.num_samples
-    )
+    data = cli_data.load(run)
+    x_test = data.x_test[: args.limit]
+    if model.condition_spec() is None:
+        results = likelihood.evaluate_likelihood(
+            model, x_test, num_samples=args.num_samples
+        )
+    else:
+        labels = data.y_test[: args.limit]
+        nll = likelihood.negative_log_likelihood(
+            model, x_test, num_samples=args.num_samples, labels=labels
+        )
+        results = {
+            "negative_elbo": likelihood.negative_elbo(model, x_test,
+                                                      labels=labels),
+            "nll": nll,
+            "bits_per_dim": likelihood.bits_per_dim(nll, model.image_shape),
+            "num_samples": args.num_samples,
+            "num_examples": len(x_test),
+        }
+    results["test_split"] = data.test_split
     print(json.dumps(results, indent=2))
 
 
@@ -186,6 +344,19 @@ def _positive_int(text):
     return value
 
 
+def _image_size(text):
+    try:
+        size = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        size = ()
+    if len(size) != 2 or min(size) <= 0:
+        raise argparse.ArgumentTypeError(
+            f"must be HEIGHT,WIDTH, two positive ints, e.g. 28,28. "
+            f"Received: {text!r}"
+        )
+    return size
+
+
 def _positive_float(text):
     try:
         value = float(text)
@@ -220,13 +391,42 @@ def build_parser():
     command = commands.add_parser("train", help="train a model into a run folder")
     command.add_argument("model", help="a name from `zoo list`")
     command.add_argument("--dataset", choices=DATASETS, default="fashion_mnist",
-                         help="training data (default: %(default)s)")
+                         help="a built-in dataset (default: %(default)s; "
+                         "--data replaces it)")
     command.add_argument(
-        "--binarize", choices=("none", "static", "dynamic"), default="static",
-        help="pixel binarization (default: static, the benchmark protocol)",
+        "--data", metavar="PATH",
+        help="your own data: a folder of images (one subfolder per class "
+        "gives labels), a .npy/.npz array, or a write_stream folder "
+        "(streamed from disk)",
     )
-    command.add_argument("--latent-dim", type=_positive_int, default=16,
-                         help="latent dimensions (default: %(default)s)")
+    command.add_argument(
+        "--image-size", type=_image_size, metavar="H,W",
+        help="with --data FOLDER: resize every image to H,W (default: the "
+        "first image's size)",
+    )
+    command.add_argument(
+        "--channels", type=int, choices=(1, 3, 4),
+        help="with --data FOLDER: 1 grey, 3 RGB, 4 RGBA (default: the "
+        "first image's)",
+    )
+    command.add_argument(
+        "--labels", metavar="FILE.npy",
+        help="int labels, one per image of --data (a conditional model "
+        "needs labels; others colour the latent plot with them)",
+    )
+    command.add_argument(
+        "--option", action="append", metavar="KEY=VALUE",
+        help="a model option, repeatable: e.g. --option filters=16,32 "
+        "--option prior=mixture (values: int, float, None, tuple A,B, str); "
+        "`zoo.get` checks it and lists the valid ones",
+    )
+    command.add_argument(
+        "--binarize", choices=("none", "static", "dynamic"),
+        help="pixel binarization (default: static, the benchmark protocol; "
+        "dynamic for a write_stream folder)",
+    )
+    command.add_argument("--latent-dim", type=_positive_int,
+                         help="latent dimensions (default: 16)")
     command.add_argument("--epochs", type=_positive_int, default=5,
                          help="training epochs (default: %(default)s)")
     command.add_argument("--batch-size", type=_positive_int, default=128,
@@ -245,9 +445,10 @@ def build_parser():
     command.add_argument(
         "--export-to", help="also export a SavedModel version under this folder"
     )
-    command.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2,
-                         help="Keras fit verbosity (default: 2, one line "
-                         "per epoch)")
+    command.add_argument("--verbose", action="store_true",
+                         help="show TensorFlow's log lines (also "
+                         "ZOO_VERBOSE=1); training shows a progress bar on "
+                         "a terminal, one line per epoch otherwise")
     command.add_argument(
         "--strategy", choices=("default", "mirrored", "multi_worker"),
         default="default",
@@ -291,6 +492,9 @@ def main(argv=None):
     """Entry point of the `zoo` console script and `python -m zoo`."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from zoo import quiet
+
+    quiet.hide_python_logs(getattr(args, "verbose", False))
     try:
         args.handler(args)
     except (ValueError, FileNotFoundError, FloatingPointError) as error:

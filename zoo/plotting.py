@@ -14,6 +14,11 @@ is `w * DPI` by `h * DPI` pixels), and returns the
 - `latent_manifold`: decodes of a grid over a 2-D latent space.
 - `latent_traversals`: one row per latent dimension, swept from -3 to 3.
 - `interpolation`: decodes along the line between two posterior means.
+
+Every figure has a title and says what its axes show. `CLASS_NAMES` holds
+the class names of the built-in datasets that have them, which
+`latent_scatter` (`class_names=`) and `image_grid` (`row_labels=`) print
+in place of class numbers.
 """
 
 import math
@@ -32,6 +37,16 @@ from sklearn.decomposition import PCA  # noqa: E402
 
 #: Dots per inch of every saved figure.
 DPI = 100
+
+#: Class names by dataset name, index = label.
+CLASS_NAMES = {
+    "fashion_mnist": (
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+        "Shirt", "Sneaker", "Bag", "Ankle boot",
+    ),
+    "mnist": tuple(f"digit {digit}" for digit in range(10)),
+    "digits": tuple(f"digit {digit}" for digit in range(10)),
+}
 
 
 def _finish(figure, path):
@@ -64,8 +79,10 @@ def _check_images(images, argument="images"):
     return images
 
 
-def _grid(images, columns, title=None, row_labels=None, column_labels=None):
-    """Draw `images` row by row, `columns` per row, one inch per image."""
+def _grid(images, columns, title=None, row_labels=None, column_labels=None,
+          x_label=None, y_label=None):
+    """Draw `images` row by row, `columns` per row, one inch per image;
+    `x_label`/`y_label` say what the columns and rows show."""
     rows = math.ceil(len(images) / columns)
     figure, axes = plt.subplots(
         rows, columns, figsize=(columns, rows), squeeze=False,
@@ -82,6 +99,10 @@ def _grid(images, columns, title=None, row_labels=None, column_labels=None):
         axis.set_title(label, fontsize="small")
     if title:
         figure.suptitle(title)
+    if x_label:
+        figure.supxlabel(x_label, fontsize="small")
+    if y_label:
+        figure.supylabel(y_label, fontsize="small")
     return figure
 
 
@@ -97,11 +118,21 @@ def _decode_mean(model, z):
     return np.asarray(model.decode(np.asarray(z, "float32")).mean())
 
 
-def image_grid(images, path=None, columns=None, title=None):
+def image_grid(images, path=None, columns=None, title=None,
+               row_labels=None, x_label=None, y_label=None):
     """A grid of images `(N, H, W, C)` with values in [0, 1].
 
     The figure is `columns` by `ceil(N / columns)` inches (default: a
     square grid), so `DPI` pixels per image.
+
+    Args:
+        images: `(N, H, W, C)` in [0, 1].
+        path: where to write the PNG, or None.
+        columns: images per row (default: a square grid).
+        title: str (default: "N images").
+        row_labels: optional str per row, e.g. class names.
+        x_label, y_label: what the columns and rows show (default: none,
+            and "class" with `row_labels`).
 
     Example:
 
@@ -111,7 +142,13 @@ def image_grid(images, path=None, columns=None, title=None):
     """
     images = _check_images(images)
     columns = columns or math.ceil(math.sqrt(len(images)))
-    return _finish(_grid(images, columns, title), path)
+    if row_labels is not None and y_label is None:
+        y_label = "class"
+    return _finish(
+        _grid(images, columns, title or f"{len(images)} images",
+              row_labels=row_labels, x_label=x_label, y_label=y_label),
+        path,
+    )
 
 
 def reconstructions(model, x, path=None):
@@ -122,6 +159,9 @@ def reconstructions(model, x, path=None):
         path=path,
         columns=len(x),
         title="input (top) and reconstruction (bottom)",
+        row_labels=["input", "reconstruction"],
+        x_label="test image",
+        y_label="",
     )
 
 
@@ -140,11 +180,22 @@ def training_curves(history, path=None):
             axis.plot(logs[f"val_{name}"], label="validation")
         axis.set_title(name)
         axis.set_xlabel("epoch")
+        axis.set_ylabel(_metric_label(name))
         axis.legend()
+    figure.suptitle("training curves")
     return _finish(figure, path)
 
 
-def latent_scatter(model, x, labels=None, path=None, size=6):
+def _metric_label(name):
+    """The y-axis label of a training metric."""
+    if name in ("loss", "reconstruction", "kl"):
+        return {"loss": "-ELBO", "reconstruction": "-log p(x|z)",
+                "kl": "KL(q(z|x) || p(z))"}[name] + " (nats per image)"
+    return name
+
+
+def latent_scatter(model, x, labels=None, path=None, size=6,
+                   class_names=None):
     """The posterior means of `x` in the plane, coloured by label.
 
     With latent_dim > 2 the codes are projected on their first two
@@ -157,12 +208,16 @@ def latent_scatter(model, x, labels=None, path=None, size=6):
         labels: int labels `(N,)`, or None (default) for one colour.
         path: where to write the PNG, or None.
         size: float, the figure's width and height in inches (default 6).
+        class_names: optional name of each class (index = label), e.g.
+            `CLASS_NAMES["fashion_mnist"]`; the legend shows them in place
+            of the label numbers.
 
     Example:
 
-    >>> data = zoo.datasets.digits()
+    >>> data = zoo.datasets.fashion_mnist()
     >>> figure = zoo.plotting.latent_scatter(
-    ...     model, data.x_test, data.y_test, "latent.png")
+    ...     model, data.x_test, data.y_test, "latent.png",
+    ...     class_names=zoo.plotting.CLASS_NAMES["fashion_mnist"])
     """
     x = _check_images(x, "x")
     if labels is not None and len(labels) != len(x):
@@ -189,12 +244,19 @@ def latent_scatter(model, x, labels=None, path=None, size=6):
     figure, axis = plt.subplots(
         figsize=(size, size), layout="constrained"
     )
-    points = axis.scatter(
-        codes[:, 0], codes[:, 1], c=labels, s=4,
-        cmap="tab10" if labels is not None else None,
-    )
-    if labels is not None:
-        figure.colorbar(points, ax=axis, label="label")
+    if labels is None:
+        axis.scatter(codes[:, 0], codes[:, 1], s=4)
+    else:
+        labels = np.asarray(labels).astype(int)
+        colours = plt.get_cmap("tab10" if labels.max() < 10 else "tab20")
+        for label in np.unique(labels):
+            chosen = labels == label
+            name = (class_names[label] if class_names is not None
+                    and 0 <= label < len(class_names) else str(label))
+            axis.scatter(codes[chosen, 0], codes[chosen, 1], s=4,
+                         color=colours(label % colours.N), label=name)
+        axis.legend(title="class", markerscale=3, fontsize="small",
+                    loc="best")
     axis.set_xlabel(x_label)
     axis.set_ylabel(y_label)
     axis.set_title(f"posterior means of {len(x)} images")
@@ -239,6 +301,7 @@ def latent_manifold(model, path=None, num_points=15, extent=3.0, size=8):
     axis.set_yticks(ticks * height, labels[::-1], fontsize="small")
     axis.set_xlabel("z_0")
     axis.set_ylabel("z_1")
+    axis.set_title("decoded images over the 2-D latent space")
     return _finish(figure, path)
 
 
@@ -275,6 +338,8 @@ def latent_traversals(model, x=None, path=None, num_values=9, extent=3.0):
             title="latent traversals",
             row_labels=[f"z_{d}" for d in dimensions],
             column_labels=[f"{value:+.1f}" for value in values],
+            x_label="value of the latent dimension (prior std. devs.)",
+            y_label="latent dimension changed",
         ),
         path,
     )
@@ -317,6 +382,8 @@ def interpolation(model, x_start, x_end, path=None, num_steps=8):
             num_steps,
             title="interpolation between posterior means",
             column_labels=[f"t={value:.2f}" for value in t.ravel()],
+            x_label="t: 0 = first image's code, 1 = second image's",
+            y_label="image pair",
         ),
         path,
     )

@@ -52,8 +52,7 @@ def fashion_mnist(data_dir=None, binarize="none", validation_size=0, seed=0):
 
     The idx files are looked for, in this order, in:
 
-    1. `data_dir`, if given, then `$ZOO_DATA_DIR/fashion-mnist` if that
-       environment variable is set;
+    1. `$ZOO_DATA_DIR/fashion-mnist` if that environment variable is set;
     2. `/usr/share/datasets/fashion-mnist` (Debian/Ubuntu package
        `dataset-fashion-mnist`);
     3. the Keras cache, `~/.keras/datasets/fashion-mnist` (or under
@@ -61,9 +60,14 @@ def fashion_mnist(data_dir=None, binarize="none", validation_size=0, seed=0):
     4. finally `keras.datasets.fashion_mnist.load_data()` downloads them
        (this needs a network).
 
+    An explicit `data_dir` replaces that search: the data is read from
+    that folder only, and a folder that does not exist or lacks the files
+    is an error naming it and the files expected there.
+
     Args:
         data_dir: str or path-like, optional folder holding the four idx
-            files (or `fashion-mnist.npz`).
+            files (or `fashion-mnist.npz`); None (default) searches the
+            places above.
         binarize: `"none"` (default), `"static"` (the benchmark protocol,
             drawn once with `seed`) or `"dynamic"`; see
             `zoo.datasets.binarization`.
@@ -76,8 +80,10 @@ def fashion_mnist(data_dir=None, binarize="none", validation_size=0, seed=0):
         x_test `(10000, 28, 28, 1)`, float32 in [0, 1]; uint8 labels 0-9.
 
     Raises:
-        FileNotFoundError: if no place holds the data; the message lists
-            every place tried and the ways to get the data.
+        FileNotFoundError: if no place holds the data (the message lists
+            every place tried and the ways to get the data), or if an
+            explicit `data_dir` does not hold it (the message names the
+            folder and the expected files).
         ValueError: for a damaged file (naming it) or invalid arguments.
 
     Example:
@@ -91,8 +97,10 @@ def fashion_mnist(data_dir=None, binarize="none", validation_size=0, seed=0):
 def mnist(data_dir=None, binarize="none", validation_size=0, seed=0):
     """MNIST: 70,000 28x28 grey images of handwritten digits, 10 classes.
 
-    Looked for in `data_dir`, then `$ZOO_DATA_DIR/mnist`, then the Keras
-    cache (`~/.keras/datasets/mnist.npz`), then downloaded by
+    Read from `data_dir` alone when it is given (an error naming the
+    folder and the expected files if it lacks them); otherwise looked for
+    in `$ZOO_DATA_DIR/mnist`, then the Keras cache
+    (`~/.keras/datasets/mnist.npz`), then downloaded by
     `keras.datasets.mnist.load_data()` (this needs a network). A folder may
     hold the four idx files or `mnist.npz`. Arguments, return value and
     errors are those of `fashion_mnist()`.
@@ -107,8 +115,15 @@ def mnist(data_dir=None, binarize="none", validation_size=0, seed=0):
 def _load(name, data_dir, binarize, validation_size, seed):
     """Find `name`'s arrays and build the `ImageDataset`."""
     source = SOURCES[name]
+    if data_dir is not None:
+        arrays = _read_given_directory(data_dir, source)
+        return from_arrays(
+            arrays["x_train"], arrays["y_train"], arrays["x_test"],
+            arrays["y_test"], binarize=binarize,
+            validation_size=validation_size, seed=seed, name=name,
+        )
     tried = []
-    for directory in _directories(source, data_dir):
+    for directory in _directories(source):
         arrays, reason = read_directory(directory, source["folder"])
         if arrays is not None:
             break
@@ -122,11 +137,26 @@ def _load(name, data_dir, binarize, validation_size, seed):
     )
 
 
-def _directories(source, data_dir):
-    """The folders to search, in order."""
+def _read_given_directory(data_dir, source):
+    """The arrays in the folder the caller named, or a `FileNotFoundError`
+    naming the folder and the files expected in it (no fallback)."""
+    directory = pathlib.Path(data_dir).expanduser()
+    arrays, reason = read_directory(directory, source["folder"])
+    if arrays is not None:
+        return arrays
+    expected = ", ".join(f"{stem}[.gz]" for stem, _ in FILES.values())
+    raise FileNotFoundError(
+        f"data_dir={str(data_dir)!r} does not hold the {source['folder']} "
+        f"data ({reason}). Expected there: the four idx files {expected}, "
+        f"or {source['folder']}.npz. Copy them there, or pass "
+        "data_dir=None to search $ZOO_DATA_DIR, the system and Keras "
+        "caches, and then download."
+    )
+
+
+def _directories(source):
+    """The folders to search when no `data_dir` was given, in order."""
     directories = []
-    if data_dir is not None:
-        directories.append(pathlib.Path(data_dir).expanduser())
     if os.environ.get("ZOO_DATA_DIR"):
         directories.append(
             pathlib.Path(os.environ["ZOO_DATA_DIR"]).expanduser()

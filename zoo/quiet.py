@@ -1,0 +1,122 @@
+"""Quiet by default: hide TensorFlow's log noise from the `zoo` command.
+
+TensorFlow prints log lines from C++ when it is imported and when it runs
+(the oneDNN notice, "failed call to cuInit" on a machine without a GPU,
+"Unable to register cuDNN factory", CPU instruction notes) and from Python
+(absl and `tf.get_logger()` warnings, Keras `UserWarning`s). None of them
+is a failure, and on a terminal they bury the command's own output.
+
+The C++ level is read once, when TensorFlow loads, so it must be set
+before `import tensorflow`; and the lines TensorFlow 2.21 prints while it
+loads go through absl before its logging is initialised ("All log
+messages before absl::InitializeLog() is called are written to STDERR"),
+which no level hides. So `zoo/__init__.py` imports this module first
+thing, and importing it calls `hide_native_logs()`, which sets
+`TF_CPP_MIN_LOG_LEVEL=3` and imports TensorFlow with the process's
+standard error (file descriptor 2) sent to a temporary file, only when
+
+- this process is the `zoo` command (the `zoo` console script or
+  `python -m zoo`); importing zoo from Python changes nothing;
+- TensorFlow is not imported yet and `TF_CPP_MIN_LOG_LEVEL` is not set
+  (a level you set yourself is kept);
+- neither `ZOO_VERBOSE=1` nor `--verbose` asks for the logs.
+
+If that import fails, what it printed is written to standard error before
+the exception propagates, so a broken install is never silent.
+
+`hide_python_logs()`, called by the command after TensorFlow is imported,
+quiets absl, TensorFlow's Python logger and the Python warnings of
+TensorFlow, TFP and Keras under the same conditions. Errors are not
+hidden: the command reports them on one line with the fix.
+"""
+
+import logging
+import os
+import sys
+import tempfile
+import warnings
+
+#: Set to 1 to see TensorFlow's logs from the `zoo` command.
+VERBOSE_VARIABLE = "ZOO_VERBOSE"
+
+
+def is_zoo_command(argv=None, orig_argv=None):
+    """Whether this process is the `zoo` command: the console script
+    (`argv[0]` is named `zoo`) or `python -m zoo`."""
+    argv = sys.argv if argv is None else argv
+    orig_argv = getattr(sys, "orig_argv", []) if orig_argv is None else (
+        orig_argv
+    )
+    script = os.path.basename(argv[0]) if argv else ""
+    if script in ("zoo", "zoo.exe"):
+        return True
+    return any(
+        orig_argv[index:index + 2] == ["-m", "zoo"]
+        for index in range(len(orig_argv))
+    )
+
+
+def logs_requested(argv=None):
+    """Whether `ZOO_VERBOSE=1` or a `--verbose` argument asks for the logs."""
+    argv = sys.argv if argv is None else argv
+    value = os.environ.get(VERBOSE_VARIABLE, "").strip().lower()
+    return value in ("1", "true", "yes") or "--verbose" in argv
+
+
+def hide_native_logs():
+    """For the `zoo` command: set `TF_CPP_MIN_LOG_LEVEL=3` and import
+    TensorFlow without its load-time lines (see the module docstring for
+    when)."""
+    if (
+        is_zoo_command()
+        and not logs_requested()
+        and "tensorflow" not in sys.modules
+        and "TF_CPP_MIN_LOG_LEVEL" not in os.environ
+    ):
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        import_without_native_stderr("tensorflow")
+
+
+def import_without_native_stderr(module):
+    """Import `module` with file descriptor 2 sent to a temporary file;
+    if the import fails, replay what it printed, then raise."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            __import__(module)
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def hide_python_logs(verbose=False):
+    """Quiet absl, TensorFlow's logger and the Python warnings of
+    TensorFlow, TFP and Keras, unless `verbose` or `ZOO_VERBOSE=1`."""
+    if verbose or logs_requested([]):
+        return
+    try:
+        from absl import logging as absl_logging
+
+        absl_logging.set_verbosity(absl_logging.ERROR)
+    except ImportError:  # absl comes with TensorFlow; nothing to quiet
+        pass
+    for name in ("tensorflow", "absl", "keras", "h5py"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    for module in ("tensorflow", "tensorflow_probability", "keras", "absl",
+                   "tf2onnx", "google.protobuf"):
+        warnings.filterwarnings("ignore", module=module)
+    # Keras warns from inside its own modules (`warnings.warn` with a
+    # stack level that points at user code): filter by category too.
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+
+hide_native_logs()

@@ -33,7 +33,7 @@ def test_train_evaluate_sample_export(tmp_path, capsys):
     run_dir = tmp_path / "run"
     status, out, _ = run(
         capsys, "train", "dense_vae", "--dataset", "digits", "--epochs", "1",
-        "--latent-dim", "2", "--output", str(run_dir), "--verbose", "0",
+        "--latent-dim", "2", "--output", str(run_dir),
     )
     assert status == 0, out
     assert "test -ELBO" in out
@@ -85,8 +85,16 @@ def test_help(capsys, command):
         (["train", "dense_vae", "--dataset", "cifar"], "invalid choice"),
         (["train", "no_such_vae", "--dataset", "digits"],
          "Unknown model 'no_such_vae'"),
-        (["train", "conditional_vae", "--dataset", "digits"],
-         "trains unconditional models"),
+        (["train", "conv_vae", "--dataset", "digits", "--option",
+          "no_such=1"], "Valid options: ["),
+        (["train", "conv_vae", "--dataset", "digits", "--option", "filters"],
+         "--option must be KEY=VALUE"),
+        (["train", "dense_vae", "--dataset", "digits", "--image-size", "8,8"],
+         "--image-size applies to --data"),
+        (["train", "dense_vae", "--image-size", "8"], "--image-size: must be "
+         "HEIGHT,WIDTH"),
+        (["train", "dense_vae", "--data", "no/such/file.png"],
+         "--data must be a folder of images"),
         (["evaluate", "no/such/run"], "not a run folder"),
         (["sample", "no/such/run", "--n", "-1"], "--n: must be a positive"),
         (["export", "no/such/run"], "the following arguments are required: "

@@ -54,6 +54,13 @@ class Exported:
         self.z = np.random.default_rng(0).normal(
             size=(BATCH, LATENT_DIM)
         ).astype("float32")
+        # The noise of the deterministic signatures: the draws the random
+        # ones make with SEED, so both give the same outputs.
+        self.eps = tf.random.stateless_normal(
+            (NUM_SAMPLES, LATENT_DIM), SEED).numpy()
+        self.eps_k = tf.random.stateless_normal(
+            (NUM_SAMPLES, BATCH, LATENT_DIM), export.SCORE_SEED).numpy()
+        self.u = np.linspace(0.0, 0.999, NUM_SAMPLES).astype("float32")
         self.labels = self.sample_labels = None
         if self.conditional:
             self.labels = model_inputs(self.model, self.x)[1].astype("int32")
@@ -67,8 +74,12 @@ class Exported:
             "seed": np.array(SEED, "int32"),
             "num_samples": np.array(NUM_SAMPLES, "int32"),
             "labels": (
-                self.sample_labels if signature == "sample" else self.labels
+                self.sample_labels
+                if signature in ("sample", "sample_from_noise")
+                else self.labels
             ),
+            "eps": self.eps_k if signature == "score_from_noise" else self.eps,
+            "u": self.u,
         }
         return {name: values[name] for name in self.signatures[signature][0]}
 
@@ -97,6 +108,21 @@ class Exported:
                 NUM_SAMPLES, seed=SEED[0],
                 **({"labels": self.sample_labels} if self.conditional else {}),
             )}
+        if signature == "encode_mean":
+            z_mean, z_stddev = model.encoder(x)
+            return {"z_mean": z_mean, "z_stddev": z_stddev}
+        if signature == "sample_from_noise":
+            return {"images": self.samples_from_noise()}
+        if signature == "score_from_noise":
+            x_tensor = x if not self.conditional else [
+                tf.constant(x[0]), tf.constant(x[1], "int32")]
+            images, labels = model.split_inputs(x_tensor)
+            seed = tf.constant(export.SCORE_SEED, tf.int32)
+            return {
+                "elbo": model.compute_elbo(images, seed, labels),
+                "log_likelihood": model.compute_log_likelihood(
+                    images, NUM_SAMPLES, seed, labels),
+            }
         return {
             "elbo": model.elbo(x, seed=export.SCORE_SEED[0]),
             "log_likelihood": model.log_likelihood(
@@ -104,6 +130,24 @@ class Exported:
                 seed=export.SCORE_SEED[0],
             ),
         }
+
+    def samples_from_noise(self):
+        """`sample_from_noise`'s images computed in numpy: z = eps, or
+        for a learned prior z = mu_k + sigma_k * eps with k the number of
+        cumulative mixture weights <= u."""
+        model = self.model
+        z = self.eps
+        if model.prior_layer is not None:
+            prior = model.prior()
+            weights = tf.nn.softmax(prior.mixture_distribution.logits).numpy()
+            component = np.searchsorted(np.cumsum(weights)[:-1], self.u,
+                                        side="right")
+            gaussians = prior.components_distribution.distribution
+            z = (np.asarray(gaussians.loc)[component]
+                 + np.asarray(gaussians.scale)[component] * self.eps)
+        if self.conditional:
+            return model.decode([z, self.sample_labels]).mean()
+        return model.decode(z).mean()
 
     def shapes(self):
         """The documented shape of every input and output, -1 for batch."""
@@ -120,6 +164,9 @@ class Exported:
             "images": (-1, *SHAPE),
             "elbo": (-1,),
             "log_likelihood": (-1,),
+            "eps": (-1, LATENT_DIM),
+            ("score_from_noise", "eps"): (-1, -1, LATENT_DIM),
+            "u": (-1,),
         }
 
 
@@ -332,7 +379,7 @@ def test_saved_model_cli_shows_the_documented_signatures(exported):
         assert shown[signature] == {
             name: (
                 dtypes.get(name, "DT_FLOAT"),
-                f"({', '.join(map(str, shapes[name]))})",
+                f"({', '.join(map(str, shapes.get((signature, name), shapes[name])))})",
             )
             for name in inputs + outputs
         }, signature

@@ -114,7 +114,7 @@ def test_non_finite_update_names_the_gradients():
 def test_zoo_train_stops_on_non_finite_loss(tmp_path, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["train", "dense_vae", "--dataset", "digits", "--epochs",
-                  "3", "--learning-rate", "1e9", "--verbose", "0",
+                  "3", "--learning-rate", "1e9",
                   "--output", str(tmp_path / "run")])
     assert info.value.code == 2
     error = capsys.readouterr().err

@@ -202,25 +202,32 @@ def _model_options(args, data):
             )
         given.add(key)
         options[key] = value
-    return options
+    return _with_num_classes(args.model, data, options)
+
+
+def _with_num_classes(name, data, options):
+    """A conditional model gets the data's number of classes unless
+    `--option num_classes=` says; data without labels is an error."""
+    from zoo.models import registry
+
+    if "num_classes" not in registry.options(name) or (
+        "num_classes" in options
+    ):
+        return options
+    if data.num_classes is None:
+        raise ValueError(
+            f"{name!r} is conditioned on labels, and this data has none: "
+            "pass --labels LABELS.npy (one int per image), or --data a "
+            "folder with one subfolder of images per class."
+        )
+    return {**options, "num_classes": data.num_classes}
 
 
 def _build_model(name, data, options):
-    """`zoo.get(name, ...)` for the data; a conditional model gets the
-    data's number of classes unless `--option num_classes=` says."""
+    """`zoo.get(name, ...)` for the data, a wrong-typed option reported as
+    a ValueError."""
     import zoo
-    from zoo.models import registry
 
-    if "num_classes" in registry.options(name) and (
-        "num_classes" not in options
-    ):
-        if data.num_classes is None:
-            raise ValueError(
-                f"{name!r} is conditioned on labels, and this data has none: "
-                "pass --labels LABELS.npy (one int per image), or --data a "
-                "folder with one subfolder of images per class."
-            )
-        options["num_classes"] = data.num_classes
     try:
         return zoo.get(name, input_shape=data.image_shape, **options)
     except TypeError as error:

@@ -133,8 +133,8 @@ def parse_option(text):
     """`(key, value)` of one `--option KEY=VALUE`.
 
     Values read as Python literals where they are one: ints, floats,
-    `None`, `True`/`False`, and tuples written `16,32` (or `(16, 32)`);
-    anything else is a str (`prior=mixture`).
+    `None`, `True`/`False`, and tuples written `16,32` (or `(16, 32)`;
+    one element: `128,`); anything else is a str (`prior=mixture`).
 
     Raises:
         ValueError: without a `=` or a key.

@@ -13,6 +13,16 @@ watches (`saved_model.pb` and `variables/`), with one signature per use:
     sample            num_samples (int32, []),             images
                       seed (int32, [2])
     score             x, num_samples (int32, [])           elbo, log_likelihood
+    encode_mean       x                                    z_mean, z_stddev
+    sample_from_noise eps (float32, [batch, latent_dim])   images
+                      (+ u, float32 [batch], for a learned
+                      prior)
+    score_from_noise  x, eps (float32, [K, batch,          elbo, log_likelihood
+                      latent_dim])
+
+The last three take their noise as inputs (`zoo.deterministic` says what
+`eps` and `u` are), so they have no random ops: they are the ones that
+convert to ONNX and LiteRT (`zoo.convert`).
 
 A conditional model (`ConditionalVAE`) takes one more input in every
 signature, `labels` (int32, [batch]): the class ids of the examples, of the
@@ -40,6 +50,7 @@ import socket
 import keras
 import tensorflow as tf
 
+from zoo import deterministic
 from zoo.models.base import VAE
 
 #: The exported signatures of an unconditional model: name -> (input names,
@@ -51,18 +62,24 @@ SIGNATURES = {
     "decode": (("z",), ("reconstruction", "parameters")),
     "sample": (("num_samples", "seed"), ("images",)),
     "score": (("x", "num_samples"), ("elbo", "log_likelihood")),
+    "encode_mean": (("x",), ("z_mean", "z_stddev")),
+    "sample_from_noise": (("eps",), ("images",)),
+    "score_from_noise": (("x", "eps"), ("elbo", "log_likelihood")),
 }
 
 
 def signatures(model):
     """The signatures `export_for_serving` writes for `model`: name ->
     (input names, output names); conditional models take `labels` too."""
+    result = dict(SIGNATURES)
+    if deterministic.has_learned_prior(model):
+        result["sample_from_noise"] = (("eps", "u"), ("images",))
     if model.condition_spec() is None:
-        return dict(SIGNATURES)
+        return result
     name = model.condition_spec().name
     result = {
         signature: (inputs + (name,), outputs)
-        for signature, (inputs, outputs) in SIGNATURES.items()
+        for signature, (inputs, outputs) in result.items()
     }
     result["sample"] = ((name, "seed"), SIGNATURES["sample"][1])
     return result
@@ -323,7 +340,39 @@ def _export_archive(model):
     else:
         archive.add_endpoint("sample", sample, [num_samples, seed])
     archive.add_endpoint("score", score, [images, num_samples, *condition])
+    _add_deterministic_endpoints(archive, model, images, condition)
     return archive
+
+
+def _add_deterministic_endpoints(archive, model, images, condition):
+    """`encode_mean`, `sample_from_noise` and `score_from_noise`: the
+    noise as inputs (see `zoo.deterministic`)."""
+    eps = tf.TensorSpec((None, model.latent_dim), tf.float32, name="eps")
+    eps_k = tf.TensorSpec((None, None, model.latent_dim), tf.float32,
+                          name="eps")
+    uniform = tf.TensorSpec((None,), tf.float32, name="u")
+
+    def encode_mean(x, labels=None):
+        return deterministic.encode_mean(model, x, labels)
+
+    def sample_from_noise(eps, labels=None):
+        return deterministic.sample_from_noise(model, eps, labels=labels)
+
+    def sample_from_mixture_noise(eps, u, labels=None):
+        return deterministic.sample_from_noise(model, eps, u, labels)
+
+    def score_from_noise(x, eps, labels=None):
+        return deterministic.score_from_noise(model, x, eps, labels)
+
+    archive.add_endpoint("encode_mean", encode_mean, [images, *condition])
+    if deterministic.has_learned_prior(model):
+        archive.add_endpoint("sample_from_noise", sample_from_mixture_noise,
+                             [eps, uniform, *condition])
+    else:
+        archive.add_endpoint("sample_from_noise", sample_from_noise,
+                             [eps, *condition])
+    archive.add_endpoint("score_from_noise", score_from_noise,
+                         [images, eps_k, *condition])
 
 
 def _assert_positive(num_samples):

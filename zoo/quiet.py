@@ -30,6 +30,7 @@ TensorFlow, TFP and Keras under the same conditions. Errors are not
 hidden: the command reports them on one line with the fix.
 """
 
+import contextlib
 import logging
 import os
 import sys
@@ -80,21 +81,41 @@ def hide_native_logs():
 def import_without_native_stderr(module):
     """Import `module` with file descriptor 2 sent to a temporary file;
     if the import fails, replay what it printed, then raise."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
+    failure = None
+    with native_stderr_captured() as captured:
         try:
             __import__(module)
-        except BaseException:
-            os.dup2(saved, 2)
-            captured.seek(0)
-            sys.stderr.write(captured.read().decode(errors="replace"))
-            raise
+        except BaseException as error:
+            failure = error
+    if failure is not None:
+        sys.stderr.write(captured.text)
+        raise failure
+
+
+class _Captured:
+    """What was written to file descriptor 2 inside
+    `native_stderr_captured()`: `text`, once the block has ended."""
+
+    text = ""
+
+
+@contextlib.contextmanager
+def native_stderr_captured():
+    """Send file descriptor 2 (C++ logs, MLIR diagnostics) to a temporary
+    file for the block; the yielded object's `text` holds it afterwards."""
+    captured = _Captured()
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as file:
+        os.dup2(file.fileno(), 2)
+        try:
+            yield captured
         finally:
             sys.stderr.flush()
             os.dup2(saved, 2)
             os.close(saved)
+            file.seek(0)
+            captured.text = file.read().decode(errors="replace")
 
 
 def hide_python_logs(verbose=False):

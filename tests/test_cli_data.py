@@ -1,0 +1,215 @@
+"""`zoo train --data/--labels/--option` on tiny data, and a quiet command.
+
+The end-to-end runs are subprocesses (`python -m zoo`), as a user types
+them, on a folder of 64 generated 16x16 PNGs or a small array, for one
+epoch.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from zoo import cli
+from zoo import cli_data
+from zoo import quiet
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+#: What TensorFlow's and absl's log lines look like: "I0000 00:00:..."
+#: (absl/glog), "2026-... I tensorflow/..." (TF's own), and the messages
+#: the issue reported.
+LOG_LINE = re.compile(
+    r"^[IWEF]\d{4} |absl::InitializeLog|tensorflow/|cuInit|oneDNN|"
+    r"cuda_|cpu_feature_guard|UserWarning|WARNING", re.M
+)
+
+
+def zoo_command(*argv, env=None):
+    """`python -m zoo ARGV...` with this checkout first on the path."""
+    environment = {**os.environ, **(env or {})}
+    environment.pop("TF_CPP_MIN_LOG_LEVEL", None)  # as a user's shell
+    environment.pop(quiet.VERBOSE_VARIABLE, None)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [ROOT, environment.get("PYTHONPATH", "")]
+    )
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "zoo", *argv], capture_output=True, text=True,
+        env=environment, timeout=600, check=False,
+    )
+
+
+@pytest.fixture
+def png_folder(tmp_path):
+    """64 grey 16x16 PNGs: a bright rectangle at a random corner each."""
+    folder = tmp_path / "pngs"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for index in range(64):
+        image = np.zeros((16, 16), "uint8")
+        image[rng.integers(0, 12):, rng.integers(0, 12):] = 255
+        Image.fromarray(image).save(folder / f"{index:03d}.png")
+    return folder
+
+
+@pytest.mark.slow
+def test_train_on_a_folder_of_pngs_is_quiet(png_folder, tmp_path, capsys):
+    run = tmp_path / "run"
+    result = zoo_command(
+        "train", "conv_vae", "--data", str(png_folder), "--option",
+        "filters=16,32", "--epochs", "1", "--output", str(run),
+    )
+    assert result.returncode == 0, result.stderr
+    for stream in (result.stdout, result.stderr):
+        assert not LOG_LINE.search(stream), stream
+    assert "test -ELBO" in result.stdout
+    settings = json.loads((run / "run.json").read_text())
+    assert settings["data"] == str(png_folder)
+    assert settings["dataset"] is None
+    assert settings["option"] == ["filters=16,32"]
+    assert settings["model_options"]["filters"] == [16, 32]
+    assert settings["data_description"].endswith("(16x16, 1 channel(s))")
+    assert "held out" in settings["test_split"]
+    for name in ("model.keras", "samples.png", "latent.png", "curves.png",
+                 "interpolation.png", "metrics.json"):
+        assert (run / name).stat().st_size > 0, name
+    # The run reads its data back from run.json (here in-process).
+    assert cli.main(["evaluate", str(run), "--num-samples", "2",
+                     "--limit", "4"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert results["num_examples"] == 4
+
+
+def test_verbose_shows_the_logs(tmp_path):
+    result = zoo_command("list", env={quiet.VERBOSE_VARIABLE: "1"})
+    assert result.returncode == 0
+    assert "conv_vae" in result.stdout
+    assert LOG_LINE.search(result.stderr)  # TF 2.21 logs while it loads
+
+
+@pytest.mark.slow
+def test_conditional_model_trains_on_an_array_with_labels(tmp_path):
+    rng = np.random.default_rng(0)
+    x = (rng.uniform(size=(40, 8, 8)) > 0.5).astype("uint8") * 255
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", np.arange(40) % 3)
+    run = tmp_path / "run"
+    result = zoo_command(
+        "train", "conditional_vae", "--data", str(tmp_path / "x.npy"),
+        "--labels", str(tmp_path / "y.npy"), "--latent-dim", "2",
+        "--epochs", "1", "--output", str(run),
+    )
+    assert result.returncode == 0, result.stderr
+    assert not LOG_LINE.search(result.stderr), result.stderr
+    assert "skipped reconstructions.png" in result.stdout
+    settings = json.loads((run / "run.json").read_text())
+    assert settings["labels"] == str(tmp_path / "y.npy")
+    assert settings["model_options"]["num_classes"] == 3
+    assert (run / "samples.png").stat().st_size > 0
+    assert not (run / "latent.png").exists()
+
+
+def test_stream_folder_trains_in_process(tmp_path, capsys):
+    from zoo import datasets
+
+    rng = np.random.default_rng(1)
+    x = (rng.uniform(size=(30, 8, 8, 1)) > 0.5).astype("float32")
+    datasets.write_stream(tmp_path / "stream", x, np.arange(30) % 2)
+    run = tmp_path / "run"
+    assert cli.main([
+        "train", "dense_vae", "--data", str(tmp_path / "stream"),
+        "--epochs", "1", "--batch-size", "16", "--latent-dim", "2",
+        "--option", "hidden_units=8,", "--output", str(run),
+    ]) == 0
+    settings = json.loads((run / "run.json").read_text())
+    assert settings["binarize"] == "dynamic"
+    assert settings["model_options"]["hidden_units"] == [8]
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert "first 30 training images" in metrics["test_split"]
+    assert "manifold.png" in {path.name for path in run.iterdir()}
+
+
+def test_folder_of_class_subfolders_gives_labels(png_folder, tmp_path):
+    for index, path in enumerate(sorted(png_folder.iterdir())):
+        subfolder = png_folder / ("circle" if index % 2 else "square")
+        subfolder.mkdir(exist_ok=True)
+        path.rename(subfolder / path.name)
+    data = cli_data.load({"data": str(png_folder), "binarize": None,
+                          "seed": 0, "image_size": [8, 8], "channels": 3})
+    assert data.image_shape == (8, 8, 3)
+    assert data.class_names == ["circle", "square"]
+    assert data.num_classes == 2
+    assert len(data.x_test) == 6 and data.y_test is not None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("filters=16,32", ("filters", (16, 32))),
+    ("hidden_units=(128,)", ("hidden_units", (128,))),
+    ("hidden_units=128,", ("hidden_units", (128,))),
+    ("latent-dim=8", ("latent_dim", 8)),
+    ("beta=0.5", ("beta", 0.5)),
+    ("likelihood_scale=None", ("likelihood_scale", None)),
+    ("prior=mixture", ("prior", "mixture")),
+    ("label_embedding_dim=4", ("label_embedding_dim", 4)),
+])
+def test_parse_option(text, expected):
+    assert cli_data.parse_option(text) == expected
+
+
+@pytest.mark.parametrize("argv, reason", [
+    (["--option", "no_such=1"], "Valid options: ["),
+    (["--option", "latent_dim=4", "--latent-dim", "8"],
+     "set by both --latent-dim and --option latent_dim"),
+    (["--option", "seed=3"], "drop --option seed"),
+    (["--option", "input_shape=8,8,1"], "input_shape comes from the data"),
+    (["--option", "filters=abc"], "filters"),
+])
+def test_bad_options_are_one_line(tmp_path, capsys, argv, reason):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", "conv_vae", "--dataset", "digits",
+                  "--output", str(tmp_path / "run"), *argv])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert reason in err and err.count("\n") == 1, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_conditional_model_without_labels_says_how(tmp_path, capsys):
+    np.save(tmp_path / "x.npy", np.zeros((10, 8, 8), "uint8"))
+    with pytest.raises(SystemExit):
+        cli.main(["train", "conditional_vae", "--data",
+                  str(tmp_path / "x.npy"), "--output", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert "pass --labels LABELS.npy" in err
+
+
+def test_labels_of_the_wrong_length(tmp_path, capsys):
+    np.save(tmp_path / "x.npy", np.zeros((10, 8, 8), "uint8"))
+    np.save(tmp_path / "y.npy", np.zeros(9, "int64"))
+    with pytest.raises(SystemExit):
+        cli.main(["train", "conditional_vae", "--data",
+                  str(tmp_path / "x.npy"), "--labels", str(tmp_path / "y.npy"),
+                  "--output", str(tmp_path / "r")])
+    assert "one label per image (10)" in capsys.readouterr().err
+
+
+def test_stream_refuses_static_binarization(tmp_path, capsys):
+    from zoo import datasets
+
+    datasets.write_stream(tmp_path / "s", np.zeros((4, 8, 8, 1), "float32"))
+    with pytest.raises(SystemExit):
+        cli.main(["train", "dense_vae", "--data", str(tmp_path / "s"),
+                  "--binarize", "static", "--output", str(tmp_path / "r")])
+    assert "--binarize dynamic" in capsys.readouterr().err
+
+
+def test_zoo_command_detection():
+    assert quiet.is_zoo_command(["/usr/bin/zoo", "list"], [])
+    assert quiet.is_zoo_command(["-m"], ["python", "-m", "zoo", "list"])
+    assert not quiet.is_zoo_command(["script.py"], ["python", "script.py"])

@@ -325,11 +325,28 @@ def sample(args):
 def export_run(args):
     from zoo import export
 
+    if args.format != "savedmodel" and args.version is not None:
+        raise ValueError(
+            f"--version numbers SavedModel versions; a {args.format} export "
+            "is one folder of files. Drop --version, or pass --format "
+            "savedmodel."
+        )
     model, _ = _load_run(args.run)
-    path = export.export_for_serving(
-        model, args.to, version=args.version, overwrite=args.overwrite
-    )
-    print(f"SavedModel exported to {path}")
+    if args.format == "savedmodel":
+        path = export.export_for_serving(
+            model, args.to, version=args.version, overwrite=args.overwrite
+        )
+        print(f"SavedModel exported to {path}")
+        return
+    from zoo import convert
+
+    report = convert.convert(model, args.to, args.format,
+                             overwrite=args.overwrite)
+    print(f"{args.format} files written to {args.to}/: "
+          + ", ".join(info["file"] for info in report["converted"].values()))
+    for name, reason in report["skipped"].items():
+        print(f"skipped {name}: {reason}")
+    print(f"inputs and outputs of each: {args.to}/signatures.json")
 
 
 def list_models(args):
@@ -483,14 +500,25 @@ def build_parser():
                          help="the PNG to write (default: samples.png)")
     command.set_defaults(handler=sample)
 
-    command = commands.add_parser("export", help="export a TF Serving SavedModel")
+    command = commands.add_parser(
+        "export", help="export a TF Serving SavedModel, ONNX or LiteRT files"
+    )
     command.add_argument("run", help="a run folder written by `zoo train`")
     command.add_argument("--to", required=True,
                          help="the model's folder, e.g. saved_models/NAME")
+    command.add_argument(
+        "--format", choices=("savedmodel", "onnx", "litert"),
+        default="savedmodel",
+        help="savedmodel (default; TF Serving's versioned layout), onnx or "
+        "litert (one file per signature that converts; needs "
+        "pip install -e .[export])",
+    )
     command.add_argument("--version", type=_positive_int,
-                         help="version number (default: the next one)")
+                         help="SavedModel version number (default: the "
+                         "next one)")
     command.add_argument("--overwrite", action="store_true",
-                         help="replace an existing --version")
+                         help="replace an existing --version, or an earlier "
+                         "onnx/litert export in --to")
     command.set_defaults(handler=export_run)
     return parser
 
@@ -504,7 +532,8 @@ def main(argv=None):
     quiet.hide_python_logs(getattr(args, "verbose", False))
     try:
         args.handler(args)
-    except (ValueError, FileNotFoundError, FloatingPointError) as error:
+    except (ValueError, FileNotFoundError, FloatingPointError,
+            ImportError) as error:
         reason = " ".join(str(error).split())  # one line
         parser.exit(2, f"zoo {args.command}: error: {reason}\n")
     return 0

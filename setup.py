@@ -33,6 +33,10 @@ setup(
         "test": ["pytest", "psutil", "hypothesis", "tensorflow-serving-api"],
         "notebooks": ["nbmake", "ipykernel"],
         "serving": ["tensorflow-serving-api"],
+        # ONNX and LiteRT exports (zoo.convert, `zoo export --format`);
+        # checked with TF 2.21 and numpy 2.4: tf2onnx 1.17.0, onnxruntime
+        # 1.32.0, ai-edge-litert 2.3.0.
+        "export": ["tf2onnx>=1.17", "onnxruntime>=1.17", "ai-edge-litert"],
     },
     entry_points={"console_scripts": ["zoo=zoo.cli:main"]},
 )

@@ -14,6 +14,16 @@ model_card.json, with `check_nll`/`check_negative_elbo` on the first 200 test
 images that tests/test_pretrained.py re-scores in CI.
 
     python saved_models/regenerate.py [--epochs N] [--models dense_vae ...]
+
+Each folder also ships `model.keras`, the same trained weights as a Keras
+model (what `zoo.from_preset(name)` loads). It is made WITHOUT training,
+from the shipped SavedModel: the model is built from its recipe here, the
+SavedModel's encoder and decoder variables (those its `encode` and
+`decode` signatures capture) are assigned to it by name and shape, and
+its posterior means and decodes are checked against the SavedModel's
+`encode` and `decode` signatures (to 1e-5) before it is written:
+
+    python saved_models/regenerate.py --keras-from-savedmodel [--models ...]
 """
 
 import argparse
@@ -26,6 +36,7 @@ import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 import zoo
 from zoo import export
@@ -140,13 +151,102 @@ def regenerate(name, test_data, epochs=None):
     print(json.dumps(card, indent=2), flush=True)
 
 
+KERAS_FILE = "model.keras"
+#: Largest difference allowed between the Keras model and its SavedModel.
+KERAS_TOLERANCE = 1e-5
+
+
+def keras_from_savedmodel(name):
+    """Write saved_models/<name>/model.keras from the shipped SavedModel's
+    weights (no training); returns the largest difference found in the
+    check against the SavedModel's signatures."""
+    registry_name, options, _ = MODELS[name]
+    model = zoo.get(registry_name, input_shape=(28, 28, 1),
+                    latent_dim=LATENT_DIM, seed=0, **options)
+    model.build((None, 28, 28, 1))
+    loaded = tf.saved_model.load(str(HERE / name / "1"))
+    assign_by_name(model.encoder, loaded.signatures["encode"].variables,
+                   f"{name} encoder")
+    assign_by_name(model.decoder, loaded.signatures["decode"].variables,
+                   f"{name} decoder")
+    x = check_images()
+    served = loaded.signatures["encode"](
+        x=tf.constant(x), seed=tf.constant([0, 0], tf.int32))
+    z_mean = served["z_mean"].numpy()
+    differences = {
+        "z_mean": np.abs(model.encode(x).mean().numpy() - z_mean).max(),
+        "z_stddev": np.abs(model.encode(x).stddev().numpy()
+                           - served["z_stddev"].numpy()).max(),
+        "reconstruction": np.abs(
+            model.decode(z_mean).mean().numpy()
+            - loaded.signatures["decode"](z=tf.constant(z_mean))[
+                "reconstruction"].numpy()).max(),
+    }
+    worst = max(differences.values())
+    if worst > KERAS_TOLERANCE:
+        raise SystemExit(
+            f"{name}: the Keras model differs from its SavedModel by "
+            f"{differences}; not written.")
+    model.save(HERE / name / KERAS_FILE)
+    print(f"{name}: wrote {KERAS_FILE} "
+          f"({(HERE / name / KERAS_FILE).stat().st_size} bytes); largest "
+          f"difference from the SavedModel {worst:.2e}", flush=True)
+    return worst
+
+
+def assign_by_name(network, variables, what):
+    """Assign the SavedModel `variables` ("conv_0/kernel:0", ...) to the
+    Keras `network`'s weights of the same layer/name and shape; every
+    weight must get exactly one value."""
+    values = {}
+    for variable in variables:
+        key = variable.name.split(":")[0]
+        if key in values:
+            raise SystemExit(f"{what}: two SavedModel variables named {key}")
+        values[key] = variable
+    weights = {"/".join(weight.path.split("/")[-2:]): weight
+               for weight in network.weights}
+    if sorted(weights) != sorted(values):
+        raise SystemExit(
+            f"{what}: the Keras weights {sorted(weights)} do not match the "
+            f"SavedModel's {sorted(values)}; is the recipe in MODELS the "
+            "one the SavedModel was trained with?")
+    for key, weight in weights.items():
+        if tuple(weight.shape) != tuple(values[key].shape):
+            raise SystemExit(
+                f"{what}: {key} has shape {tuple(weight.shape)} in Keras and "
+                f"{tuple(values[key].shape)} in the SavedModel.")
+        weight.assign(values[key].numpy())
+
+
+def check_images(count=64):
+    """Images for the Keras-vs-SavedModel check: the first Fashion-MNIST
+    test images (static binarization) if on disk, else seeded noise."""
+    try:
+        data = zoo.datasets.fashion_mnist(binarize="static")
+        return data.split("test")[0][:count]
+    except FileNotFoundError:
+        rng = np.random.default_rng(0)
+        return (rng.uniform(size=(count, 28, 28, 1)) > 0.5).astype("float32")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=None,
                         help="override the recipe's epochs")
     parser.add_argument("--models", nargs="*", default=list(MODELS),
                         choices=list(MODELS))
+    parser.add_argument(
+        "--keras-from-savedmodel", action="store_true",
+        help=f"write each model's {KERAS_FILE} from its shipped SavedModel "
+        "(no training), checked against its signatures")
     args = parser.parse_args(argv)
+    if args.keras_from_savedmodel:
+        if args.epochs is not None:
+            parser.error("--epochs trains; --keras-from-savedmodel does not")
+        for name in args.models:
+            keras_from_savedmodel(name)
+        return
     test_data = zoo.datasets.fashion_mnist(binarize="static")
     for name in args.models:
         regenerate(name, test_data, args.epochs)

@@ -19,3 +19,6 @@ from zoo.models import DenseVAE
 from zoo.models import IWAE
 from zoo.models.registry import get
 from zoo.models.registry import list_models
+from zoo.presets import from_preset
+from zoo.presets import list_presets
+from zoo.presets import preset_card

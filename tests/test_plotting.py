@@ -3,6 +3,7 @@ writes a non-empty PNG of the expected size in pixels."""
 
 import keras
 import matplotlib.image
+import matplotlib.pyplot
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -147,3 +148,57 @@ def test_tensorboard_images_rejects_bad_arguments(tmp_path, x):
         zoo.callbacks.TensorBoardImages(tmp_path, x, num_samples=0)
     with pytest.raises(ValueError, match="x"):
         zoo.callbacks.TensorBoardImages(tmp_path, x[0])
+
+
+def titles_and_labels(figure):
+    """The figure's title, and the x and y labels of the figure or of its
+    axes, all non-empty strings found."""
+    title = figure._suptitle.get_text() if figure._suptitle else ""
+    titles = [title] + [axis.get_title() for axis in figure.axes]
+    x_labels = [figure._supxlabel.get_text() if figure._supxlabel else ""]
+    y_labels = [figure._supylabel.get_text() if figure._supylabel else ""]
+    x_labels += [axis.get_xlabel() for axis in figure.axes]
+    y_labels += [axis.get_ylabel() for axis in figure.axes]
+    return ([text for text in texts if text]
+            for texts in (titles, x_labels, y_labels))
+
+
+def test_every_figure_has_a_title_and_axis_labels(x):
+    model = model_with(2)
+    model.compile()
+    history = model.fit(x, epochs=1, verbose=0)
+    figures = {
+        "image_grid": plotting.image_grid(x[:4]),
+        "reconstructions": plotting.reconstructions(model, x[:4]),
+        "training_curves": plotting.training_curves(history),
+        "latent_scatter": plotting.latent_scatter(
+            model, x, np.arange(len(x)) % 10),
+        "latent_manifold": plotting.latent_manifold(model, num_points=3),
+        "latent_traversals": plotting.latent_traversals(model, x[0]),
+        "interpolation": plotting.interpolation(model, x[:2], x[2:4]),
+    }
+    for name, figure in figures.items():
+        titles, x_labels, y_labels = titles_and_labels(figure)
+        assert titles, name
+        if name != "image_grid":  # a plain grid has nothing on its axes
+            assert x_labels and y_labels, name
+        matplotlib.pyplot.close(figure)
+
+
+def test_latent_scatter_names_the_classes(x):
+    names = plotting.CLASS_NAMES["fashion_mnist"]
+    assert names[0] == "T-shirt/top" and names[9] == "Ankle boot"
+    figure = plotting.latent_scatter(model_with(2), x, np.arange(len(x)) % 10,
+                                     class_names=names)
+    legend = [text.get_text() for text in figure.axes[0].get_legend().texts]
+    assert legend == list(names)
+    matplotlib.pyplot.close(figure)
+
+
+def test_image_grid_row_labels_name_the_rows(x):
+    figure = plotting.image_grid(x[:4], columns=2, title="by class",
+                                 row_labels=["Trouser", "Bag"])
+    assert [axis.get_ylabel() for axis in figure.axes[::2]] == [
+        "Trouser", "Bag"]
+    assert figure._supylabel.get_text() == "class"
+    matplotlib.pyplot.close(figure)

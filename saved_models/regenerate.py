@@ -9,8 +9,8 @@ beta warmed up from 0 to 1; Adam with a cosine-decayed learning rate). Each
 is exported in TF Serving's layout as saved_models/<name>/1/, and is scored
 THROUGH ITS SAVEDMODEL `score` signature on the statically binarized test
 images: -ELBO on all 10,000 and the importance-weighted NLL with K = 100 on
-the first 2,000 (the benchmark's quick setting). The numbers go into saved_models/<name>/
-model_card.json, with `check_nll`/`check_negative_elbo` on the first 200 test
+the first 2,000 (the benchmark's quick setting). The numbers go into
+saved_models/<name>/model_card.json, with `check_nll`/`check_negative_elbo` on the first 200 test
 images that tests/test_pretrained.py re-scores in CI.
 
     python saved_models/regenerate.py [--epochs N] [--models dense_vae ...]

@@ -367,6 +367,11 @@ def parse_show_all(text):
     return signatures
 
 
+def _shape_text(shape):
+    """A shape as saved_model_cli prints it: "(-1, 28, 28, 1)"."""
+    return f"({', '.join(map(str, shape))})"
+
+
 @pytest.mark.slow
 def test_saved_model_cli_shows_the_documented_signatures(exported):
     shown = parse_show_all(
@@ -379,7 +384,7 @@ def test_saved_model_cli_shows_the_documented_signatures(exported):
         assert shown[signature] == {
             name: (
                 dtypes.get(name, "DT_FLOAT"),
-                f"({', '.join(map(str, shapes.get((signature, name), shapes[name])))})",
+                _shape_text(shapes.get((signature, name), shapes[name])),
             )
             for name in inputs + outputs
         }, signature

@@ -13,9 +13,10 @@ that the target runtime can run:
 
 The signatures that draw random numbers inside the graph (`encode`,
 `sample`, `score`) use stateless random ops that neither runtime has, so
-they are skipped with the reason; their deterministic twins
-(`encode_mean`, `sample_from_noise`, `score_from_noise`, see
-`zoo.deterministic`), `reconstruct` and `decode` convert. Each folder gets
+they are skipped (the ops are found in the graph; no conversion is tried)
+with the reason; their deterministic twins (`encode_mean`,
+`sample_from_noise`, `score_from_noise`, see `zoo.deterministic`),
+`reconstruct` and `decode` convert. Each folder gets
 `<signature>.onnx` (or `.tflite`) files and `signatures.json`, which
 lists every converted signature's file, inputs and outputs, and every
 skipped one with its reason. Inputs and outputs keep the SavedModel's
@@ -125,6 +126,15 @@ def _convert(model, directory, format, overwrite):
             if name in SKIPPED_ALIASES:
                 continue
             target = directory / f"{name}{suffix}"
+            random_ops = _random_ops(loaded.signatures[name])
+            if random_ops:
+                report["skipped"][name] = (
+                    f"draws random numbers in the graph ({', '.join(random_ops)})"
+                    ", which neither ONNX nor LiteRT's built-in ops have "
+                    "(stateless random ops: use the encode_mean / "
+                    "*_from_noise signatures)"
+                )
+                continue
             try:
                 # The converters print diagnostics from C++ (MLIR) and
                 # logs from Python; a failure's reason goes in the report.
@@ -159,6 +169,17 @@ def _tf2onnx_silenced():
         yield
     finally:
         logger.setLevel(level)
+
+
+def _random_ops(function):
+    """The random ops (`StatelessRandomNormalV2`, ...) a signature's graph
+    and the functions it calls run, sorted."""
+    graph = function.graph.as_graph_def()
+    nodes = list(graph.node) + [
+        node for library_function in graph.library.function
+        for node in library_function.node_def
+    ]
+    return sorted({node.op for node in nodes if "Random" in node.op})
 
 
 class _NotConvertible(Exception):

@@ -93,8 +93,6 @@ def train(args):
     settings["test_split"] = data.test_split
     (output / "run.json").write_text(json.dumps(settings, indent=2) + "\n")
     x_test, y_test = data.x_test, data.y_test
-    images_logged = [x_test[:8], y_test[:8].astype("int32")] if conditional \
-        else x_test[:8]
     callbacks = [
         # The run folder's backup, shared by every worker (only the chief
         # writes it), so a restarted job resumes from one epoch everywhere.
@@ -105,9 +103,9 @@ def train(args):
             output / "checkpoints" / "epoch_{epoch:03d}.keras"
         ),
     ]
-    if not conditional:
+    if not conditional:  # its images are drawn without labels
         callbacks.insert(3, zoo.callbacks.TensorBoardImages(
-            output / "logs", images_logged))
+            output / "logs", x_test[:8]))
     history = model.fit(
         data.train_dataset(args.batch_size, args.seed, conditional),
         epochs=args.epochs,
@@ -264,9 +262,9 @@ def _write_figures(model, history, data, output, seed):
             title="samples, one row per class",
             row_labels=data.class_names,
         )
-        print("skipped " + ", ".join(UNCONDITIONAL_FIGURES) + ": they are "
-              "drawn for unconditional models; a conditional model's "
-              "samples.png has one row per class")
+        print("skipped " + ", ".join(UNCONDITIONAL_FIGURES) + " and the "
+              "TensorBoard images: they are drawn for unconditional models; "
+              "a conditional model's samples.png has one row per class")
         return
     plotting.image_grid(model.sample(64, seed=seed), output / "samples.png",
                         title="samples from the prior")

@@ -48,16 +48,37 @@ def _load_run(run):
 
 
 def train(args):
-    import keras
-
-    import zoo
     from zoo import distribute
-    from zoo.evaluation import likelihood
+    from zoo import runs
 
-    strategy = distribute.strategy_from_name(args.strategy)
+    args = _train_settings(args)
     run_folder = pathlib.Path(args.output or f"runs/{args.model}")
     # With several workers only the chief writes the run folder.
     output = pathlib.Path(distribute.chief_path(run_folder))
+    settings = {key: value for key, value in vars(args).items()
+                if key != "handler"}
+    # Checked before any data is loaded or a step is run.
+    run = runs.open_run(output, settings, overwrite=args.overwrite)
+    try:
+        if args.export_to:
+            runs.check_writable(args.export_to, "--export-to")
+        _train_into(run, args, run_folder)
+    finally:
+        run.close()
+
+
+def _train_into(run, args, run_folder):
+    """Train as `args` say into the taken run folder `run`."""
+    import keras
+
+    import zoo
+    from zoo import atomic
+    from zoo import distribute
+    from zoo import runs
+    from zoo.evaluation import likelihood
+
+    strategy = distribute.strategy_from_name(args.strategy)
+    output = run.path
     options = {"latent_dim": args.latent_dim, "seed": args.seed}
     if args.beta is not None:
         options["beta"] = args.beta
@@ -75,50 +96,65 @@ def train(args):
             )
         model.build((None, *data.image_shape))  # BackupAndRestore needs it
         model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
-    try:
-        output.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ValueError(
-            f"--output must be a folder that can be created ({error}). "
-            f"Received: --output {output}"
-        ) from None
-    settings = {key: value for key, value in vars(args).items()
-                if key != "handler"}
-    (output / "run.json").write_text(json.dumps(settings, indent=2) + "\n")
     x_test, y_test = data.split("test")
+    history = runs.HistoryFile(output / "history.json")
     callbacks = [
+        history,  # before the backup: it may hold one epoch more, not less
         # The run folder's backup, shared by every worker (only the chief
         # writes it), so a restarted job resumes from one epoch everywhere.
-        distribute.BackupAndRestore(run_folder / "backup"),
+        # It outlives fit: run.finish() deletes it once all is written.
+        distribute.BackupAndRestore(run_folder / "backup",
+                                    delete_checkpoint=False),
         zoo.callbacks.StopOnNonFinite(),
         keras.callbacks.TensorBoard(output / "logs"),
         zoo.callbacks.TensorBoardImages(output / "logs", x_test[:8]),
-        keras.callbacks.ModelCheckpoint(
-            output / "checkpoints" / "epoch_{epoch:03d}.keras"
-        ),
+        runs.EpochCheckpoint(output / "checkpoints"),
     ]
-    history = model.fit(
+    model.fit(
         data.as_dataset("train", batch_size=args.batch_size, seed=args.seed),
         epochs=args.epochs,
         validation_data=data.as_dataset("test", batch_size=500, shuffle=False),
         callbacks=callbacks,
         verbose=args.verbose,
     )
-    model.save(output / "model.keras")
-    (output / "history.json").write_text(
-        json.dumps(history.history, indent=2) + "\n"
-    )
+    atomic.save_model(model, output / "model.keras")
     metrics = {"test_negative_elbo": likelihood.negative_elbo(model, x_test)}
-    (output / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    _write_figures(model, history, x_test, y_test, output, args.seed)
-    print(f"test -ELBO: {metrics['test_negative_elbo']:.2f} nats per image")
-    print(f"run written to {output}/ (samples.png, model.keras, logs/, "
-          "checkpoints/)")
+    atomic.write_json(output / "metrics.json", metrics)
+    _write_figures(model, history.history, x_test, y_test, output, args.seed)
     if args.export_to:
         from zoo import export
 
         path = export.export_for_serving(model, args.export_to)
+    run.finish()
+    print(f"test -ELBO: {metrics['test_negative_elbo']:.2f} nats per image")
+    print(f"run written to {output}/ (samples.png, model.keras, logs/, "
+          "checkpoints/)")
+    if args.export_to:
         print(f"SavedModel exported to {path}")
+
+
+def _train_settings(args):
+    """`args` completed from the run folder's run.json for `--resume RUN`
+    (explicit options must match it); a model name is needed otherwise."""
+    from zoo import runs
+
+    if args.resume is None:
+        if args.model is None:
+            raise ValueError(
+                "name the model to train (see `zoo list`), or continue a run "
+                "with `zoo train --resume RUN`."
+            )
+        return args
+    if args.output is not None and args.output != args.resume:
+        raise ValueError(
+            f"--resume {args.resume} and --output {args.output} name two "
+            "folders; --resume RUN alone continues RUN."
+        )
+    defaults = vars(build_parser().parse_args(["train", "MODEL"]))
+    defaults["model"] = None
+    settings = runs.resume_settings(args.resume, vars(args), defaults)
+    settings["output"] = args.resume
+    return argparse.Namespace(**settings)
 
 
 def _write_figures(model, history, x_test, y_test, output, seed):
@@ -218,7 +254,8 @@ def build_parser():
     )
 
     command = commands.add_parser("train", help="train a model into a run folder")
-    command.add_argument("model", help="a name from `zoo list`")
+    command.add_argument("model", nargs="?",
+                         help="a name from `zoo list` (not with --resume)")
     command.add_argument("--dataset", choices=DATASETS, default="fashion_mnist",
                          help="training data (default: %(default)s)")
     command.add_argument(
@@ -242,6 +279,14 @@ def build_parser():
     command.add_argument("--seed", type=int, default=0,
                          help="seeds data order and weights (default: 0)")
     command.add_argument("--output", help="run folder (default runs/MODEL)")
+    command.add_argument(
+        "--resume", metavar="RUN",
+        help="continue the interrupted run in RUN with its run.json settings",
+    )
+    command.add_argument(
+        "--overwrite", action="store_true",
+        help="replace the run already in --output (its files are removed)",
+    )
     command.add_argument(
         "--export-to", help="also export a SavedModel version under this folder"
     )

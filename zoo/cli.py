@@ -33,8 +33,11 @@ def _load_data(name, binarize, seed):
     return getattr(datasets, name)(binarize=binarize, seed=seed)
 
 
-def _load_run(run):
+def _load_model(run):
+    """The model of the run folder `run`; needs only its model.keras."""
     import keras
+
+    from zoo import runs
 
     run = pathlib.Path(run)
     if not (run / "model.keras").exists():
@@ -42,9 +45,13 @@ def _load_run(run):
             f"{run} is not a run folder (no model.keras); make one with "
             "`zoo train MODEL --output RUN`."
         )
-    return keras.models.load_model(run / "model.keras"), json.loads(
-        (run / "run.json").read_text()
-    )
+    damage = runs.keras_file_damage(run / "model.keras")
+    if damage:
+        raise ValueError(
+            f"{run / 'model.keras'} is damaged ({damage}); train the run "
+            "again (`zoo train --resume` if it has a backup/)."
+        )
+    return keras.models.load_model(run / "model.keras")
 
 
 def train(args):
@@ -58,10 +65,10 @@ def train(args):
     settings = {key: value for key, value in vars(args).items()
                 if key != "handler"}
     # Checked before any data is loaded or a step is run.
+    if args.export_to:
+        runs.check_writable(args.export_to, "--export-to")
     run = runs.open_run(output, settings, overwrite=args.overwrite)
     try:
-        if args.export_to:
-            runs.check_writable(args.export_to, "--export-to")
         _train_into(run, args, run_folder)
     finally:
         run.close()
@@ -99,7 +106,10 @@ def _train_into(run, args, run_folder):
     x_test, y_test = data.split("test")
     history = runs.HistoryFile(output / "history.json")
     callbacks = [
-        history,  # before the backup: it may hold one epoch more, not less
+        # History and checkpoint before the backup: a backup of epoch N
+        # implies both hold epoch N (a resume trims or rewrites the rest).
+        history,
+        runs.EpochCheckpoint(output / "checkpoints"),
         # The run folder's backup, shared by every worker (only the chief
         # writes it), so a restarted job resumes from one epoch everywhere.
         # It outlives fit: run.finish() deletes it once all is written.
@@ -108,7 +118,6 @@ def _train_into(run, args, run_folder):
         zoo.callbacks.StopOnNonFinite(),
         keras.callbacks.TensorBoard(output / "logs"),
         zoo.callbacks.TensorBoardImages(output / "logs", x_test[:8]),
-        runs.EpochCheckpoint(output / "checkpoints"),
     ]
     model.fit(
         data.as_dataset("train", batch_size=args.batch_size, seed=args.seed),
@@ -176,7 +185,15 @@ def _write_figures(model, history, x_test, y_test, output, seed):
 def evaluate(args):
     from zoo.evaluation import likelihood
 
-    model, run = _load_run(args.run)
+    from zoo import runs
+
+    model = _load_model(args.run)
+    run = runs.read_settings(args.run)
+    if run is None:
+        raise ValueError(
+            f"{args.run} has no run.json, so its dataset is unknown; "
+            "evaluate the model from Python (zoo.evaluation.likelihood)."
+        )
     data = _load_data(run["dataset"], run["binarize"], run["seed"])
     x_test, _ = data.split("test")
     results = likelihood.evaluate_likelihood(
@@ -188,7 +205,7 @@ def evaluate(args):
 def sample(args):
     from zoo import plotting
 
-    model, _ = _load_run(args.run)
+    model = _load_model(args.run)
     plotting.image_grid(model.sample(args.n, seed=args.seed), args.out)
     print(f"{args.n} samples written to {args.out}")
 
@@ -196,7 +213,7 @@ def sample(args):
 def export_run(args):
     from zoo import export
 
-    model, _ = _load_run(args.run)
+    model = _load_model(args.run)
     path = export.export_for_serving(
         model, args.to, version=args.version, overwrite=args.overwrite
     )
@@ -220,6 +237,25 @@ def _positive_int(text):
             f"must be a positive integer, e.g. 5. Received: {text!r}"
         )
     return value
+
+
+def _at_most(limit_name):
+    """An argparse type: a positive int up to `zoo.validation.<limit_name>`,
+    so an absurd size is refused before anything is allocated."""
+
+    def parse(text):
+        from zoo import validation
+
+        value = _positive_int(text)
+        limit = getattr(validation, limit_name)
+        if value > limit:
+            raise argparse.ArgumentTypeError(
+                f"must be at most {limit:,}, the zoo's limit. Received: "
+                f"{text!r}"
+            )
+        return value
+
+    return parse
 
 
 def _positive_float(text):
@@ -262,7 +298,8 @@ def build_parser():
         "--binarize", choices=("none", "static", "dynamic"), default="static",
         help="pixel binarization (default: static, the benchmark protocol)",
     )
-    command.add_argument("--latent-dim", type=_positive_int, default=16,
+    command.add_argument("--latent-dim", type=_at_most("MAX_LATENT_DIM"),
+                         default=16,
                          help="latent dimensions (default: %(default)s)")
     command.add_argument("--epochs", type=_positive_int, default=5,
                          help="training epochs (default: %(default)s)")
@@ -312,7 +349,7 @@ def build_parser():
 
     command = commands.add_parser("sample", help="a PNG grid of prior samples")
     command.add_argument("run", help="a run folder written by `zoo train`")
-    command.add_argument("--n", type=_positive_int, default=64,
+    command.add_argument("--n", type=_at_most("MAX_SAMPLES"), default=64,
                          help="number of samples (default: 64)")
     command.add_argument("--seed", type=int, default=0,
                          help="same seed, same samples (default: 0)")

@@ -1,12 +1,15 @@
 """Write files whole or not at all.
 
 Every file the zoo writes goes through `replacing(path)`: the content is
-written to a temporary name in the same folder (`.tmp-<name>-<pid>-<random>`,
-hidden, never a name the zoo reads), flushed to disk with `fsync`, and
+written to a temporary name in the same folder
+(`.tmp-<name>-<host>-<pid>-<random>`, hidden, never a name the zoo reads),
+flushed to disk with `fsync`, and
 renamed onto `path` with `os.replace`, which is atomic on POSIX file
 systems. A crash or a kill at any moment leaves either the previous good
 file or none at `path`, never a truncated one; at worst a stray temporary
-file, which `remove_temporaries` clears.
+file, which `remove_temporaries` (for a folder only this process writes)
+or `remove_abandoned` (the files of dead processes on this machine)
+clears.
 
 Test hook: with the environment variable `ZOO_TEST_KILL_WRITING` set to a
 file name (e.g. `model.keras`), the process truncates the temporary file of
@@ -18,12 +21,15 @@ import contextlib
 import json
 import os
 import pathlib
+import re
 import secrets
 import shutil
 import signal
+import socket
 
 KILL_HOOK = "ZOO_TEST_KILL_WRITING"
 PREFIX = ".tmp-"
+_TEMPORARY = re.compile(r"^\.tmp-.+-(?P<pid>\d+)-[0-9a-f]{8}(\.[\w.]+)?$")
 
 
 def temporary_name(path, suffix=""):
@@ -32,7 +38,8 @@ def temporary_name(path, suffix=""):
     such as Keras's `save`, require a file extension)."""
     path = pathlib.Path(path)
     return path.with_name(
-        f"{PREFIX}{path.name}-{os.getpid()}-{secrets.token_hex(4)}{suffix}"
+        f"{PREFIX}{path.name}-{socket.gethostname()}-{os.getpid()}-"
+        f"{secrets.token_hex(4)}{suffix}"
     )
 
 
@@ -107,6 +114,33 @@ def remove_temporaries(folder):
     for entry in folder.iterdir():
         if entry.name.startswith(PREFIX):
             remove_tree(entry)
+
+
+def remove_abandoned(folder):
+    """Remove the temporary files in `folder` (top level) of writes by
+    processes of this machine that have died; safe while others write."""
+    folder = pathlib.Path(folder)
+    if not folder.is_dir():
+        return
+    host = f"-{socket.gethostname()}-"
+    for entry in folder.iterdir():
+        match = _TEMPORARY.match(entry.name)
+        if (
+            match and host in entry.name
+            and entry.name.rindex(host) + len(host) == match.start("pid")
+            and not _alive(int(match["pid"]))
+        ):
+            remove_tree(entry)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        pass
+    return True
 
 
 def _kill_if_asked(temporary, path):

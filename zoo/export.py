@@ -561,8 +561,12 @@ def _input_specs(path):
 
 def _check_same_inputs(base_dir, temporary, allow_new_signature):
     """Refuse a new version whose signature inputs differ from the latest
-    version's, unless `allow_new_signature`."""
-    latest = max(versions(base_dir), default=None)
+    exported version's (the highest holding a saved_model.pb), unless
+    `allow_new_signature`."""
+    latest = max((
+        version for version in versions(base_dir)
+        if os.path.isfile(os.path.join(base_dir, str(version), "saved_model.pb"))
+    ), default=None)
     if allow_new_signature or latest is None:
         return
     latest_path = os.path.join(base_dir, str(latest))

@@ -57,6 +57,7 @@ def write_stream(directory, x, y=None, chunk_size=4096):
     validation.check_positive_int(chunk_size, "chunk_size")
     directory = pathlib.Path(directory).expanduser()
     directory.mkdir(parents=True, exist_ok=True)
+    atomic.remove_abandoned(directory)  # of writes killed earlier
     first = checks.to_unit_images(x[:1], "x")
     num_examples = len(x)
     labels = None if y is None else checks.check_labels(y, num_examples, "y")

@@ -55,37 +55,17 @@ def _load_model(run):
 
 
 def train(args):
+    import keras
+
+    import zoo
     from zoo import distribute
     from zoo import runs
 
     args = _train_settings(args)
+    strategy = distribute.strategy_from_name(args.strategy)
     run_folder = pathlib.Path(args.output or f"runs/{args.model}")
     # With several workers only the chief writes the run folder.
     output = pathlib.Path(distribute.chief_path(run_folder))
-    settings = {key: value for key, value in vars(args).items()
-                if key != "handler"}
-    # Checked before any data is loaded or a step is run.
-    if args.export_to:
-        runs.check_writable(args.export_to, "--export-to")
-    run = runs.open_run(output, settings, overwrite=args.overwrite)
-    try:
-        _train_into(run, args, run_folder)
-    finally:
-        run.close()
-
-
-def _train_into(run, args, run_folder):
-    """Train as `args` say into the taken run folder `run`."""
-    import keras
-
-    import zoo
-    from zoo import atomic
-    from zoo import distribute
-    from zoo import runs
-    from zoo.evaluation import likelihood
-
-    strategy = distribute.strategy_from_name(args.strategy)
-    output = run.path
     options = {"latent_dim": args.latent_dim, "seed": args.seed}
     if args.beta is not None:
         options["beta"] = args.beta
@@ -103,6 +83,29 @@ def _train_into(run, args, run_folder):
             )
         model.build((None, *data.image_shape))  # BackupAndRestore needs it
         model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+    # Checked before any step is run; nothing is written until then.
+    if args.export_to:
+        runs.check_writable(args.export_to, "--export-to")
+    settings = {key: value for key, value in vars(args).items()
+                if key != "handler"}
+    run = runs.open_run(output, settings, overwrite=args.overwrite)
+    try:
+        _train_into(run, model, data, args, run_folder)
+    finally:
+        run.close()
+
+
+def _train_into(run, model, data, args, run_folder):
+    """Train `model` on `data` as `args` say into the taken run folder."""
+    import keras
+
+    import zoo
+    from zoo import atomic
+    from zoo import distribute
+    from zoo import runs
+    from zoo.evaluation import likelihood
+
+    output = run.path
     x_test, y_test = data.split("test")
     history = runs.HistoryFile(output / "history.json")
     callbacks = [

@@ -11,7 +11,8 @@ checkpoint per epoch under `checkpoints/`, `history.json`, `metrics.json`,
 TensorBoard logs under `logs/` (scalars, and reconstructions and samples as
 images), and the figures `samples.png`, `reconstructions.png`, `curves.png`,
 `latent.png`, `traversals.png`, `interpolation.png` and, for 2-D latents,
-`manifold.png`.
+`manifold.png`. One run per folder, locked, written atomically; continue an
+interrupted run with `zoo train --resume RUN` (zoo/runs.py).
 
 Every command has `--help`; a bad argument exits with status 2 and one line
 saying what is wrong.

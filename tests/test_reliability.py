@@ -8,6 +8,7 @@ The catalogue of these faults is docs/bad_input.md; kill-during-export is
 tested in tests/test_export.py.
 """
 
+import errno
 import json
 import os
 import pathlib
@@ -24,6 +25,7 @@ import numpy as np
 import pytest
 
 import zoo
+from zoo import atomic
 from zoo import cli
 from zoo import datasets
 from zoo import distribute
@@ -459,3 +461,22 @@ def test_damaged_model_file_is_named(finished_run, tmp_path, capsys):
                            str(tmp_path / "served"))
     assert status == 2 and err.count("\n") == 1
     assert f"{run / 'model.keras'} is damaged" in err
+
+
+def test_failed_write_names_the_path_and_keeps_the_old_file(
+    tmp_path, monkeypatch
+):
+    """Disk full while a file is replaced: an OSError naming the file, the
+    old content intact, no temporary file left."""
+    path = tmp_path / "metrics.json"
+    atomic.write_json(path, {"test_negative_elbo": 1.0})
+    before = path.read_bytes()
+
+    def disk_full(path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic, "_fsync", disk_full)
+    with pytest.raises(OSError, match=re.escape(str(path))):
+        atomic.write_json(path, {"test_negative_elbo": 2.0})
+    assert path.read_bytes() == before
+    assert sorted(tmp_path.iterdir()) == [path]

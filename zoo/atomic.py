@@ -50,8 +50,8 @@ def replacing(path, suffix=""):
     removed and `path` is left as it was.
 
     Raises:
-        OSError: from the file system (permission, disk full), naming the
-            path, after removing the temporary file.
+        OSError: from the file system (permission, disk full), of the same
+            type and naming `path`, after removing the temporary file.
     """
     path = pathlib.Path(path)
     temporary = temporary_name(path, suffix)
@@ -60,9 +60,12 @@ def replacing(path, suffix=""):
         _kill_if_asked(temporary, path)
         _fsync(temporary)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         if os.path.lexists(temporary):
             remove_tree(temporary)
+        if isinstance(error, OSError) and error.errno is not None:
+            # e.g. "[Errno 28] No space left on device: 'run/model.keras'"
+            raise type(error)(error.errno, error.strerror, str(path)) from None
         raise
     _fsync_folder(path.parent)
 

@@ -379,7 +379,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         args.handler(args)
-    except (ValueError, FileNotFoundError, FloatingPointError) as error:
+    except (ValueError, OSError, FloatingPointError) as error:
         reason = " ".join(str(error).split())  # one line
         parser.exit(2, f"zoo {args.command}: error: {reason}\n")
     return 0

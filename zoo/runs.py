@@ -202,6 +202,10 @@ def set_aside(path, reason, outcome=""):
     path = pathlib.Path(path)
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    number = 1
+    while aside.exists():  # never replace an earlier one
+        number += 1
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{number}")
     os.replace(path, aside)
     report(f"{path} is damaged ({reason}); set aside as {aside.name}. "
            f"{outcome}")

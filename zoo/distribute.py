@@ -139,7 +139,9 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     reported in one line naming the file and set aside as
     `<backup_dir>.corrupt-<UTC time>`, and training starts over from epoch
     1; nobody has to delete it by hand. A backup written by Keras's own
-    callback (no checksum) is set aside the same way.
+    callback (no checksum) is set aside the same way. A `gs://`-style
+    `backup_dir` keeps Keras's own writes (each object appears whole), without
+    the checksum.
 
     Several workers: only the chief writes and deletes the files, and every
     worker restores from them, so `backup_dir` must be storage all workers
@@ -179,7 +181,14 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         if is_chief():
             super().on_train_end(logs)
 
+    def _remote(self):
+        """True for a `gs://`-style URL: objects there appear whole when
+        written, so Keras's own writes are kept (without a checksum)."""
+        return "://" in str(self.backup_dir)
+
     def _save_model(self):
+        if self._remote():
+            return super()._save_model()
         os.makedirs(self.backup_dir, exist_ok=True)
         atomic.save_weights(self.model, self._weights_path)
         atomic.write_json(self._training_metadata_path, {
@@ -189,6 +198,8 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         })
 
     def _load_model(self):
+        if self._remote():
+            return super()._load_model()
         if not os.path.exists(self._training_metadata_path):
             if os.path.exists(self._weights_path):
                 self._damaged(self._weights_path, "weights without "

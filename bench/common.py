@@ -1,7 +1,6 @@
 """What every benchmark shares: the machine's description and the JSON writer."""
 
 import datetime
-import json
 import os
 import pathlib
 import platform
@@ -47,7 +46,9 @@ def write_result(name, result):
         **result,
     }
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps(record, indent=2) + "\n")
+    from zoo import atomic
+
+    atomic.write_json(path, record)
     return path
 
 

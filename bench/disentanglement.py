@@ -26,6 +26,7 @@ from matplotlib.figure import Figure
 
 import zoo
 from bench import common
+from zoo import atomic
 from zoo.callbacks import CapacitySchedule
 from zoo.datasets.sprites import Sprites
 from zoo.evaluation import disentanglement
@@ -135,7 +136,7 @@ def plot_traversal(model, sprites, kl, title, path, num_values=9):
     for column, value in enumerate(values):
         axes[-1, column].set_xlabel(f"{value:+.1f}", fontsize=8)
     figure.suptitle(title)
-    figure.savefig(path, dpi=72, bbox_inches="tight")
+    atomic.save_figure(figure, path, dpi=72, bbox_inches="tight")
 
 
 def train(name, options, setting, images, seed):

@@ -39,6 +39,7 @@ import numpy as np
 import tensorflow as tf
 
 import zoo
+from zoo import atomic
 from zoo import export
 
 HERE = pathlib.Path(__file__).parent
@@ -147,7 +148,7 @@ def regenerate(name, test_data, epochs=None):
         "scored_through": "SavedModel signature `score`",
         "command": f"{COMMAND} --epochs {epochs} --models {name}",
     }
-    (directory / "model_card.json").write_text(json.dumps(card, indent=2) + "\n")
+    atomic.write_json(directory / "model_card.json", card)
     print(json.dumps(card, indent=2), flush=True)
 
 

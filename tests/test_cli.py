@@ -100,6 +100,11 @@ def test_help(capsys, command):
         (["export", "no/such/run"], "the following arguments are required: "
          "--to"),
         (["dance"], "invalid choice"),
+        (["train", "dense_vae", "--latent-dim", "10000000"],
+         "--latent-dim: must be at most 65,536"),
+        (["sample", "no/such/run", "--n", "1000000000"],
+         "--n: must be at most 1,048,576"),
+        (["train"], "name the model to train"),
     ],
 )
 def test_bad_arguments_exit_with_one_line(capsys, argv, reason):

@@ -7,7 +7,9 @@ Keras model's own methods.
 """
 
 import hashlib
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -513,7 +515,7 @@ def test_unknown_signature_is_named(served):
         served.run("predict", x=np.zeros((1, *SHAPE)))
 
 
-@pytest.mark.parametrize("version", [0, -1, 1.0, "2", True])
+@pytest.mark.parametrize("version", [0, -1, 1.0, "2", True, 2**63, 10**400])
 def test_invalid_version_is_refused(small_model, tmp_path, version):
     with pytest.raises(ValueError, match="`version` must be a positive int"):
         export_for_serving(small_model, tmp_path, version=version)
@@ -582,3 +584,180 @@ def test_killed_export_leaves_no_version(small_model, tmp_path):
     assert served.sample(num_samples=2)["images"].shape == (2, 8, 8, 1)
     assert export_for_serving(small_model, tmp_path).endswith(os.sep + "2")
     assert sorted(os.listdir(tmp_path)) == ["1", "2"]
+
+
+# Validated inputs and bounded requests ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_served(small_model, tmp_path_factory):
+    """`small_model` exported with the defaults."""
+    return load_for_serving(
+        export_for_serving(small_model, tmp_path_factory.mktemp("small"))
+    )
+
+
+def small_images(value=0.5, count=4):
+    return np.full((count, 8, 8, 1), value, "float32")
+
+
+@pytest.mark.parametrize(
+    "signature, inputs, message",
+    [
+        ("score", dict(x=small_images(-0.5), num_samples=2), "[0.0, 1.0]"),
+        ("score", dict(x=small_images(255.0), num_samples=2), "[0.0, 1.0]"),
+        ("score", dict(x=small_images(np.nan), num_samples=2), "NaN"),
+        ("reconstruct", dict(x=small_images(np.nan)), "NaN"),
+        ("encode", dict(x=small_images(np.inf), seed=(0, 0)), "NaN"),
+        ("decode", dict(z=np.full((2, 2), np.nan, "float32")), "NaN"),
+    ],
+    ids=["score [-1, 1] scale", "score 0..255", "score NaN",
+         "reconstruct NaN", "encode inf", "decode NaN"],
+)
+def test_signatures_refuse_what_the_keras_api_refuses(
+    small_model, small_served, signature, inputs, message
+):
+    """Values outside the likelihood's support or non-finite values: the
+    Keras API raises, and so does the signature; no number comes back."""
+    keras_call = {
+        "score": lambda: small_model.elbo(inputs["x"]),
+        "reconstruct": lambda: small_model.predict(inputs["x"], verbose=0),
+        "encode": lambda: small_model.encode(inputs["x"]),
+        "decode": lambda: small_model.decode(inputs["z"]),
+    }[signature]
+    with pytest.raises(ValueError):
+        keras_call()
+    with pytest.raises(tf.errors.InvalidArgumentError, match=re.escape(
+        message
+    )):
+        small_served.run(signature, **inputs)
+
+
+def test_request_size_is_bounded_by_the_export_limit(small_model, tmp_path):
+    """max_samples=64 at export: `sample` of 65, and `score` of 4 images
+    x 17 samples, fail before allocating; 4 x 16 works. The default limit
+    refuses a billion samples."""
+    small_served = load_for_serving(
+        export_for_serving(small_model, tmp_path, max_samples=64)
+    )
+    limit = "at most 64 samples"
+    with pytest.raises(tf.errors.InvalidArgumentError, match=limit):
+        small_served.sample(num_samples=65)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=limit):
+        small_served.score(small_images(), num_samples=17)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=limit):
+        small_served.score(small_images(count=1), num_samples=2**31 - 1)
+    scores = small_served.score(small_images(), num_samples=16)
+    assert np.all(scores["log_likelihood"] < 0)
+    assert small_served.sample(num_samples=64)["images"].shape[0] == 64
+    default = load_for_serving(export_for_serving(small_model, tmp_path))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="at most"):
+        default.sample(num_samples=10**9)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda served: served.sample(num_samples=2**32 + 3),
+        lambda served: served.sample(num_samples=2**31),
+        lambda served: served.score(small_images(), num_samples=2**32 + 1),
+        lambda served: served.sample(num_samples=2, seed=(2**31, 0)),
+    ],
+    ids=["sample 2**32 + 3", "sample 2**31", "score 2**32 + 1",
+         "seed 2**31"],
+)
+def test_serving_model_refuses_ints_outside_int32(small_served, call):
+    with pytest.raises(ValueError, match=r"must be int32 values"):
+        call(small_served)
+
+
+def test_truncated_variables_file_is_named(small_model, tmp_path):
+    path = export_for_serving(small_model, tmp_path)
+    data = tmp_path / "1" / "variables" / "variables.data-00000-of-00001"
+    data.write_bytes(data.read_bytes()[:data.stat().st_size // 2])
+    with pytest.raises(ValueError, match=re.escape(str(data))):
+        load_for_serving(path)
+
+
+def test_new_version_with_other_inputs_is_refused(small_model, tmp_path):
+    export_for_serving(small_model, tmp_path)
+    other = zoo.get(MODELS[0], input_shape=(4, 4, 1), latent_dim=2, seed=0)
+    with pytest.raises(ValueError, match="allow_new_signature=True") as info:
+        export_for_serving(other, tmp_path)
+    assert "[-1, 8, 8, 1] -> " in str(info.value)
+    assert sorted(os.listdir(tmp_path)) == ["1"]
+    path = export_for_serving(other, tmp_path, allow_new_signature=True)
+    assert path == str(tmp_path / "2")
+
+
+def test_entries_that_are_not_versions_are_never_replaced(
+    small_model, tmp_path
+):
+    export_for_serving(small_model, tmp_path)
+    (tmp_path / "2").write_text("a user's file")
+    (tmp_path / "3").mkdir()  # an empty folder: no saved_model.pb
+    for version in (2, 3):
+        with pytest.raises(ValueError, match="is not an exported version"):
+            export_for_serving(small_model, tmp_path, version=version,
+                               overwrite=True)
+    assert export_for_serving(small_model, tmp_path).endswith(os.sep + "4")
+    assert (tmp_path / "2").read_text() == "a user's file"
+    assert os.listdir(tmp_path / "3") == []
+
+
+CONCURRENT_EXPORT = textwrap.dedent("""
+    import json, os, sys, time
+    import keras, numpy as np, zoo
+    from zoo.export import export_for_serving
+
+    base_dir, barrier, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    archive_class = type(keras.export.ExportArchive())
+    write_out = archive_class.write_out
+
+    def write_then_wait(self, filepath, **kwargs):
+        # Every process has written its export before any moves it in.
+        write_out(self, filepath, **kwargs)
+        open(os.path.join(barrier, str(seed)), "w").close()
+        while len(os.listdir(barrier)) < 3:
+            time.sleep(0.05)
+
+    archive_class.write_out = write_then_wait
+    model = zoo.get("dense_vae", input_shape=(8, 8, 1), latent_dim=2,
+                    hidden_units=(8,), seed=seed)
+    z = np.linspace(-1, 1, 4, dtype="float32").reshape(2, 2)
+    path = export_for_serving(model, base_dir)
+    print(json.dumps({"path": path,
+                      "decoded": np.asarray(model.decode(z).mean()).tolist()}))
+""")
+
+
+@pytest.mark.slow
+def test_concurrent_exports_each_get_their_own_version(tmp_path):
+    """Three processes export different weights to one base_dir at once:
+    three versions, each holding the weights of the process that reported
+    it; none replaced another."""
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    base_dir = tmp_path / "served"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONCURRENT_EXPORT, str(base_dir),
+             str(barrier), str(seed)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for seed in range(3)
+    ]
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err[-2000:]
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    paths = sorted(result["path"] for result in results)
+    assert paths == [str(base_dir / version) for version in "123"]
+    z = np.linspace(-1, 1, 4, dtype="float32").reshape(2, 2)
+    for result in results:
+        served = load_for_serving(result["path"])
+        np.testing.assert_allclose(
+            served.decode(z)["reconstruction"], result["decoded"],
+            rtol=1e-6, atol=1e-6,
+        )

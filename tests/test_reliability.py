@@ -8,10 +8,12 @@ The catalogue of these faults is docs/bad_input.md; kill-during-export is
 tested in tests/test_export.py.
 """
 
+import errno
 import json
 import os
 import pathlib
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -23,8 +25,10 @@ import numpy as np
 import pytest
 
 import zoo
+from zoo import atomic
 from zoo import cli
 from zoo import datasets
+from zoo import distribute
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TIMEOUT = 240  # seconds; no subprocess may hang CI
@@ -245,3 +249,234 @@ def test_deterministic_runs_are_identical(tmp_path):
             weights.append([arrays[name] for name in arrays.files])
     for first, second in zip(*weights):
         np.testing.assert_array_equal(first, second)
+
+
+# Run folders -----------------------------------------------------------------
+
+
+def train_argv(run, epochs=1, *options):
+    return ["train", "dense_vae", "--dataset", "digits", "--epochs",
+            str(epochs), "--latent-dim", "2", "--verbose", "0", "--output",
+            str(run), *options]
+
+
+def zoo_main(capsys, *argv):
+    """`zoo ARGV...` in this process: (exit status, stderr)."""
+    try:
+        status = cli.main(list(argv))
+    except SystemExit as error:
+        status = error.code
+    return status, capsys.readouterr().err
+
+
+def folder_digest(folder):
+    """Every file under `folder` with its bytes."""
+    return {str(path.relative_to(folder)): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def complete_keras_file(path):
+    with zipfile.ZipFile(path) as archive:
+        return archive.testzip() is None and "config.json" in (
+            archive.namelist())
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """A run folder of `zoo train` (1 epoch), finished; copy it to use it."""
+    run = tmp_path_factory.mktemp("finished") / "run"
+    assert cli.main(train_argv(run)) == 0
+    return run
+
+
+@pytest.mark.parametrize(
+    "weights, metadata",
+    [
+        # What a kill while Keras wrote either file left behind.
+        (b"\x89HDF\r\n\x1a\n" + b"\0" * 99, '{"epoch": 1, "batch": 0}'),
+        (None, ""),
+    ],
+    ids=["truncated weights", "empty metadata"],
+)
+def test_damaged_backup_is_set_aside_and_training_starts_over(
+    tmp_path, capsys, weights, metadata
+):
+    """A damaged backup is reported in one line naming it, renamed to
+    backup.corrupt-<time>, and training starts over from epoch 1; the new
+    backup is complete (checksummed)."""
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    model = digits_model()
+    model.build((None, 8, 8, 1))
+    if weights is None:
+        model.save_weights(backup / "latest.weights.h5")
+    else:
+        (backup / "latest.weights.h5").write_bytes(weights)
+    (backup / "training_metadata.json").write_text(metadata)
+
+    history = model.fit(digits_x(64), batch_size=32, epochs=2, verbose=0,
+                        callbacks=[distribute.BackupAndRestore(
+                            backup, delete_checkpoint=False)])
+    assert len(history.history["loss"]) == 2  # epochs 1 and 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("zoo: "), err
+    assert f"{backup} is damaged" in err and "starts over" in err
+    assert len(list(tmp_path.glob("backup.corrupt-*"))) == 1
+    saved = json.loads((backup / "training_metadata.json").read_text())
+    assert saved["epoch"] == 2 and len(saved["sha256"]) == 64
+
+
+def zoo_train_process(*argv, kill_writing=None):
+    """`zoo train ARGV...` in a subprocess; with `kill_writing`, the test
+    hook of `zoo.atomic` kills it with that file's temporary half written."""
+    hook = {} if kill_writing is None else {
+        "ZOO_TEST_KILL_WRITING": kill_writing
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "zoo", "train", *argv],
+        env={**env(), **hook}, cwd=ROOT, capture_output=True, text=True,
+        timeout=TIMEOUT,
+    )
+
+
+@pytest.mark.slow
+def test_kills_while_writing_leave_the_old_file_or_none(tmp_path):
+    """SIGKILL with a file half written, at the backup, a checkpoint and the
+    final model in turn: no truncated file is ever left, and each
+    `zoo train --resume` goes on from the last good state. The kill at
+    `model.keras` (after the last epoch) costs no epoch: the backup
+    outlives the final save. The history keeps every epoch."""
+    run = tmp_path / "run"
+    stages = [
+        # (file killed while written, epochs the process runs before)
+        ("latest.weights.h5", ["1"]),   # epoch 1's backup
+        ("epoch_002.keras", ["1", "2"]),  # no backup: epoch 1 again
+        ("model.keras", ["2"]),         # epoch 1's backup restored
+        (None, []),                     # every epoch backed up
+    ]
+    for number, (name, epochs) in enumerate(stages):
+        if number == 0:
+            argv = train_argv(run, 2)[1:]
+        else:
+            argv = ["--resume", str(run)]
+        result = zoo_train_process(*argv, "--verbose", "2",
+                                   kill_writing=name)
+        expected = 0 if name is None else -signal.SIGKILL
+        assert result.returncode == expected, (name, result.stderr[-2000:])
+        assert re.findall(r"^Epoch (\d)/2", result.stdout, re.M) == epochs
+        for path in run.rglob("*.keras"):
+            if not path.name.startswith("."):  # temporaries are never read
+                assert complete_keras_file(path), path
+        assert (run / "model.keras").exists() == (name is None)
+    history = json.loads((run / "history.json").read_text())
+    assert all(len(values) == 2 for values in history.values()), history
+    assert sorted(path.name for path in (run / "checkpoints").iterdir()) == [
+        "epoch_001.keras", "epoch_002.keras"
+    ]
+    assert not list(run.rglob(".tmp-*")) and not (run / "backup").exists()
+
+
+def test_a_run_folder_holds_one_run(finished_run, tmp_path, capsys):
+    """Other settings into a run's folder are refused in one line and
+    change nothing; --resume checks the settings; --overwrite replaces
+    what belonged to the old run and keeps the rest."""
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    (run / "notes.txt").write_text("mine")
+    before = folder_digest(run)
+
+    status, err = zoo_main(capsys, *train_argv(run, 2))
+    assert status == 2 and err.count("\n") == 1
+    assert "holds another run (--epochs 1 -> 2)" in err
+    assert "--resume" in err and "--overwrite" in err
+    status, err = zoo_main(capsys, *train_argv(run, 1))
+    assert status == 2 and "finished" in err
+    status, err = zoo_main(capsys, "train", "--resume", str(run),
+                           "--epochs", "2")
+    assert status == 2 and "other settings (--epochs 1 -> 2)" in err
+    assert folder_digest(run) == before
+
+    status, err = zoo_main(capsys, *train_argv(run, 2), "--overwrite")
+    assert status == 0, err
+    assert json.loads((run / "run.json").read_text())["epochs"] == 2
+    assert (run / "notes.txt").read_text() == "mine"
+    history = json.loads((run / "history.json").read_text())
+    assert all(len(values) == 2 for values in history.values())
+
+
+def test_two_processes_cannot_share_a_run_folder(tmp_path, capsys):
+    """A second `zoo train` into a folder another process holds exits with
+    one line, writing nothing."""
+    run = tmp_path / "run"
+    run.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import fcntl, os, sys, time
+            descriptor = os.open({str(run / ".lock")!r},
+                                 os.O_RDWR | os.O_CREAT)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            print("locked", flush=True)
+            time.sleep(120)
+        """)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "locked\n"
+        status, err = zoo_main(capsys, *train_argv(run))
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    assert status == 2 and err.count("\n") == 1
+    assert "in use by another `zoo train`" in err
+    assert sorted(path.name for path in run.iterdir()) == [".lock"]
+
+
+def test_keras_file_with_an_absurd_latent_dim_is_refused(tmp_path):
+    """A `.keras` whose config asks for latent_dim 10**8 is refused by the
+    model's own check before any weight is allocated."""
+    model = digits_model()
+    model.save(tmp_path / "small.keras")
+    with zipfile.ZipFile(tmp_path / "small.keras") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members["config.json"])
+    config["config"]["latent_dim"] = 10**8
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(tmp_path / "huge.keras", "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(ValueError, match="`latent_dim` must be at most"):
+        keras.models.load_model(tmp_path / "huge.keras")
+
+
+def test_damaged_model_file_is_named(finished_run, tmp_path, capsys):
+    """A truncated model.keras (as an in-place write killed midway left it)
+    gives one line naming the file."""
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    data = (run / "model.keras").read_bytes()
+    (run / "model.keras").write_bytes(data[:len(data) // 2])
+    (run / "run.json").write_text("")  # export does not need it
+    status, err = zoo_main(capsys, "export", str(run), "--to",
+                           str(tmp_path / "served"))
+    assert status == 2 and err.count("\n") == 1
+    assert f"{run / 'model.keras'} is damaged" in err
+
+
+def test_failed_write_names_the_path_and_keeps_the_old_file(
+    tmp_path, monkeypatch
+):
+    """Disk full while a file is replaced: an OSError naming the file, the
+    old content intact, no temporary file left."""
+    path = tmp_path / "metrics.json"
+    atomic.write_json(path, {"test_negative_elbo": 1.0})
+    before = path.read_bytes()
+
+    def disk_full(path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(atomic, "_fsync", disk_full)
+    with pytest.raises(OSError, match=re.escape(str(path))):
+        atomic.write_json(path, {"test_negative_elbo": 2.0})
+    assert path.read_bytes() == before
+    assert sorted(tmp_path.iterdir()) == [path]

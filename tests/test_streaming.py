@@ -1,5 +1,7 @@
 """Tests for zoo.datasets streaming: write_stream / read_stream."""
 
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -102,6 +104,62 @@ def test_not_an_npy_file(tmp_path):
     (tmp_path / "images.npy").write_bytes(b"not numpy at all")
     with pytest.raises(ValueError, match="not a valid .npy file"):
         datasets.read_stream(tmp_path)
+
+
+def test_rewrite_without_labels_removes_the_old_labels(tmp_path):
+    """Images written again without labels are never paired with the
+    labels of an earlier write."""
+    datasets.write_stream(tmp_path, np.zeros((6, 3, 3), "float32"),
+                          np.arange(6))
+    datasets.write_stream(tmp_path, np.ones((6, 3, 3), "float32"))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["images.npy"]
+    with pytest.raises(ValueError, match="labels.npy does not exist"):
+        datasets.read_stream(tmp_path, with_labels=True)
+    np.testing.assert_array_equal(
+        _collect(datasets.read_stream(tmp_path, shuffle=False)), 1.0
+    )
+
+
+def test_images_and_labels_of_different_lengths_are_refused(tmp_path):
+    datasets.write_stream(tmp_path, np.zeros((6, 3, 3), "float32"),
+                          np.arange(6))
+    np.save(tmp_path / "labels.npy", np.arange(5, dtype="<i8"))
+    with pytest.raises(ValueError, match="6 images but 5 labels"):
+        datasets.read_stream(tmp_path, with_labels=True)
+
+
+KILLED_WRITE = textwrap.dedent("""
+    import sys
+    import numpy as np
+    from zoo import datasets
+    datasets.write_stream(sys.argv[1], np.ones((6, 3, 3), "float32"),
+                          np.arange(6) + 1)
+""")
+
+
+def test_killed_write_leaves_no_truncated_file(tmp_path):
+    """SIGKILL while the new images.npy is half written: the old images
+    stay whole; the old labels are gone (never paired with other images),
+    so reading with labels says so."""
+    datasets.write_stream(tmp_path, np.zeros((6, 3, 3), "float32"),
+                          np.arange(6))
+    old_images = (tmp_path / "images.npy").read_bytes()
+    result = subprocess.run(
+        [sys.executable, "-c", KILLED_WRITE, str(tmp_path)],
+        env={**os.environ, "ZOO_TEST_KILL_WRITING": "images.npy",
+             "TF_CPP_MIN_LOG_LEVEL": "3"},
+        capture_output=True, text=True, timeout=240,
+    )
+    assert result.returncode == -signal.SIGKILL, result.stderr[-2000:]
+    assert (tmp_path / "images.npy").read_bytes() == old_images
+    assert not (tmp_path / "labels.npy").exists()
+    with pytest.raises(ValueError, match="labels.npy does not exist"):
+        datasets.read_stream(tmp_path, with_labels=True)
+    datasets.write_stream(tmp_path, np.ones((6, 3, 3), "float32"),
+                          np.arange(6))  # a later write cleans up
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "images.npy", "labels.npy"
+    ]
 
 
 # Reads every record of a stream, touching every pixel, and prints the

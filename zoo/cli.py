@@ -12,7 +12,8 @@ checkpoint per epoch under `checkpoints/`, `history.json`, `metrics.json`,
 TensorBoard logs under `logs/` (scalars, and reconstructions and samples as
 images), and the figures `samples.png`, `reconstructions.png`, `curves.png`,
 `latent.png`, `traversals.png`, `interpolation.png` and, for 2-D latents,
-`manifold.png`.
+`manifold.png`. One run per folder, locked, written atomically; continue an
+interrupted run with `zoo train --resume RUN` (zoo/runs.py).
 
 `--data PATH` trains on your own images (a folder of image files, a
 `.npy`/`.npz` array, or a `write_stream` folder; see zoo/cli_data.py), and
@@ -42,8 +43,11 @@ UNCONDITIONAL_FIGURES = ("reconstructions.png", "latent.png",
                          "manifold.png")
 
 
-def _load_run(run):
+def _load_model(run):
+    """The model of the run folder `run`; needs only its model.keras."""
     import keras
+
+    from zoo import runs
 
     run = pathlib.Path(run)
     if not (run / "model.keras").exists():
@@ -51,18 +55,22 @@ def _load_run(run):
             f"{run} is not a run folder (no model.keras); make one with "
             "`zoo train MODEL --output RUN`."
         )
-    return keras.models.load_model(run / "model.keras"), json.loads(
-        (run / "run.json").read_text()
-    )
+    damage = runs.keras_file_damage(run / "model.keras")
+    if damage:
+        raise ValueError(
+            f"{run / 'model.keras'} is damaged ({damage}); train the run "
+            "again (`zoo train --resume` if it has a backup/)."
+        )
+    return keras.models.load_model(run / "model.keras")
 
 
 def train(args):
     import keras
 
-    import zoo
     from zoo import distribute
-    from zoo.evaluation import likelihood
+    from zoo import runs
 
+    args = _train_settings(args)
     strategy = distribute.strategy_from_name(args.strategy)
     run_folder = pathlib.Path(args.output or f"runs/{args.model}")
     # With several workers only the chief writes the run folder.
@@ -72,7 +80,6 @@ def train(args):
     data = cli_data.load(settings)
     settings["binarize"] = data.binarize  # the one applied, if defaulted
     options = _model_options(args, data)
-    settings["latent_dim"] = options["latent_dim"]
     settings["model_options"] = _json_ready(options)
     with strategy.scope():
         model = _build_model(args.model, data, options)
@@ -82,57 +89,73 @@ def train(args):
         else:
             model.build((None, *data.image_shape))  # BackupAndRestore needs it
         model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
-    try:
-        output.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ValueError(
-            f"--output must be a folder that can be created ({error}). "
-            f"Received: --output {output}"
-        ) from None
+    # Checked before any step is run; nothing is written until then.
+    if args.export_to:
+        runs.check_writable(args.export_to, "--export-to")
     settings["data_description"] = data.description
     settings["test_split"] = data.test_split
-    (output / "run.json").write_text(json.dumps(settings, indent=2) + "\n")
+    run = runs.open_run(output, settings, overwrite=args.overwrite)
+    try:
+        _train_into(run, model, data, args, run_folder)
+    finally:
+        run.close()
+
+
+def _train_into(run, model, data, args, run_folder):
+    """Train `model` on `data` as `args` say into the taken run folder."""
+    import keras
+
+    import zoo
+    from zoo import atomic
+    from zoo import distribute
+    from zoo import runs
+    from zoo.evaluation import likelihood
+
+    output = run.path
+    conditional = model.condition_spec() is not None
     x_test, y_test = data.x_test, data.y_test
+    history = runs.HistoryFile(output / "history.json")
     callbacks = [
+        # History and checkpoint before the backup: a backup of epoch N
+        # implies both hold epoch N (a resume trims or rewrites the rest).
+        history,
+        runs.EpochCheckpoint(output / "checkpoints"),
         # The run folder's backup, shared by every worker (only the chief
         # writes it), so a restarted job resumes from one epoch everywhere.
-        distribute.BackupAndRestore(run_folder / "backup"),
+        # It outlives fit: run.finish() deletes it once all is written.
+        distribute.BackupAndRestore(run_folder / "backup",
+                                    delete_checkpoint=False),
         zoo.callbacks.StopOnNonFinite(),
         keras.callbacks.TensorBoard(output / "logs"),
-        keras.callbacks.ModelCheckpoint(
-            output / "checkpoints" / "epoch_{epoch:03d}.keras"
-        ),
     ]
     if not conditional:  # its images are drawn without labels
-        callbacks.insert(3, zoo.callbacks.TensorBoardImages(
+        callbacks.append(zoo.callbacks.TensorBoardImages(
             output / "logs", x_test[:8]))
-    history = model.fit(
+    model.fit(
         data.train_dataset(args.batch_size, args.seed, conditional),
         epochs=args.epochs,
         validation_data=data.test_dataset(conditional),
         callbacks=callbacks,
         verbose=_fit_verbosity(),
     )
-    model.save(output / "model.keras")
-    (output / "history.json").write_text(
-        json.dumps(history.history, indent=2) + "\n"
-    )
+    atomic.save_model(model, output / "model.keras")
     metrics = {
         "test_negative_elbo": likelihood.negative_elbo(
             model, x_test, labels=y_test if conditional else None
         ),
         "test_split": data.test_split,
     }
-    (output / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    _write_figures(model, history, data, output, args.seed)
-    print(f"test -ELBO: {metrics['test_negative_elbo']:.2f} nats per image "
-          f"({data.test_split})")
-    print(f"run written to {output}/ (samples.png, model.keras, logs/, "
-          "checkpoints/)")
+    atomic.write_json(output / "metrics.json", metrics)
+    _write_figures(model, history.history, data, output, args.seed)
     if args.export_to:
         from zoo import export
 
         path = export.export_for_serving(model, args.export_to)
+    run.finish()
+    print(f"test -ELBO: {metrics['test_negative_elbo']:.2f} nats per image")
+    print(f"run written to {output}/ (samples.png, model.keras, logs/, "
+          "checkpoints/)")
+    if args.export_to:
         print(f"SavedModel exported to {path}")
 
 
@@ -242,6 +265,30 @@ def _fit_verbosity():
     return 1 if sys.stdout.isatty() else 2
 
 
+def _train_settings(args):
+    """`args` completed from the run folder's run.json for `--resume RUN`
+    (explicit options must match it); a model name is needed otherwise."""
+    from zoo import runs
+
+    if args.resume is None:
+        if args.model is None:
+            raise ValueError(
+                "name the model to train (see `zoo list`), or continue a run "
+                "with `zoo train --resume RUN`."
+            )
+        return args
+    if args.output is not None and args.output != args.resume:
+        raise ValueError(
+            f"--resume {args.resume} and --output {args.output} name two "
+            "folders; --resume RUN alone continues RUN."
+        )
+    defaults = vars(build_parser().parse_args(["train", "MODEL"]))
+    defaults["model"] = None
+    settings = runs.resume_settings(args.resume, vars(args), defaults)
+    settings["output"] = args.resume
+    return argparse.Namespace(**settings)
+
+
 def _write_figures(model, history, data, output, seed):
     """The run folder's figures, from the trained model and the test set.
 
@@ -286,9 +333,16 @@ def _write_figures(model, history, data, output, seed):
 
 
 def evaluate(args):
+    from zoo import runs
     from zoo.evaluation import likelihood
 
-    model, run = _load_run(args.run)
+    model = _load_model(args.run)
+    run = runs.read_settings(args.run)
+    if run is None:
+        raise ValueError(
+            f"{args.run} has no run.json, so its data is unknown; "
+            "evaluate the model from Python (zoo.evaluation.likelihood)."
+        )
     data = cli_data.load(run)
     x_test = data.x_test[: args.limit]
     if model.condition_spec() is None:
@@ -315,7 +369,7 @@ def evaluate(args):
 def sample(args):
     from zoo import plotting
 
-    model, _ = _load_run(args.run)
+    model = _load_model(args.run)
     plotting.image_grid(model.sample(args.n, seed=args.seed), args.out)
     print(f"{args.n} samples written to {args.out}")
 
@@ -329,7 +383,7 @@ def export_run(args):
             "is one folder of files. Drop --version, or pass --format "
             "savedmodel."
         )
-    model, _ = _load_run(args.run)
+    model = _load_model(args.run)
     if args.format == "savedmodel":
         path = export.export_for_serving(
             model, args.to, version=args.version, overwrite=args.overwrite
@@ -379,6 +433,25 @@ def _image_size(text):
     return size
 
 
+def _at_most(limit_name):
+    """An argparse type: a positive int up to `zoo.validation.<limit_name>`,
+    so an absurd size is refused before anything is allocated."""
+
+    def parse(text):
+        from zoo import validation
+
+        value = _positive_int(text)
+        limit = getattr(validation, limit_name)
+        if value > limit:
+            raise argparse.ArgumentTypeError(
+                f"must be at most {limit:,}, the zoo's limit. Received: "
+                f"{text!r}"
+            )
+        return value
+
+    return parse
+
+
 def _positive_float(text):
     try:
         value = float(text)
@@ -411,7 +484,8 @@ def build_parser():
     )
 
     command = commands.add_parser("train", help="train a model into a run folder")
-    command.add_argument("model", help="a name from `zoo list`")
+    command.add_argument("model", nargs="?",
+                         help="a name from `zoo list` (not with --resume)")
     command.add_argument("--dataset", choices=DATASETS, default="fashion_mnist",
                          help="a built-in dataset (default: %(default)s; "
                          "--data replaces it)")
@@ -447,7 +521,7 @@ def build_parser():
         help="pixel binarization (default: static, the benchmark protocol; "
         "dynamic for a write_stream folder)",
     )
-    command.add_argument("--latent-dim", type=_positive_int,
+    command.add_argument("--latent-dim", type=_at_most("MAX_LATENT_DIM"),
                          help="latent dimensions (default: 16)")
     command.add_argument("--epochs", type=_positive_int, default=5,
                          help="training epochs (default: %(default)s)")
@@ -464,6 +538,14 @@ def build_parser():
     command.add_argument("--seed", type=int, default=0,
                          help="seeds data order and weights (default: 0)")
     command.add_argument("--output", help="run folder (default runs/MODEL)")
+    command.add_argument(
+        "--resume", metavar="RUN",
+        help="continue the interrupted run in RUN with its run.json settings",
+    )
+    command.add_argument(
+        "--overwrite", action="store_true",
+        help="replace the run already in --output (its files are removed)",
+    )
     command.add_argument(
         "--export-to", help="also export a SavedModel version under this folder"
     )
@@ -490,7 +572,7 @@ def build_parser():
 
     command = commands.add_parser("sample", help="a PNG grid of prior samples")
     command.add_argument("run", help="a run folder written by `zoo train`")
-    command.add_argument("--n", type=_positive_int, default=64,
+    command.add_argument("--n", type=_at_most("MAX_SAMPLES"), default=64,
                          help="number of samples (default: 64)")
     command.add_argument("--seed", type=int, default=0,
                          help="same seed, same samples (default: 0)")
@@ -530,8 +612,7 @@ def main(argv=None):
     quiet.hide_python_logs(getattr(args, "verbose", False))
     try:
         args.handler(args)
-    except (ValueError, FileNotFoundError, FloatingPointError,
-            ImportError) as error:
+    except (ValueError, OSError, FloatingPointError, ImportError) as error:
         reason = " ".join(str(error).split())  # one line
         parser.exit(2, f"zoo {args.command}: error: {reason}\n")
     return 0

@@ -24,6 +24,7 @@ variable (see `docs/distributed.md`).
 """
 
 import atexit
+import hashlib
 import json
 import os
 import shutil
@@ -31,6 +32,9 @@ import tempfile
 
 import keras
 import tensorflow as tf
+
+from zoo import atomic
+from zoo import runs
 
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
@@ -121,28 +125,49 @@ def chief_path(path):
 
 
 class BackupAndRestore(keras.callbacks.BackupAndRestore):
-    """`keras.callbacks.BackupAndRestore` for jobs with several workers.
+    """`keras.callbacks.BackupAndRestore`, crash-safe and for several workers.
 
     Keras's callback saves the weights, optimizer state and epoch to
     `backup_dir` at the end of each epoch and, when `fit` starts again after
-    an interruption, restores them and goes on from the next epoch. With
-    several workers every one of them would write the same files. Here only
-    the chief writes and deletes them, and every worker restores from them,
-    so `backup_dir` must be storage all workers see (a shared disk, a
-    `gs://` bucket). When a worker dies, a `MultiWorkerMirroredStrategy` job
-    stops; start every worker again with the same command and `fit` resumes
-    at the last finished epoch. On one machine it is Keras's callback.
+    an interruption, restores them and goes on from the next epoch.
+
+    Crash safety: both files, `latest.weights.h5` and
+    `training_metadata.json`, are written atomically (`zoo.atomic`), weights
+    first; the metadata records the weights file's SHA-256. On restore a
+    backup whose metadata is unreadable, or whose weights are missing, fail
+    the checksum (a kill between the two renames) or fail to load, is
+    reported in one line naming the file and set aside as
+    `<backup_dir>.corrupt-<UTC time>`, and training starts over from epoch
+    1; nobody has to delete it by hand. A backup written by Keras's own
+    callback (no checksum) is set aside the same way. A `gs://`-style
+    `backup_dir` keeps Keras's own writes (each object appears whole), without
+    the checksum.
+
+    Several workers: only the chief writes and deletes the files, and every
+    worker restores from them, so `backup_dir` must be storage all workers
+    see (a shared disk). When a worker dies, a `MultiWorkerMirroredStrategy`
+    job stops; start every worker again with the same command and `fit`
+    resumes at the last finished epoch. A damaged backup stops a non-chief
+    worker with a `ValueError`; the chief sets it aside.
 
     Args:
         backup_dir: str, a folder all workers can read; kept for this job.
-        **kwargs: Keras's options (`save_freq`, `double_checkpoint`,
-            `delete_checkpoint`).
+        **kwargs: Keras's options (`save_freq`, `delete_checkpoint`;
+            `double_checkpoint` is refused: the atomic writes replace it).
 
     Example:
 
     >>> callback = BackupAndRestore("/shared/backup/dense_vae")
     >>> # model.fit(dataset, epochs=10, callbacks=[callback])
     """
+
+    def __init__(self, backup_dir, **kwargs):
+        if kwargs.get("double_checkpoint"):
+            raise ValueError(
+                "`double_checkpoint` is not needed: the backup is written "
+                "atomically. Remove the argument."
+            )
+        super().__init__(backup_dir, **kwargs)
 
     def on_epoch_end(self, epoch, logs=None):
         if is_chief():
@@ -155,3 +180,71 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     def on_train_end(self, logs=None):
         if is_chief():
             super().on_train_end(logs)
+
+    def _remote(self):
+        """True for a `gs://`-style URL: objects there appear whole when
+        written, so Keras's own writes are kept (without a checksum)."""
+        return "://" in str(self.backup_dir)
+
+    def _save_model(self):
+        if self._remote():
+            return super()._save_model()
+        os.makedirs(self.backup_dir, exist_ok=True)
+        atomic.save_weights(self.model, self._weights_path)
+        atomic.write_json(self._training_metadata_path, {
+            "epoch": self._current_epoch,
+            "batch": self._last_batch_seen,
+            "sha256": _sha256(self._weights_path),
+        })
+
+    def _load_model(self):
+        if self._remote():
+            return super()._load_model()
+        if not os.path.exists(self._training_metadata_path):
+            if os.path.exists(self._weights_path):
+                self._damaged(self._weights_path, "weights without "
+                              "training_metadata.json")
+            return
+        damage = self._damage()
+        if damage is None:
+            try:
+                super()._load_model()
+                return
+            except (OSError, ValueError, KeyError) as error:
+                damage = (self._weights_path, f"does not load: {error}")
+        self._damaged(*damage)
+
+    def _damage(self):
+        """(file, reason) if the backup is damaged, else None."""
+        path = self._training_metadata_path
+        try:
+            with open(path) as file:
+                metadata = json.load(file)
+        except (OSError, ValueError) as error:
+            return path, f"unreadable: {error}"
+        if not isinstance(metadata, dict) or not isinstance(
+            metadata.get("epoch"), int
+        ) or "sha256" not in metadata:
+            return path, "no epoch or checksum (an older or foreign backup)"
+        if not os.path.exists(self._weights_path):
+            return self._weights_path, "missing"
+        if _sha256(self._weights_path) != metadata["sha256"]:
+            return self._weights_path, "checksum mismatch"
+        return None
+
+    def _damaged(self, path, reason):
+        if not is_chief():
+            raise ValueError(
+                f"The backup file {path} is damaged ({reason}); the chief "
+                "sets it aside when it restarts. Restart every worker."
+            )
+        runs.set_aside(self.backup_dir, f"{path}: {reason}",
+                       "Training starts over from epoch 1.")
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -41,6 +41,9 @@ temporary directory beside it, `.tmp-<version>-...`, which TF Serving ignores
 because its name is not an integer, and then renamed in one step.
 """
 
+import contextlib
+import fcntl
+import glob
 import os
 import re
 import secrets
@@ -48,6 +51,7 @@ import shutil
 import socket
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from zoo import deterministic
@@ -85,14 +89,24 @@ def signatures(model):
     return result
 
 
+#: The default limit on the samples one request may draw: `sample`'s
+#: `num_samples` and `score`'s `num_samples` times its batch. 2**20 28x28
+#: images are about 3 GB of float32.
+MAX_SAMPLES = 2**20
+
+#: TF Serving's versions are int64.
+MAX_VERSION = 2**63 - 1
+
 #: The stateless seed `score` uses, the default of `VAE.elbo` and
 #: `VAE.log_likelihood`.
 SCORE_SEED = (0, 0)
 
+_VERSION = re.compile(r"^[0-9]+$")
 _TEMPORARY = re.compile(r"^\.tmp-\d+-(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]+$")
 
 
-def export_for_serving(model, base_dir, version=None, overwrite=False):
+def export_for_serving(model, base_dir, version=None, overwrite=False,
+                       max_samples=MAX_SAMPLES, allow_new_signature=False):
     """Write `model` as version `version` of a TF Serving model.
 
     The SavedModel goes to `base_dir/<version>/`, built through
@@ -112,7 +126,17 @@ def export_for_serving(model, base_dir, version=None, overwrite=False):
         version: positive int, or None (default) for one more than the
             highest existing version (1 for the first).
         overwrite: bool, whether to replace an existing `version`
-            (default False).
+            (default False). Only a version directory (one holding a
+            `saved_model.pb`) is ever replaced; any other entry of that
+            name is refused.
+        max_samples: int > 0 (default `MAX_SAMPLES`, 2**20), the most
+            samples one request may draw (`num_samples`, times the batch
+            for `score`); above it the signature fails with
+            INVALID_ARGUMENT before allocating anything.
+        allow_new_signature: bool (default False); unless True, a version
+            whose signatures' inputs (names, dtypes, shapes) differ from the
+            latest version's is refused, since TF Serving would serve it to
+            clients of the old inputs.
 
     Returns:
         The path of the version directory written, a str.
@@ -120,8 +144,13 @@ def export_for_serving(model, base_dir, version=None, overwrite=False):
     Raises:
         TypeError: if `base_dir` is not a path.
         ValueError: if `model` is not a zoo model, `version` is not a
-            positive int, `base_dir` cannot be created, or `version` exists
-            and `overwrite` is False.
+            positive int up to 2**63 - 1, `base_dir` cannot be created or
+            written, `version` exists and `overwrite` is False, or the
+            inputs differ from the latest version's.
+
+    Concurrent exports to one `base_dir` each get their own version: the
+    version is chosen and the directory renamed into place under an
+    exclusive `fcntl` lock on `base_dir`.
 
     Example:
 
@@ -145,33 +174,38 @@ def export_for_serving(model, base_dir, version=None, overwrite=False):
     base_dir = os.fspath(base_dir)
     if version is not None and (
         isinstance(version, bool) or not isinstance(version, int)
-        or version <= 0
+        or not 0 < version <= MAX_VERSION
     ):
         raise ValueError(
-            "`version` must be a positive int or None (next version). "
+            "`version` must be a positive int up to 2**63 - 1 (TF Serving's "
+            "int64) or None (next version). "
             f"Received: version={version!r}"
+        )
+    if isinstance(max_samples, bool) or not isinstance(
+        max_samples, int
+    ) or not 0 < max_samples < 2**31:
+        raise ValueError(
+            "`max_samples` must be a positive int32, e.g. 2**20. "
+            f"Received: max_samples={max_samples!r}"
         )
     try:
         os.makedirs(base_dir, exist_ok=True)
+        _remove_abandoned_exports(base_dir)
+        with _locked(base_dir):
+            planned = _choose_version(base_dir, version, overwrite)
+        temporary = _make_temporary(base_dir, planned)
     except OSError as error:
         raise ValueError(
             "`base_dir` must be a folder that can be created and written "
-            f"({error.strerror}). Received: base_dir={base_dir!r}"
+            f"({error.strerror or error}). Received: base_dir={base_dir!r}"
         ) from None
-    _remove_abandoned_exports(base_dir)
-    if version is None:
-        version = max(versions(base_dir), default=0) + 1
-    path = os.path.join(base_dir, str(version))
-    if os.path.exists(path) and not overwrite:
-        raise ValueError(
-            f"Version {version} already exists at {path!r}. Pass "
-            "overwrite=True to replace it, or version=None to write the next "
-            "version."
-        )
-    temporary = _make_temporary(base_dir, version)
     try:
-        _export_archive(model).write_out(temporary, verbose=False)
-        _move_into_place(temporary, path, base_dir, version)
+        _export_archive(model, max_samples).write_out(temporary, verbose=False)
+        with _locked(base_dir):
+            version = _choose_version(base_dir, version, overwrite)
+            _check_same_inputs(base_dir, temporary, allow_new_signature)
+            path = os.path.join(base_dir, str(version))
+            _move_into_place(temporary, path, base_dir, version)
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
     return path
@@ -184,7 +218,7 @@ def versions(base_dir):
         return []
     return sorted(
         int(name) for name in os.listdir(base_dir)
-        if name.isdigit() and os.path.isdir(os.path.join(base_dir, name))
+        if _VERSION.fullmatch(name) and os.path.isdir(os.path.join(base_dir, name))
     )
 
 
@@ -230,7 +264,16 @@ class ServingModel:
 
     def __init__(self, path):
         self.path = os.fspath(path)
-        self.saved_model = tf.saved_model.load(self.path)
+        try:
+            self.saved_model = tf.saved_model.load(self.path)
+        except Exception as error:  # TF raises many types for a bad file
+            reason = " ".join(str(error).split())[:300]
+            raise ValueError(
+                f"Cannot load the SavedModel at {self.path!r}: "
+                f"{_damaged_files(self.path)} is missing, truncated or "
+                f"damaged ({type(error).__name__}: {reason}). Export it "
+                "again."
+            ) from None
         self.signatures = dict(self.saved_model.signatures)
 
     def reconstruct(self, x, labels=None):
@@ -277,18 +320,61 @@ class ServingModel:
                 f"received {sorted(inputs)}."
             )
         tensors = {
-            name: tf.convert_to_tensor(value, specs[name].dtype)
+            name: _to_tensor(value, specs[name].dtype, name)
             for name, value in inputs.items()
         }
         outputs = function(**tensors)
         return {name: value.numpy() for name, value in outputs.items()}
 
 
+def _to_tensor(value, dtype, name):
+    """`value` as a tensor of `dtype`; integers outside an integer dtype's
+    range are refused (TensorFlow would wrap 2**32 + 3 around to 3)."""
+    if dtype.is_integer:
+        array = np.asarray(value)
+        if array.dtype == object or array.dtype.kind in "iu":
+            if array.size and (
+                np.min(array) < dtype.min or np.max(array) > dtype.max
+            ):
+                raise ValueError(
+                    f"`{name}` must be {dtype.name} values, in [{dtype.min}, "
+                    f"{dtype.max}]. Received: {name}={value!r}"
+                )
+    return tf.convert_to_tensor(value, dtype)
+
+
+def _damaged_files(path):
+    """Which file of the version directory `path` fails to read: the graph,
+    the variables' index, or their data shards."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    graph = os.path.join(path, "saved_model.pb")
+    try:
+        with open(graph, "rb") as file:
+            saved_model_pb2.SavedModel().ParseFromString(file.read())
+    except Exception:  # missing, or any parse error
+        return graph
+    prefix = os.path.join(path, "variables", "variables")
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+    except Exception:
+        return prefix + ".index"
+    try:
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except Exception:
+        return " or ".join(sorted(glob.glob(prefix + ".data-*"))) or (
+            prefix + ".data-*"
+        )
+    return f"one of the files under {path}"
+
+
 # Signatures ------------------------------------------------------------------
 
 
-def _export_archive(model):
-    """An `ExportArchive` holding the serving signatures of `model`."""
+def _export_archive(model, max_samples=MAX_SAMPLES):
+    """An `ExportArchive` holding the serving signatures of `model`, which
+    check their inputs (module docstring) before computing anything."""
     images = tf.TensorSpec((None, *model.image_shape), tf.float32, name="x")
     latents = tf.TensorSpec((None, model.latent_dim), tf.float32, name="z")
     seed = tf.TensorSpec((2,), tf.int32, name="seed")
@@ -297,34 +383,51 @@ def _export_archive(model):
     condition = [] if model.condition_spec() is None else [
         model.condition_spec()
     ]
+    likelihood = model.likelihood_family
+
+    def checked(checks, values):
+        with tf.control_dependencies(checks):
+            return tf.nest.map_structure(tf.identity, values)
 
     def reconstruct(x, labels=None):
+        x = checked(_assert_finite(x, "x"), x)
         return {"reconstruction": model.reconstruct(
             x if labels is None else [x, labels])}
 
     def encode(x, seed, labels=None):
+        x = checked(_assert_finite(x, "x"), x)
         z_mean, z_stddev = model.posterior_parameters(x, labels)
         z = model.posterior(z_mean, z_stddev).sample(seed=seed)
         return {"z_mean": z_mean, "z_stddev": z_stddev, "z": z}
 
     def decode(z, labels=None):
+        z = checked(_assert_finite(z, "z"), z)
         parameters = model.likelihood_parameters(z, labels)
         reconstruction = model.likelihood_distribution(parameters).mean()
         return {"reconstruction": reconstruction, "parameters": parameters}
 
     def sample(num_samples, seed):
-        with tf.control_dependencies([_assert_positive(num_samples)]):
-            return {"images": model.compute_samples(num_samples, seed)}
+        num_samples = checked(
+            _assert_samples(num_samples, 1, max_samples), num_samples
+        )
+        return {"images": model.compute_samples(num_samples, seed)}
 
     def sample_labels(labels, seed):
-        return {"images": model.compute_samples(tf.size(labels), seed, labels)}
+        count = checked(
+            _assert_samples(tf.size(labels), 1, max_samples), tf.size(labels)
+        )
+        return {"images": model.compute_samples(count, seed, labels)}
 
     def score(x, num_samples, labels=None):
         seed = tf.constant(SCORE_SEED, tf.int32)
-        with tf.control_dependencies([_assert_positive(num_samples)]):
-            log_likelihood = model.compute_log_likelihood(
-                x, num_samples, seed, labels
-            )
+        x, num_samples = checked(
+            _assert_finite(x, "x") + _assert_support(likelihood, x)
+            + _assert_samples(num_samples, tf.shape(x)[0], max_samples),
+            (x, num_samples),
+        )
+        log_likelihood = model.compute_log_likelihood(
+            x, num_samples, seed, labels
+        )
         return {
             "elbo": model.compute_elbo(x, seed, labels),
             "log_likelihood": log_likelihood,
@@ -375,11 +478,51 @@ def _add_deterministic_endpoints(archive, model, images, condition):
                          [images, eps_k, *condition])
 
 
-def _assert_positive(num_samples):
-    return tf.debugging.assert_positive(
-        num_samples,
-        message="`num_samples` must be a positive int32 scalar, e.g. 16.",
+def _assert_finite(tensor, name):
+    return [tf.debugging.assert_all_finite(
+        tensor, f"`{name}` holds NaN or infinite values; remove or impute "
+        "them before the request.",
+    )]
+
+
+def _assert_support(likelihood, x):
+    """`x` in the likelihood's support, as `VAE.elbo` checks it."""
+    if likelihood.minimum is None:
+        return []
+    message = (
+        f"`x` must hold {likelihood.support_message()} for the model's "
+        f"'{likelihood.name}' likelihood; rescale the images (e.g. divide "
+        "uint8 pixels by 255)."
     )
+    return [
+        tf.debugging.assert_greater_equal(
+            x, tf.cast(likelihood.minimum, x.dtype), message=message
+        ),
+        tf.debugging.assert_less_equal(
+            x, tf.cast(likelihood.maximum, x.dtype), message=message
+        ),
+    ]
+
+
+def _assert_samples(num_samples, batch, max_samples):
+    """0 < num_samples and num_samples * batch <= max_samples (int64, so
+    the product cannot overflow)."""
+    requested = tf.cast(num_samples, tf.int64) * tf.maximum(
+        tf.cast(batch, tf.int64), 1
+    )
+    return [
+        tf.debugging.assert_positive(
+            num_samples,
+            message="`num_samples` must be a positive int32 scalar, e.g. 16.",
+        ),
+        tf.debugging.assert_less_equal(
+            requested, tf.constant(max_samples, tf.int64),
+            message=f"A request may draw at most {max_samples} samples "
+            "(num_samples, times the batch for score), the limit set at "
+            "export (export_for_serving(max_samples=...)); send smaller "
+            "requests.",
+        ),
+    ]
 
 
 # Versions --------------------------------------------------------------------
@@ -397,17 +540,114 @@ def _make_temporary(base_dir, version):
     return path
 
 
-def _move_into_place(temporary, path, base_dir, version):
-    """Rename the finished `temporary` export to `path`; an existing `path`
-    (overwrite=True) is first moved aside, and restored if the rename fails."""
-    if not os.path.exists(path):
-        try:
-            os.rename(temporary, path)
-        except OSError:
+@contextlib.contextmanager
+def _locked(base_dir):
+    """Hold an exclusive `fcntl` lock on the folder `base_dir` (no lock file:
+    TF Serving sees nothing new). Released on exit, or when the process
+    dies."""
+    descriptor = os.open(base_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _choose_version(base_dir, version, overwrite):
+    """The version to write, checked; call it holding `_locked(base_dir)`.
+
+    For None: one more than the highest version, skipping names taken by
+    entries that are not versions (a plain file named `3`). A given
+    `version` must be free, or an exported version when `overwrite`.
+    """
+    if version is None:
+        version = max(versions(base_dir), default=0) + 1
+        while os.path.lexists(os.path.join(base_dir, str(version))):
+            version += 1
+        if version > MAX_VERSION:
             raise ValueError(
-                f"Version {version} appeared at {path!r} during the export "
-                "(another export?). Export again to write the next version."
-            ) from None
+                f"The next version of {base_dir!r} would be {version}, above "
+                "TF Serving's int64 range; export to a new base_dir."
+            )
+        return version
+    path = os.path.join(base_dir, str(version))
+    if not os.path.lexists(path):
+        return version
+    if not os.path.isfile(os.path.join(path, "saved_model.pb")):
+        raise ValueError(
+            f"{path!r} exists and is not an exported version (no "
+            "saved_model.pb); it is never replaced. Move it away, or choose "
+            "another version."
+        )
+    if not overwrite:
+        raise ValueError(
+            f"Version {version} already exists at {path!r}. Pass "
+            "overwrite=True to replace it, or version=None to write the next "
+            "version."
+        )
+    return version
+
+
+def _input_specs(path):
+    """{signature: "name:dtype[shape], ..."} read from the SavedModel
+    proto at `path` (a version directory)."""
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    proto = saved_model_pb2.SavedModel()
+    with open(os.path.join(path, "saved_model.pb"), "rb") as file:
+        proto.ParseFromString(file.read())
+    specs = {}
+    for name, signature in proto.meta_graphs[0].signature_def.items():
+        if name.startswith("__"):  # e.g. __saved_model_init_op
+            continue
+        specs[name] = ", ".join(
+            f"{key}:{tf.dtypes.as_dtype(info.dtype).name}"
+            f"{[dim.size for dim in info.tensor_shape.dim]}"
+            for key, info in sorted(signature.inputs.items())
+        )
+    return specs
+
+
+def _check_same_inputs(base_dir, temporary, allow_new_signature):
+    """Refuse a new version whose signature inputs differ from the latest
+    exported version's (the highest holding a saved_model.pb), unless
+    `allow_new_signature`."""
+    latest = max((
+        version for version in versions(base_dir)
+        if os.path.isfile(os.path.join(base_dir, str(version), "saved_model.pb"))
+    ), default=None)
+    if allow_new_signature or latest is None:
+        return
+    latest_path = os.path.join(base_dir, str(latest))
+    try:
+        old = _input_specs(latest_path)
+    except Exception as error:  # any damage: the proto does not parse
+        raise ValueError(
+            f"Cannot read the signatures of the latest version {latest_path!r} "
+            f"({error}) to compare inputs; pass allow_new_signature=True to "
+            "export anyway."
+        ) from None
+    new = _input_specs(temporary)
+    changed = [
+        f"{name}: {old.get(name)} -> {new.get(name)}"
+        for name in sorted(set(old) | set(new)) if old.get(name) != new.get(name)
+    ]
+    if changed:
+        raise ValueError(
+            f"The new version's signature inputs differ from version "
+            f"{latest}'s ({'; '.join(changed)}): TF Serving would serve it to "
+            "clients of the old inputs. Export to another base_dir, or pass "
+            "allow_new_signature=True."
+        )
+
+
+def _move_into_place(temporary, path, base_dir, version):
+    """Rename the finished `temporary` export to `path`, holding
+    `_locked(base_dir)` after `_choose_version`; an existing version
+    (overwrite=True) is first moved aside, and restored if the rename
+    fails."""
+    if not os.path.lexists(path):
+        os.rename(temporary, path)
         return
     old = _make_temporary(base_dir, version)
     os.rename(path, os.path.join(old, "old"))

@@ -35,6 +35,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 
+from zoo import atomic  # noqa: E402
+
 #: Dots per inch of every saved figure.
 DPI = 100
 
@@ -51,7 +53,7 @@ CLASS_NAMES = {
 
 def _finish(figure, path):
     if path is not None:
-        figure.savefig(path, dpi=DPI)
+        atomic.save_figure(figure, path, dpi=DPI)
         plt.close(figure)
     return figure
 

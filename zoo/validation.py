@@ -7,6 +7,41 @@ what was received, and how to fix it.
 import numpy as np
 import tensorflow as tf
 
+#: The largest `latent_dim` a model may have. Far above any VAE's (tens to
+#: hundreds), far below what would exhaust memory when the networks are
+#: built, so a typo or a crafted `.keras` config is refused before any
+#: allocation.
+MAX_LATENT_DIM = 65_536
+
+#: The most samples one call may draw at once: `sample`'s `num_samples`,
+#: `log_likelihood`'s `num_samples` and its `chunk_size` times the batch.
+#: About 3 GB of 28x28 float32 images; the serving signatures take their
+#: own limit at export (`zoo.export.export_for_serving(max_samples=...)`).
+MAX_SAMPLES = 2**20
+
+
+def check_size(value, argument, limit, fix):
+    """Return the positive int `value`, or raise `ValueError` naming
+    `argument`, the `limit` and the `fix` if it is above the limit."""
+    value = check_positive_int(value, argument)
+    if value > limit:
+        raise ValueError(
+            f"`{argument}` must be at most {limit:,}, the zoo's limit; "
+            f"{fix} Received: {argument}={value:,}"
+        )
+    return value
+
+
+def check_empty_dataset(dataset, argument="x"):
+    """Raise `ValueError` if the `tf.data.Dataset` is known to yield no
+    batches (Keras would train on nothing and return an empty history)."""
+    if int(dataset.cardinality()) == 0:
+        raise ValueError(
+            f"`{argument}` is an empty dataset: it yields no batches (an "
+            "empty stream folder, or take(0)?). Write or select some data "
+            "first."
+        )
+
 
 def check_positive_int(value, argument):
     """Return `value` as an int, or raise `ValueError` naming `argument`

@@ -7,11 +7,13 @@ buffer and a few batches, however many images the files hold. The files
 stay ordinary numpy arrays: `numpy.load(path, mmap_mode="r")` opens them.
 """
 
+import contextlib
 import pathlib
 
 import numpy as np
 import tensorflow as tf
 
+from zoo import atomic
 from zoo import validation
 from zoo.datasets import checks
 from zoo.datasets.image_dataset import finish
@@ -36,9 +38,16 @@ def write_stream(directory, x, y=None, chunk_size=4096):
     Returns:
         The `pathlib.Path` of `directory`.
 
+    Every file is written to a temporary name and renamed into place
+    (`zoo.atomic`), and a `labels.npy` of an earlier call is removed when
+    `y` is None: the images are never paired with labels they were not
+    written with. A crash mid-write leaves the old files, the old or new
+    images without labels (`read_stream(..., with_labels=True)` then says
+    labels.npy is missing), or the new files; never a truncated file.
+
     Raises:
         ValueError: for invalid images or labels (naming the chunk's
-            first index); nothing partial is left behind.
+            first index); the folder is then left as it was.
 
     Example:
 
@@ -48,11 +57,23 @@ def write_stream(directory, x, y=None, chunk_size=4096):
     validation.check_positive_int(chunk_size, "chunk_size")
     directory = pathlib.Path(directory).expanduser()
     directory.mkdir(parents=True, exist_ok=True)
+    atomic.remove_abandoned(directory)  # of writes killed earlier
     first = checks.to_unit_images(x[:1], "x")
     num_examples = len(x)
-    paths = [directory / IMAGES_FILE]
-    try:
-        with open(paths[0], "wb") as file:
+    labels = None if y is None else checks.check_labels(y, num_examples, "y")
+    with contextlib.ExitStack() as stack:
+        # Both files are written whole to temporary names first; the
+        # renames run as the stack unwinds: images, then labels.
+        if labels is not None:
+            labels_path = stack.enter_context(
+                atomic.replacing(directory / LABELS_FILE)
+            )
+            with open(labels_path, "wb") as file:
+                np.save(file, labels.astype("<i8"))
+        images_path = stack.enter_context(
+            atomic.replacing(directory / IMAGES_FILE)
+        )
+        with open(images_path, "wb") as file:
             _write_header(file, "<f4", (num_examples, *first.shape[1:]))
             for start in range(0, num_examples, chunk_size):
                 chunk = checks.to_unit_images(
@@ -64,14 +85,10 @@ def write_stream(directory, x, y=None, chunk_size=4096):
                         f"Received: x[{start}:].shape={chunk.shape}"
                     )
                 file.write(chunk.astype("<f4").tobytes())
-        if y is not None:
-            labels = checks.check_labels(y, num_examples, "y")
-            paths.append(directory / LABELS_FILE)
-            np.save(paths[1], labels.astype("<i8"))
-    except BaseException:
-        for path in paths:
-            path.unlink(missing_ok=True)
-        raise
+        # Old labels go before the new images come, so no moment pairs new
+        # images with old labels: a crash leaves the old files, the old
+        # images alone, the new images alone, or the new files.
+        (directory / LABELS_FILE).unlink(missing_ok=True)
     return directory
 
 
@@ -110,9 +127,17 @@ def read_stream(directory, batch_size=128, shuffle=True, seed=0,
     validation.check_positive_int(buffer_size, "buffer_size")
     checks.check_choice(binarize, ("none", "dynamic"), "binarize")
     directory = pathlib.Path(directory).expanduser()
-    images, image_shape = _records(directory / IMAGES_FILE, "<f4")
+    images, image_shape, num_images = _records(directory / IMAGES_FILE, "<f4")
     if with_labels:
-        labels, label_shape = _records(directory / LABELS_FILE, "<i8")
+        labels, label_shape, num_labels = _records(
+            directory / LABELS_FILE, "<i8"
+        )
+        if num_labels != num_images:
+            raise ValueError(
+                f"{directory} holds {num_images} images but {num_labels} "
+                "labels; write both again with write_stream(). "
+                f"Received: directory={str(directory)!r}"
+            )
         dataset = tf.data.Dataset.zip(images, labels)
     else:
         dataset = images
@@ -145,8 +170,8 @@ def _write_header(file, dtype, shape):
 
 
 def _records(path, dtype):
-    """A `FixedLengthRecordDataset` of one array row per record, and the
-    row shape, after checking the `.npy` file's header and size."""
+    """A `FixedLengthRecordDataset` of one array row per record, the row
+    shape and the number of rows, after checking the `.npy` file's header and size."""
     if not path.is_file():
         raise ValueError(
             f"{path} does not exist; write the data with write_stream() "
@@ -183,4 +208,4 @@ def _records(path, dtype):
     records = tf.data.FixedLengthRecordDataset(
         str(path), record_bytes, header_bytes=header_bytes
     ).apply(tf.data.experimental.assert_cardinality(shape[0]))
-    return records, row_shape
+    return records, row_shape, shape[0]

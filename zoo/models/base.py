@@ -89,7 +89,10 @@ class VAE(keras.Model):
     ):
         super().__init__(**kwargs)
         self.image_shape = _check_input_shape(input_shape)
-        latent_dim = validation.check_positive_int(latent_dim, "latent_dim")
+        latent_dim = validation.check_size(
+            latent_dim, "latent_dim", validation.MAX_LATENT_DIM,
+            "VAEs use tens to hundreds of latent dimensions.",
+        )
         if beta is None and type(self).kl_penalty is VAE.kl_penalty:
             raise ValueError(
                 "`beta` must be a finite float >= 0 (the weight on KL); None "
@@ -380,8 +383,11 @@ class VAE(keras.Model):
     def sample(self, num_samples, seed=None):
         """Generate `num_samples` new examples: decode z ~ p(z) and return
         the likelihood mean. The same `seed` gives the same samples."""
-        validation.check_positive_int(num_samples, "num_samples")
-        return self.compute_samples(int(num_samples), stateless_seed(seed))
+        num_samples = validation.check_size(
+            num_samples, "num_samples", validation.MAX_SAMPLES,
+            "draw more in several calls.",
+        )
+        return self.compute_samples(num_samples, stateless_seed(seed))
 
     def elbo(self, inputs, seed=0):
         """Per-example ELBO (beta = 1) from one posterior sample, in nats."""
@@ -403,10 +409,17 @@ class VAE(keras.Model):
         chunk bounds b_i over k_i samples combine exactly:
         log p_K(x) = logsumexp_i(b_i + log k_i) - log K.
         """
-        validation.check_positive_int(num_samples, "num_samples")
+        validation.check_size(
+            num_samples, "num_samples", validation.MAX_SAMPLES,
+            "the bound barely tightens past a few thousand samples.",
+        )
         validation.check_positive_int(chunk_size, "chunk_size")
         x, condition = self.split_inputs(
             self._checked_inputs(inputs, "x", target=True)
+        )
+        validation.check_size(
+            chunk_size * len(x), "chunk_size * batch", validation.MAX_SAMPLES,
+            "pass a smaller chunk_size or fewer examples per call.",
         )
         x = ops.convert_to_tensor(x, "float32")
         seed = stateless_seed(seed)
@@ -505,6 +518,7 @@ class VAE(keras.Model):
                 validation.check_dataset_spec(
                     x, self.image_shape, self.split_inputs
                 )
+                validation.check_empty_dataset(x)
                 x = x.map(self._assert_batch_valid)
             return x, y
         if y is None:

@@ -140,7 +140,10 @@ class ConditionalVAE(ConvVAE):
                 `num_samples` ids, or None (default) to draw the classes
                 uniformly with the seed.
         """
-        validation.check_positive_int(num_samples, "num_samples")
+        num_samples = validation.check_size(
+            num_samples, "num_samples", validation.MAX_SAMPLES,
+            "draw more in several calls.",
+        )
         seed = stateless_seed(seed)
         if labels is not None:
             if np.ndim(labels) == 0:

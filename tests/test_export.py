@@ -610,9 +610,16 @@ def small_images(value=0.5, count=4):
         ("reconstruct", dict(x=small_images(np.nan)), "NaN"),
         ("encode", dict(x=small_images(np.inf), seed=(0, 0)), "NaN"),
         ("decode", dict(z=np.full((2, 2), np.nan, "float32")), "NaN"),
+        ("encode_mean", dict(x=small_images(np.nan)), "NaN"),
+        ("sample_from_noise", dict(eps=np.full((2, 2), np.inf, "float32")),
+         "NaN"),
+        ("score_from_noise", dict(x=small_images(255.0),
+                                  eps=np.zeros((2, 4, 2), "float32")),
+         "[0.0, 1.0]"),
     ],
     ids=["score [-1, 1] scale", "score 0..255", "score NaN",
-         "reconstruct NaN", "encode inf", "decode NaN"],
+         "reconstruct NaN", "encode inf", "decode NaN", "encode_mean NaN",
+         "sample_from_noise inf", "score_from_noise 0..255"],
 )
 def test_signatures_refuse_what_the_keras_api_refuses(
     small_model, small_served, signature, inputs, message
@@ -624,6 +631,9 @@ def test_signatures_refuse_what_the_keras_api_refuses(
         "reconstruct": lambda: small_model.predict(inputs["x"], verbose=0),
         "encode": lambda: small_model.encode(inputs["x"]),
         "decode": lambda: small_model.decode(inputs["z"]),
+        "encode_mean": lambda: small_model.encode(inputs["x"]),
+        "sample_from_noise": lambda: small_model.decode(inputs["eps"]),
+        "score_from_noise": lambda: small_model.elbo(inputs["x"]),
     }[signature]
     with pytest.raises(ValueError):
         keras_call()

@@ -385,42 +385,38 @@ def _export_archive(model, max_samples=MAX_SAMPLES):
     ]
     likelihood = model.likelihood_family
 
-    def checked(checks, values):
-        with tf.control_dependencies(checks):
-            return tf.nest.map_structure(tf.identity, values)
-
     def reconstruct(x, labels=None):
-        x = checked(_assert_finite(x, "x"), x)
+        x = _checked(_assert_finite(x, "x"), x)
         return {"reconstruction": model.reconstruct(
             x if labels is None else [x, labels])}
 
     def encode(x, seed, labels=None):
-        x = checked(_assert_finite(x, "x"), x)
+        x = _checked(_assert_finite(x, "x"), x)
         z_mean, z_stddev = model.posterior_parameters(x, labels)
         z = model.posterior(z_mean, z_stddev).sample(seed=seed)
         return {"z_mean": z_mean, "z_stddev": z_stddev, "z": z}
 
     def decode(z, labels=None):
-        z = checked(_assert_finite(z, "z"), z)
+        z = _checked(_assert_finite(z, "z"), z)
         parameters = model.likelihood_parameters(z, labels)
         reconstruction = model.likelihood_distribution(parameters).mean()
         return {"reconstruction": reconstruction, "parameters": parameters}
 
     def sample(num_samples, seed):
-        num_samples = checked(
+        num_samples = _checked(
             _assert_samples(num_samples, 1, max_samples), num_samples
         )
         return {"images": model.compute_samples(num_samples, seed)}
 
     def sample_labels(labels, seed):
-        count = checked(
+        count = _checked(
             _assert_samples(tf.size(labels), 1, max_samples), tf.size(labels)
         )
         return {"images": model.compute_samples(count, seed, labels)}
 
     def score(x, num_samples, labels=None):
         seed = tf.constant(SCORE_SEED, tf.int32)
-        x, num_samples = checked(
+        x, num_samples = _checked(
             _assert_finite(x, "x") + _assert_support(likelihood, x)
             + _assert_samples(num_samples, tf.shape(x)[0], max_samples),
             (x, num_samples),
@@ -443,28 +439,51 @@ def _export_archive(model, max_samples=MAX_SAMPLES):
     else:
         archive.add_endpoint("sample", sample, [num_samples, seed])
     archive.add_endpoint("score", score, [images, num_samples, *condition])
-    _add_deterministic_endpoints(archive, model, images, condition)
+    _add_deterministic_endpoints(archive, model, images, condition,
+                                 max_samples)
     return archive
 
 
-def _add_deterministic_endpoints(archive, model, images, condition):
+def _checked(checks, values):
+    """`values`, computed only once the assertion ops `checks` passed."""
+    with tf.control_dependencies(checks):
+        return tf.nest.map_structure(tf.identity, values)
+
+
+def _add_deterministic_endpoints(archive, model, images, condition,
+                                 max_samples):
     """`encode_mean`, `sample_from_noise` and `score_from_noise`: the
-    noise as inputs (see `zoo.deterministic`)."""
+    noise as inputs (see `zoo.deterministic`), checked like the others
+    (finite inputs, `x` in the likelihood's support for scoring, at most
+    `max_samples` rows of noise times the batch)."""
     eps = tf.TensorSpec((None, model.latent_dim), tf.float32, name="eps")
     eps_k = tf.TensorSpec((None, None, model.latent_dim), tf.float32,
                           name="eps")
     uniform = tf.TensorSpec((None,), tf.float32, name="u")
 
+    likelihood = model.likelihood_family
+
     def encode_mean(x, labels=None):
+        x = _checked(_assert_finite(x, "x"), x)
         return deterministic.encode_mean(model, x, labels)
 
     def sample_from_noise(eps, labels=None):
+        eps = _checked(_assert_finite(eps, "eps"), eps)
         return deterministic.sample_from_noise(model, eps, labels=labels)
 
     def sample_from_mixture_noise(eps, u, labels=None):
+        eps, u = _checked(
+            _assert_finite(eps, "eps") + _assert_finite(u, "u"), (eps, u)
+        )
         return deterministic.sample_from_noise(model, eps, u, labels)
 
     def score_from_noise(x, eps, labels=None):
+        x, eps = _checked(
+            _assert_finite(x, "x") + _assert_support(likelihood, x)
+            + _assert_finite(eps, "eps")
+            + _assert_samples(tf.shape(eps)[0], tf.shape(x)[0], max_samples),
+            (x, eps),
+        )
         return deterministic.score_from_noise(model, x, eps, labels)
 
     archive.add_endpoint("encode_mean", encode_mean, [images, *condition])

@@ -1,18 +1,14 @@
 """zoo: variational autoencoders for Keras 3 and TensorFlow Probability."""
 
-__version__ = "0.1.0"
+from zoo.version import __version__  # noqa: F401 (the package version)
 
 from zoo import callbacks
 from zoo import datasets
 from zoo import evaluation
 from zoo import export
 from zoo import plotting
+from zoo import networks
+from zoo import objectives
 from zoo.models import VAE
-from zoo.models import BetaTCVAE
-from zoo.models import BetaVAE
-from zoo.models import ConditionalVAE
-from zoo.models import ConvVAE
-from zoo.models import DenseVAE
-from zoo.models import IWAE
 from zoo.models.registry import get
 from zoo.models.registry import list_models

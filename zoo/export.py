@@ -14,7 +14,7 @@ watches (`saved_model.pb` and `variables/`), with one signature per use:
                       seed (int32, [2])
     score             x, num_samples (int32, [])           elbo, log_likelihood
 
-A conditional model (`ConditionalVAE`) takes one more input in every
+A conditional model (`num_classes=`) takes one more input in every
 signature, `labels` (int32, [batch]): the class ids of the examples, of the
 latents (`decode`) or of the images to generate (`sample`, whose
 `num_samples` is then the number of labels, so it takes `labels` and `seed`).

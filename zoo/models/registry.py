@@ -69,6 +69,14 @@ def get(name, **options_):
     """
     preset = _entry(name)
     objective = options_.pop("objective", preset.get("objective", "elbo"))
+    if objective == "beta" and "gamma" in options_ and (
+        "capacity" not in options_
+    ):
+        raise ValueError(
+            "`gamma` weighs |KL - C| in the capacity objective; pass "
+            "`capacity` too, or drop `gamma` and set `beta`. "
+            f"Received: gamma={options_['gamma']!r}, capacity=None"
+        )
     if objective == "beta" and "capacity" in options_:
         if "beta" in options_:
             raise ValueError(

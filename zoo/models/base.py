@@ -64,9 +64,10 @@ class VAE(DistributeMixin, keras.Model):
         input_shape: tuple of ints, the shape of one example, e.g.
             `(28, 28, 1)`.
         latent_dim: int > 0, the number of latent dimensions.
-        network: `"conv"` (default), `"mlp"` or `"resnet"`: the built-in
-            encoder and decoder (`zoo.networks`). Not taken when both
-            `encoder` and `decoder` are given.
+        network: `"conv"`, `"mlp"` or `"resnet"`: the built-in encoder and
+            decoder (`zoo.networks`), or None (default) for `"conv"`, or
+            for no built-in network when both `encoder` and `decoder` are
+            given (then a network is refused).
         filters: tuple of ints, the widths of the convolutional stages of
             `"conv"` (default `(32, 64)`) and `"resnet"` (default
             `(32, 64, 128)`).
@@ -121,7 +122,7 @@ class VAE(DistributeMixin, keras.Model):
         self,
         input_shape,
         latent_dim,
-        network="conv",
+        network=None,
         filters=None,
         hidden_units=None,
         encoder=None,
@@ -149,8 +150,8 @@ class VAE(DistributeMixin, keras.Model):
         self.decoder_body = None if decoder is None else (
             networks.custom.check_body(decoder, "decoder")
         )
-        if encoder is not None and decoder is not None and network == "conv":
-            network = None  # the default is not a choice the user made
+        if network is None and (encoder is None or decoder is None):
+            network = "conv"  # builds what the user does not supply
         self.network = network
         self.network_options = networks.check_options(
             network, {"filters": filters, "hidden_units": hidden_units},

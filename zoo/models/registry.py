@@ -103,6 +103,8 @@ def get(name, **options_):
         key: value for key, value in options_.items() if key not in model_keys
     }
     model = {key: value for key, value in options_.items() if key in model_keys}
+    if "encoder" in model and "decoder" in model:
+        preset = {**preset, "network": None}  # the user's own networks
     return VAE(**{**preset, **model,
                   "objective": objectives.get(objective, **objective_options)})
 

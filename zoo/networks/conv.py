@@ -1,10 +1,12 @@
 """The `"conv"` network: strided convolutions over any H x W x C image."""
 
-import math
 
 import keras
 from keras import layers
 
+from zoo.networks.heads import crop
+from zoo.networks.heads import dense_stack
+from zoo.networks.heads import grid_from_vector
 from zoo.networks.heads import posterior_head
 from zoo.networks.heads import with_label
 
@@ -30,10 +32,7 @@ def encoder(input_shape, latent_dim, filters, hidden_units, labels=None,
         )(features)
     features = layers.Flatten(name="flatten")(features)
     inputs, features = with_label(inputs, features, labels)
-    for index, units in enumerate(hidden_units):
-        features = layers.Dense(
-            units, activation="relu", name=f"dense_{index}"
-        )(features)
+    features = dense_stack(features, hidden_units)
     return posterior_head(inputs, features, latent_dim, name)
 
 
@@ -45,37 +44,19 @@ def decoder(latent_dim, output_shape, filters, hidden_units, labels=None,
     `filters` (widest first) -> Conv2D(3x3) to the parameter channels ->
     crop to exactly `output_shape`.
     """
-    height, width, channels = output_shape
-    stride = 2 ** len(filters)
-    grid = (math.ceil(height / stride), math.ceil(width / stride))
     inputs = keras.Input(shape=(latent_dim,), name="z")
     inputs, features = with_label(inputs, inputs, labels)
-    for index, units in enumerate(hidden_units):
-        features = layers.Dense(
-            units, activation="relu", name=f"dense_{index}"
-        )(features)
-    features = layers.Dense(
-        grid[0] * grid[1] * filters[-1], activation="relu", name="dense_grid"
-    )(features)
-    features = layers.Reshape((*grid, filters[-1]), name="grid")(features)
+    features = dense_stack(features, hidden_units)
+    features, grid = grid_from_vector(features, output_shape, filters)
     for index, width_ in enumerate(reversed(filters)):
         features = layers.Conv2DTranspose(
             width_, 3, strides=2, padding="same", activation="relu",
             name=f"deconv_{index}",
         )(features)
     parameters = layers.Conv2D(
-        channels, 3, padding="same", dtype="float32", name="parameters"
+        output_shape[-1], 3, padding="same", dtype="float32",
+        name="parameters",
     )(features)
-    return keras.Model(inputs, crop(parameters, grid, stride, output_shape),
-                       name=name)
+    parameters = crop(parameters, grid, len(filters), output_shape)
+    return keras.Model(inputs, parameters, name=name)
 
-
-def crop(parameters, grid, stride, output_shape):
-    """Crop a `grid * stride` feature map to `output_shape`'s H x W."""
-    excess = (grid[0] * stride - output_shape[0],
-              grid[1] * stride - output_shape[1])
-    if excess == (0, 0):
-        return parameters
-    return layers.Cropping2D(
-        ((0, excess[0]), (0, excess[1])), dtype="float32", name="crop"
-    )(parameters)

@@ -16,6 +16,7 @@ z (decoder): `vae.encoder([images, labels])`, `vae.decoder([z, labels])`.
 """
 
 import collections
+import math
 
 import keras
 from keras import layers
@@ -101,15 +102,47 @@ def likelihood_head(features, output_shape):
     if len(features.shape) > 2:
         features = layers.Flatten(name="flatten_features")(features)
     parameters = layers.Dense(
-        _size(output_shape), dtype="float32", name="parameters_flat"
+        math.prod(output_shape), dtype="float32", name="parameters_flat"
     )(features)
     return layers.Reshape(output_shape, dtype="float32", name="parameters")(
         parameters
     )
 
 
-def _size(shape):
-    size = 1
-    for dim in shape:
-        size *= dim
-    return size
+def dense_stack(features, hidden_units):
+    """`Dense(units, relu)` per entry of `hidden_units`."""
+    for index, units in enumerate(hidden_units):
+        features = layers.Dense(
+            units, activation="relu", name=f"dense_{index}"
+        )(features)
+    return features
+
+
+def grid_from_vector(features, output_shape, filters):
+    """Dense(relu) -> Reshape: a vector to the smallest feature map of a
+    decoder with one stride-2 stage per entry of `filters` (widest last),
+    `ceil(H / 2^stages) x ceil(W / 2^stages) x filters[-1]`.
+
+    Returns:
+        `(features, grid)`; `crop(..., grid, len(filters), ...)` undoes
+        the rounding up at the end.
+    """
+    stride = 2 ** len(filters)
+    grid = (math.ceil(output_shape[0] / stride),
+            math.ceil(output_shape[1] / stride))
+    features = layers.Dense(
+        grid[0] * grid[1] * filters[-1], activation="relu", name="dense_grid"
+    )(features)
+    return layers.Reshape((*grid, filters[-1]), name="grid")(features), grid
+
+
+def crop(parameters, grid, stages, output_shape):
+    """Crop a `grid * 2^stages` feature map to `output_shape`'s H x W."""
+    stride = 2 ** stages
+    excess = (grid[0] * stride - output_shape[0],
+              grid[1] * stride - output_shape[1])
+    if excess == (0, 0):
+        return parameters
+    return layers.Cropping2D(
+        ((0, excess[0]), (0, excess[1])), dtype="float32", name="crop"
+    )(parameters)

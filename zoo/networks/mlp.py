@@ -1,10 +1,10 @@
 """The `"mlp"` network: multilayer perceptrons over flattened examples."""
 
-import math
-
 import keras
 from keras import layers
 
+from zoo.networks.heads import dense_stack
+from zoo.networks.heads import likelihood_head
 from zoo.networks.heads import posterior_head
 from zoo.networks.heads import with_label
 
@@ -20,10 +20,7 @@ def encoder(input_shape, latent_dim, hidden_units, labels=None,
     inputs = keras.Input(shape=input_shape, name="x")
     features = layers.Flatten(name="flatten")(inputs)
     inputs, features = with_label(inputs, features, labels)
-    for index, units in enumerate(hidden_units):
-        features = layers.Dense(
-            units, activation="relu", name=f"dense_{index}"
-        )(features)
+    features = dense_stack(features, hidden_units)
     return posterior_head(inputs, features, latent_dim, name)
 
 
@@ -33,14 +30,6 @@ def decoder(latent_dim, output_shape, hidden_units, labels=None,
     `hidden_units` -> Dense -> Reshape to `output_shape`."""
     inputs = keras.Input(shape=(latent_dim,), name="z")
     inputs, features = with_label(inputs, inputs, labels)
-    for index, units in enumerate(hidden_units):
-        features = layers.Dense(
-            units, activation="relu", name=f"dense_{index}"
-        )(features)
-    parameters = layers.Dense(
-        math.prod(output_shape), dtype="float32", name="parameters_flat"
-    )(features)
-    parameters = layers.Reshape(
-        output_shape, dtype="float32", name="parameters"
-    )(parameters)
-    return keras.Model(inputs, parameters, name=name)
+    features = dense_stack(features, hidden_units)
+    return keras.Model(inputs, likelihood_head(features, output_shape),
+                       name=name)

@@ -412,7 +412,11 @@ def user_decoder(size):
     return keras.Model(inputs, features, name="my_decoder")
 
 
-def build_case(case, shape=COVER_SHAPE):
+def build_case(case, shape=COVER_SHAPE, jit_compile="auto"):
+    """The case's model, compiled. The covering set compiles without XLA
+    (its compile time would dominate one step); every network is trained
+    with Keras's default (XLA) in `test_every_network_takes_any_image_shape`
+    and every preset in the full suite."""
     if case["network"] == "custom":
         code = case["num_classes"] or 0
         network = {"encoder": user_encoder(shape),
@@ -425,7 +429,7 @@ def build_case(case, shape=COVER_SHAPE):
         prior_components=2, num_classes=case["num_classes"],
         **network, **LIKELIHOODS[case["likelihood"]],
     )
-    model.compile()
+    model.compile(jit_compile=jit_compile)
     return model
 
 
@@ -453,7 +457,7 @@ def test_the_covering_set_covers_every_pair():
 ], ids=case_id)
 def trained_case(request):
     """A model of the case after one `fit` step on arrays, and its data."""
-    model = build_case(request.param)
+    model = build_case(request.param, jit_compile=False)
     x = model_inputs(model, real_images(COVER_SHAPE, count=8))
     history = model.fit(x, epochs=1, batch_size=8, verbose=0)
     return model, x, history

@@ -1,6 +1,6 @@
 """zoo: variational autoencoders for Keras 3 and TensorFlow Probability."""
 
-from zoo.version import __version__  # noqa: F401 (the package version)
+from zoo.version import __version__
 
 from zoo import callbacks
 from zoo import datasets
@@ -12,3 +12,8 @@ from zoo import objectives
 from zoo.models import VAE
 from zoo.models.registry import get
 from zoo.models.registry import list_models
+
+__all__ = [
+    "VAE", "__version__", "callbacks", "datasets", "evaluation", "export",
+    "get", "list_models", "networks", "objectives", "plotting",
+]

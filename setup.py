@@ -8,7 +8,7 @@ from setuptools import setup
 
 HERE = pathlib.Path(__file__).parent
 VERSION = re.search(
-    r'^__version__ = "([^"]+)"', (HERE / "zoo" / "__init__.py").read_text(), re.M
+    r'^__version__ = "([^"]+)"', (HERE / "zoo" / "version.py").read_text(), re.M
 ).group(1)
 
 setup(

@@ -69,7 +69,7 @@ def one_step(strategy, output):
     results = {}
     for name in zoo.list_models():
         networks = {"hidden_units": (8,)}
-        if "filters" in registry.options(name):
+        if registry.MODELS[name].get("network") != "mlp":
             networks["filters"] = (4,)
         keras.utils.set_random_seed(0)
         with strategy.scope():

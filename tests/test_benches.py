@@ -80,3 +80,19 @@ def test_final_nll_scores_a_shipped_model_through_its_signature(results):
     result = json.loads((results / "final_nll.json").read_text())
     assert result["examples"] == 20 and result["num_samples"] == 5
     assert 0 < result["test_nll"] <= result["test_negative_elbo"] + 5
+
+
+@pytest.mark.slow
+def test_refactor_speed_finds_release_0_1s_numbers(results):
+    """The composable conv_vae starts from 0.1's weights and first loss."""
+    import subprocess
+
+    if subprocess.run(["git", "-C", str(REPOSITORY), "cat-file", "-e",
+                       "8b36ebc^{commit}"], capture_output=True).returncode:
+        pytest.skip("needs the repository's history (commit 8b36ebc)")
+    from bench import refactor_speed
+
+    refactor_speed.main(["--steps", "2", "--repeats", "1"])
+    record = json.loads((results / "refactor_speed.json").read_text())
+    assert record["initial_weights_equal"]
+    assert record["first_step_loss"]["equal"]

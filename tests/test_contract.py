@@ -1,8 +1,17 @@
-"""The model contract (CONTRIBUTING.md), checked for every registry entry.
+"""The model contract (CONTRIBUTING.md), checked for every registry entry
+and for a covering set of the option combinations.
 
-One suite parametrized over `zoo.list_models()`: a model added to the
-registry is tested here with no new test code.
+One suite parametrized over `zoo.list_models()`: a preset added to the
+registry is tested here with no new test code. The combinations of the
+axes network x objective x prior x likelihood x condition are covered
+pairwise (`covering.py`; every pair of values of any two axes in at least
+one case, the user's own networks being one of the network values) by a
+lighter subset of the contract: construction, one `fit` step on arrays,
+the `.keras` round trip and an export read back by TF Serving's TF1
+loader.
 """
+
+import json
 
 import keras
 import numpy as np
@@ -13,6 +22,9 @@ import zoo
 from conftest import model_dataset
 from conftest import model_inputs
 from conftest import real_images
+from covering import pairwise
+from test_export import TF1Loaded
+from zoo.export import export_for_serving
 
 MODELS = zoo.list_models()
 SHAPES = [(28, 28, 1), (32, 32, 3), (64, 64, 1)]
@@ -169,10 +181,7 @@ def test_beta_assign_after_compile_changes_the_next_loss(name):
         logs[100.0]["reconstruction"], rel=1e-5
     )
     assert abs(logs[100.0]["loss"] - logs[1.0]["loss"]) > 1e-3
-    penalty_is_beta_kl = (
-        type(model).kl_penalty is zoo.VAE.kl_penalty
-        and type(model).add_kl_loss is zoo.VAE.add_kl_loss
-    )
+    penalty_is_beta_kl = type(model.objective) is zoo.objectives.ELBO
     if penalty_is_beta_kl:
         for beta in (1.0, 100.0):
             assert logs[beta]["loss"] == pytest.approx(
@@ -350,3 +359,241 @@ def test_mixed_precision_trains(name):
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
     assert np.isfinite(history.history["loss"][0])
+
+
+# 11. Every combination of the options: a pairwise covering set -------------
+
+TINY_NETWORKS = {
+    "mlp": {"network": "mlp", "hidden_units": (8,)},
+    "conv": {"network": "conv", "filters": (4,), "hidden_units": (8,)},
+    "resnet": {"network": "resnet", "filters": (4, 8), "hidden_units": (8,)},
+}
+LIKELIHOODS = {
+    "bernoulli": {"likelihood": "bernoulli"},
+    "continuous_bernoulli": {"likelihood": "continuous_bernoulli"},
+    "gaussian": {"likelihood": "gaussian"},
+    "gaussian_fixed": {"likelihood": "gaussian", "likelihood_scale": 0.1},
+}
+AXES = {
+    "network": [*TINY_NETWORKS, "custom"],
+    "objective": ["elbo", "beta", "capacity", "iwae", "beta_tc"],
+    "prior": ["standard_normal", "mixture", "vamp"],
+    "likelihood": list(LIKELIHOODS),
+    "num_classes": [None, 3],
+}
+
+
+def buildable(case):
+    """The VampPrior's pseudo-inputs have no labels: no conditional vamp."""
+    return not (case.get("prior") == "vamp" and case.get("num_classes"))
+
+
+COVERING = pairwise(AXES, buildable)
+COVER_SHAPE = (12, 12, 1)
+
+
+def case_id(case):
+    return "-".join(str(case[axis]) for axis in AXES)
+
+
+def user_encoder(shape):
+    """A user's encoder body: a plain functional Keras model."""
+    inputs = keras.Input(shape=shape)
+    features = keras.layers.Conv2D(4, 3, strides=2, activation="relu")(inputs)
+    features = keras.layers.GlobalAveragePooling2D()(features)
+    return keras.Model(inputs, keras.layers.Dense(8, activation="relu")(
+        features), name="my_encoder")
+
+
+def user_decoder(size):
+    """A user's decoder body over z (and the label code): `size` inputs."""
+    inputs = keras.Input(shape=(size,))
+    features = keras.layers.Dense(16, activation="relu")(inputs)
+    return keras.Model(inputs, features, name="my_decoder")
+
+
+def build_case(case, shape=COVER_SHAPE, jit_compile="auto"):
+    """The case's model, compiled. The covering set compiles without XLA
+    (its compile time would dominate one step); every network is trained
+    with Keras's default (XLA) in `test_every_network_takes_any_image_shape`
+    and every preset in the full suite."""
+    if case["network"] == "custom":
+        code = case["num_classes"] or 0
+        network = {"encoder": user_encoder(shape),
+                   "decoder": user_decoder(LATENT_DIM + code)}
+    else:
+        network = TINY_NETWORKS[case["network"]]
+    model = zoo.VAE(
+        input_shape=shape, latent_dim=LATENT_DIM, seed=0,
+        objective=case["objective"], prior=case["prior"],
+        prior_components=2, num_classes=case["num_classes"],
+        **network, **LIKELIHOODS[case["likelihood"]],
+    )
+    model.compile(jit_compile=jit_compile)
+    return model
+
+
+def as_json(config):
+    """A config as its JSON file holds it (tuples become lists)."""
+    return json.loads(json.dumps(config))
+
+
+def test_the_covering_set_covers_every_pair():
+    covered = {
+        ((a, case[a]), (b, case[b]))
+        for case in COVERING for a in AXES for b in AXES if a < b
+    }
+    for a in AXES:
+        for b in AXES:
+            if a < b:
+                for x in AXES[a]:
+                    for y in AXES[b]:
+                        if buildable({a: x, b: y}):
+                            assert ((a, x), (b, y)) in covered
+
+
+@pytest.fixture(scope="module", params=[
+    pytest.param(case, marks=pytest.mark.slow) for case in COVERING
+], ids=case_id)
+def trained_case(request):
+    """A model of the case after one `fit` step on arrays, and its data."""
+    model = build_case(request.param, jit_compile=False)
+    x = model_inputs(model, real_images(COVER_SHAPE, count=8))
+    history = model.fit(x, epochs=1, batch_size=8, verbose=0)
+    return model, x, history
+
+
+def test_covering_case_constructs_and_fits_one_step(trained_case):
+    model, x, history = trained_case
+    assert isinstance(model, zoo.VAE)
+    assert {"loss", "reconstruction", "kl"} <= set(history.history)
+    assert all(np.isfinite(v[0]) for v in history.history.values())
+    z_mean, z_stddev = model.encoder(x)
+    assert z_mean.shape == (8, LATENT_DIM)
+    assert np.all(z_stddev.numpy() > 0)
+    assert model.decoder(model_inputs(model, z_mean)).shape == (
+        8, *model.parameter_shape)
+    assert model.predict(x, verbose=0).shape == (8, *COVER_SHAPE)
+    assert model.sample(2, seed=0).shape == (2, *COVER_SHAPE)
+
+
+def test_covering_case_keras_round_trip_is_exact(trained_case, tmp_path):
+    model, x, _ = trained_case
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    assert as_json(loaded.get_config()) == as_json(model.get_config())
+    np.testing.assert_array_equal(
+        loaded.encode(x).mean(), model.encode(x).mean()
+    )
+    z = model_inputs(model, np.ones((2, LATENT_DIM), "float32"))
+    np.testing.assert_array_equal(
+        loaded.decode(z).mean(), model.decode(z).mean()
+    )
+
+
+def test_covering_case_exports_for_tf_serving(trained_case, tmp_path):
+    model, x, _ = trained_case
+    path = export_for_serving(model, tmp_path / "serving")
+    loaded = TF1Loaded(path)
+    images, labels = model.split_inputs(x)
+    inputs = {"x": images, "seed": np.array([1, 0], "int32")}
+    if labels is not None:
+        inputs["labels"] = np.asarray(labels, "int32")
+    outputs = loaded.run("encode", inputs)
+    loaded.session.close()
+    np.testing.assert_allclose(
+        outputs["z_mean"], model.encoder(x)[0], rtol=1e-5, atol=1e-5
+    )
+
+
+# 12. Networks at every shape; the user's own networks ----------------------
+
+NETWORK_SHAPES = [(28, 28, 1), (32, 32, 3), (64, 64, 3)]
+
+
+@pytest.mark.parametrize("shape", NETWORK_SHAPES, ids=str)
+@pytest.mark.parametrize("network", AXES["network"])
+def test_every_network_takes_any_image_shape(network, shape):
+    case = {"network": network, "objective": "elbo",
+            "prior": "standard_normal", "likelihood": "bernoulli",
+            "num_classes": None}
+    model = build_case(case, shape)
+    x = real_images(shape, count=4)
+    assert model.decoder(model.encoder(x)[0]).shape == (4, *shape)
+    history = model.fit(x, epochs=1, batch_size=4, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def test_a_user_encoder_alone_gets_a_builtin_decoder():
+    model = zoo.VAE(input_shape=(12, 12, 1), latent_dim=LATENT_DIM,
+                    encoder=user_encoder((12, 12, 1)), network="resnet",
+                    filters=(4,), hidden_units=())
+    assert model.encoder.get_layer("my_encoder") is not None
+    assert model.decoder(np.zeros((2, LATENT_DIM))).shape == (2, 12, 12, 1)
+
+
+def test_a_lambda_layer_is_refused_with_how_to_register():
+    inputs = keras.Input(shape=(12, 12, 1))
+    outputs = keras.layers.Lambda(lambda t: t * 2.0)(inputs)
+    with pytest.raises(ValueError, match="register_keras_serializable"):
+        zoo.VAE(input_shape=(12, 12, 1), latent_dim=2,
+                encoder=keras.Model(inputs, outputs))
+
+
+def test_an_unregistered_layer_class_is_refused():
+    class Doubling(keras.layers.Layer):
+        def call(self, inputs):
+            return inputs * 2.0
+
+    with pytest.raises(ValueError, match="not registered"):
+        zoo.VAE(input_shape=(12, 12, 1), latent_dim=2,
+                encoder=keras.Sequential([Doubling()]))
+
+
+@keras.saving.register_keras_serializable(package="zoo_tests")
+class Halving(keras.layers.Layer):
+    """A registered user layer: saves and loads with safe_mode on."""
+
+    def call(self, inputs):
+        return inputs * 0.5
+
+
+def test_a_registered_user_layer_round_trips(tmp_path):
+    body = keras.Sequential([Halving(), keras.layers.Dense(8)])
+    model = zoo.VAE(input_shape=(6,), latent_dim=2, encoder=body,
+                    network="mlp", hidden_units=(8,), seed=0)
+    x = np.random.default_rng(0).uniform(size=(4, 6)).astype("float32")
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    np.testing.assert_array_equal(loaded.encode(x).mean(),
+                                  model.encode(x).mean())
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"network": "transformer"}, "network"),
+    ({"network": "mlp", "filters": (4,)}, "filters"),
+    ({"encoder": "resnet50"}, "Keras model or layer"),
+    ({"objective": "wake_sleep"}, "objective"),
+    ({"label_embedding_dim": 4}, "num_classes"),
+    ({"num_classes": 3, "prior": "vamp"}, "pseudo-inputs have no labels"),
+], ids=str)
+def test_invalid_axis_options_name_the_option(options, message):
+    with pytest.raises(ValueError, match=message):
+        zoo.VAE(input_shape=(12, 12, 1), latent_dim=2, **options)
+
+
+def test_presets_take_other_axes():
+    model = zoo.get("iwae", network="mlp", input_shape=(28, 28, 1),
+                    latent_dim=2, num_samples=3)
+    assert model.network == "mlp" and model.objective.num_samples == 3
+    model = zoo.get("beta_tcvae", network="resnet", input_shape=(64, 64, 3),
+                    latent_dim=2, num_classes=4)
+    assert isinstance(model.objective, zoo.objectives.BetaTC)
+    with pytest.raises(ValueError, match="Valid options"):
+        zoo.get("iwae", input_shape=(8, 8, 1), latent_dim=2, tc_weight=1.0)
+
+
+def test_labels_are_refused_by_an_unconditional_sample():
+    model = zoo.get("conv_vae", input_shape=(8, 8, 1), latent_dim=2)
+    with pytest.raises(ValueError, match="num_classes"):
+        model.sample(2, labels=[0, 1])

@@ -33,7 +33,7 @@ def test_analytic_kl_matches_a_seeded_monte_carlo_estimate():
 
 
 def test_model_kl_falls_back_to_monte_carlo_when_not_analytic():
-    class MixturePriorVAE(zoo.DenseVAE):
+    class MixturePriorVAE(zoo.VAE):
         def prior(self):
             tfd = distributions.tfd
             return tfd.MixtureSameFamily(
@@ -43,7 +43,8 @@ def test_model_kl_falls_back_to_monte_carlo_when_not_analytic():
                 ),
             )
 
-    model = MixturePriorVAE(input_shape=(4,), latent_dim=2, hidden_units=())
+    model = MixturePriorVAE(input_shape=(4,), latent_dim=2, network="mlp",
+                            hidden_units=())
     posterior = distributions.diagonal_gaussian_posterior(
         tf.zeros((1, 2)), tf.ones((1, 2))
     )

@@ -119,21 +119,22 @@ def expected_loss(model, x, z):
     """The objective each model claims, from its formula."""
     mean, stddev, logits = networks(model, x, z)
     beta = None if model.beta is None else float(model.beta)
-    if isinstance(model, zoo.IWAE):
+    objective = model.objective
+    if isinstance(objective, zoo.objectives.IWAE):
         log_w = (log_bernoulli(np.broadcast_to(x, logits.shape).reshape(
             -1, *x.shape[1:]), logits.reshape(-1, *x.shape[1:])).reshape(
             z.shape[:2]) + log_prior(model, z) - log_normal(z, mean, stddev))
         bound = np.logaddexp.reduce(log_w, axis=0) - np.log(len(z))
         return np.mean(-bound + (beta - 1) * analytic_kl(mean, stddev))
     reconstruction = -np.mean(log_bernoulli(x, logits))
-    if isinstance(model, zoo.BetaTCVAE):
+    if isinstance(objective, zoo.objectives.BetaTC):
         return reconstruction + beta * tc_penalty(model, z, mean, stddev)
     if model.prior_layer is None:
         kl = np.mean(analytic_kl(mean, stddev))
     else:
         kl = np.mean(log_normal(z, mean, stddev) - log_prior(model, z))
-    if getattr(model, "capacity", None) is not None:
-        return reconstruction + model.gamma * abs(kl - float(model.capacity))
+    if isinstance(objective, zoo.objectives.Capacity):
+        return reconstruction + objective.gamma * abs(kl - float(model.capacity))
     return reconstruction + beta * kl
 
 
@@ -143,16 +144,17 @@ def tc_penalty(model, z, mean, stddev):
     # log q(z_i,j | x_m), (i, m, j), by the scalar normal density.
     pairwise = (-0.5 * ((z[:, None] - mean[None]) / stddev[None]) ** 2
                 - np.log(stddev[None]) - 0.5 * np.log(2 * np.pi))
-    normaliser = np.log(batch * model.dataset_size)
+    objective = model.objective
+    normaliser = np.log(batch * objective.dataset_size)
     log_q_z = np.logaddexp.reduce(pairwise.sum(-1), axis=1) - normaliser
     log_q_dims = np.sum(np.logaddexp.reduce(pairwise, axis=1) - normaliser, -1)
     log_q_given_x = log_normal(z, mean, stddev)
     mutual_information = np.mean(log_q_given_x - log_q_z)
     total_correlation = np.mean(log_q_z - log_q_dims)
     dimension_wise = np.mean(log_q_dims - log_normal(z, 0.0, 1.0))
-    return (float(model.mi_weight) * mutual_information
-            + float(model.tc_weight) * total_correlation
-            + float(model.dimension_kl_weight) * dimension_wise)
+    return (float(objective.mi_weight) * mutual_information
+            + float(objective.tc_weight) * total_correlation
+            + float(objective.dimension_kl_weight) * dimension_wise)
 
 
 # The training objectives ------------------------------------------------
@@ -201,8 +203,9 @@ def test_tc_terms_sum_to_the_monte_carlo_kl_at_unit_weights(digits):
                          - log_normal(z, mean, stddev))
     np.testing.assert_allclose(loss, elbo_loss, rtol=2e-5)
     logged = [float(tracker.result()) for tracker in (
-        model.mutual_information_tracker, model.total_correlation_tracker,
-        model.dimension_wise_kl_tracker)]
+        model.objective.mutual_information_tracker,
+        model.objective.total_correlation_tracker,
+        model.objective.dimension_wise_kl_tracker)]
     np.testing.assert_allclose(
         sum(logged), np.mean(log_normal(z, mean, stddev)
                              - log_normal(z, 0.0, 1.0)), rtol=1e-4, atol=1e-4)
@@ -268,7 +271,7 @@ def test_log_likelihood_combines_uneven_chunks_into_the_one_pass_bound(digits):
         for index, size in enumerate((100, 100, 50))
     ], axis=0)
     assert weights.shape == (250, 16)
-    one_pass = zoo.models.base.importance_weighted_bound(weights).numpy()
+    one_pass = zoo.bounds.importance_weighted_bound(weights).numpy()
     np.testing.assert_allclose(chunked, one_pass, rtol=1e-6)
 
 

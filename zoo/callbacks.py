@@ -75,7 +75,7 @@ class BetaWarmUp(LinearSchedule):
     KL warm-up (Bowman et al., 2016; Sonderby et al., 2016): early in training
     the KL weight is small, so the decoder learns to use z before the KL term
     pulls q(z|x) to the prior; this reduces posterior collapse. `beta` is the
-    weight on the whole KL term in every zoo model (for `BetaTCVAE`, on all
+    weight on the whole KL term in every zoo model (for `objective="beta_tc"`, on all
     three of its terms; its total-correlation weight is `tc_weight`).
 
         beta(t) = start + (end - start) * min(t / steps, 1)
@@ -89,7 +89,7 @@ class BetaWarmUp(LinearSchedule):
 
     Raises:
         ValueError: at the start of training, for a model without a KL
-            weight (`BetaVAE` with the capacity objective).
+            weight (the capacity objective, `objective="capacity"`).
 
     Example:
 

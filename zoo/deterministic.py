@@ -36,7 +36,7 @@ noise. With the same noise the outputs equal the model's.
 
 import tensorflow as tf
 
-from zoo.models.base import importance_weighted_bound
+from zoo.bounds import importance_weighted_bound
 
 
 def has_learned_prior(model):

@@ -248,3 +248,56 @@ def _sha256(path):
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+class DistributeMixin:
+    """Two workarounds that make Keras 3's `fit` and `evaluate` work for a
+    zoo model under `MultiWorkerMirroredStrategy`; a no-op elsewhere.
+
+    Mixed into `zoo.models.VAE`. The private Keras API they need
+    (`Model._maybe_symbolic_build`, `_distribute_strategy` and
+    `StrategyExtended._in_multi_worker_mode`) is used here and nowhere
+    else in the zoo.
+    """
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Keras's metrics, as shape `(1,)` tensors across several workers.
+
+        Under `MultiWorkerMirroredStrategy` Keras 3's `fit` and `evaluate`
+        average each step's logs over axis 0, which fails for scalars
+        ("Invalid reduction dimension 0", tensorflow/tensorflow#72388);
+        the average of `(1,)` tensors is the scalar the logs should hold.
+        """
+        logs = super().compute_metrics(x, y, y_pred, sample_weight)
+        strategy = tf.distribute.get_strategy()
+        if isinstance(
+            strategy, tf.distribute.MultiWorkerMirroredStrategy
+        ) and strategy.extended._in_multi_worker_mode():
+            logs = {
+                name: keras.ops.reshape(value, (1,))
+                for name, value in logs.items()
+            }
+        return logs
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras's pre-`fit` build, working with nested inputs everywhere.
+
+        Under `MultiWorkerMirroredStrategy` Keras 3 averages the first
+        distributed batch with one `strategy.reduce` call, which fails for a
+        nested batch (`[x, labels]`, `(x, y)`): "Attempt to convert a value
+        (PerReplica ...)" (keras-team/keras, the TensorFlow trainer's
+        `_maybe_symbolic_build`). The batch is reduced one tensor at a time
+        here.
+        """
+        strategy = self._distribute_strategy
+        if iterator is not None and strategy is not None:
+            for _, _, steps in iterator:
+                batch = next(steps)
+                break
+            data_batch = tf.nest.map_structure(
+                lambda value: strategy.reduce("MEAN", value, axis=None)
+                if isinstance(value, tf.distribute.DistributedValues)
+                else value,
+                batch,
+            )
+        super()._maybe_symbolic_build(data_batch=data_batch)

@@ -24,7 +24,7 @@ The last three take their noise as inputs (`zoo.deterministic` says what
 `eps` and `u` are), so they have no random ops: they are the ones that
 convert to ONNX and LiteRT (`zoo.convert`).
 
-A conditional model (`ConditionalVAE`) takes one more input in every
+A conditional model (`num_classes=`) takes one more input in every
 signature, `labels` (int32, [batch]): the class ids of the examples, of the
 latents (`decode`) or of the images to generate (`sample`, whose
 `num_samples` is then the number of labels, so it takes `labels` and `seed`).

@@ -4,6 +4,7 @@ Each check raises `ValueError` with a message that says what was expected,
 what was received, and how to fix it.
 """
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -301,3 +302,108 @@ def check_dataset_spec(dataset, image_shape, split_inputs):
             f"The dataset yields {first.dtype.name} tensors; the model needs "
             "numeric images (cast them to float32)."
         )
+
+
+# A model's data, checked before any weight changes ------------------------
+
+
+def is_stream(x):
+    """True for inputs that are consumed lazily (datasets, generators)."""
+    return isinstance(x, (tf.data.Dataset, keras.utils.PyDataset)) or (
+        hasattr(x, "__next__")
+    )
+
+
+def check_model_images(model, x, argument, target=False):
+    """`check_images` against `model`'s input shape (and, for a
+    reconstruction target, its likelihood's support)."""
+    likelihood = model.likelihood_family if target else None
+    return check_images(x, model.image_shape, argument, likelihood)
+
+
+def check_model_inputs(model, inputs, argument, target=False):
+    """The model's inputs, checked: x, or `[x, labels]` for a conditional
+    model."""
+    return model.conditioning.checked(
+        inputs, lambda x: check_model_images(model, x, argument, target)
+    )
+
+
+def check_model_latents(model, latents):
+    """`decode`'s input, checked: z, or `[z, labels]` for a conditional
+    model."""
+    return model.conditioning.checked(
+        latents, lambda z: check_latents(z, model.latent_dim)
+    )
+
+
+def check_model_data(model, x, y):
+    """`fit`/`evaluate`'s `(x, y)`, checked; a `tf.data.Dataset` gets its
+    spec checked and every batch asserted as it streams."""
+    if is_stream(x):
+        if isinstance(x, tf.data.Dataset):
+            check_dataset_spec(x, model.image_shape, model.split_inputs)
+            check_empty_dataset(x)
+            x = x.map(lambda *element: assert_batch_valid(model, *element))
+        return x, y
+    if y is None:
+        return check_model_inputs(model, x, "x", target=True), None
+    x = check_model_inputs(model, x, "x")
+    y = check_model_images(model, y, "y", target=True)
+    num_examples = len(model.split_inputs(x)[0])
+    if num_examples != len(y):
+        raise ValueError(
+            "`x` and `y` must hold the same number of examples; received "
+            f"{num_examples} and {len(y)}."
+        )
+    return x, y
+
+
+def check_model_validation_data(model, data):
+    """`fit`'s `validation_data`, checked."""
+    if is_stream(data):
+        return check_model_data(model, data, None)[0]
+    if not isinstance(data, (tuple, list)) or not 1 <= len(data) <= 2:
+        raise ValueError(
+            "`validation_data` must be (x_val,), (x_val, y_val) or a "
+            f"tf.data.Dataset; received a {type(data).__name__}."
+        )
+    x, y = check_model_data(
+        model, data[0], data[1] if len(data) == 2 else None
+    )
+    return (x,) if y is None else (x, y)
+
+
+def assert_batch_valid(model, *element):
+    """tf.data map: a streamed batch that is non-finite or outside the
+    likelihood's support stops training with a message naming it."""
+    x, condition = model.split_inputs(element[0])
+    images = (x, *element[1:2])  # and the target y, when given
+    target = images[-1]
+    checks = [
+        tf.debugging.assert_all_finite(
+            tf.cast(batch, "float32"),
+            "A dataset batch holds NaN or infinite values; clean the "
+            "data before training.",
+        )
+        for batch in images
+    ]
+    checks += model.likelihood_family.assert_support(target, "target")
+    checks += model.conditioning.assertions(condition)
+    with tf.control_dependencies(checks):
+        element = tf.nest.map_structure(tf.identity, element)
+    return element if len(element) > 1 else element[0]
+
+
+def check_input_shape(input_shape):
+    """`input_shape` as a tuple of 1 to 3 positive ints."""
+    if not isinstance(input_shape, (tuple, list)) or not all(
+        isinstance(size, (int, np.integer)) and not isinstance(size, bool)
+        and size > 0 for size in input_shape
+    ) or not 1 <= len(input_shape) <= 3:
+        raise ValueError(
+            "`input_shape` must be the shape of one example as a tuple of 1 "
+            "to 3 positive ints, e.g. (28, 28, 1). "
+            f"Received: input_shape={input_shape!r}"
+        )
+    return tuple(int(size) for size in input_shape)

@@ -83,7 +83,7 @@ class ImageDataset:
         The arrays already live in memory, so the pipeline needs no
         `cache()`. With `binarize="dynamic"` every batch of every epoch is
         a fresh Bernoulli draw. `conditional=True` yields the
-        `{"x": x, "labels": y}` inputs a `ConditionalVAE` trains on.
+        `{"x": x, "labels": y}` inputs a conditional model (`num_classes=`) trains on.
 
         Args:
             split: `"train"` (default), `"validation"` or `"test"`.

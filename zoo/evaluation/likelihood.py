@@ -55,7 +55,7 @@ def negative_log_likelihood(
     Memory holds `batch_size * chunk_size` decoded images at a time, so
     K = 1000 over 10,000 images fits on any machine. A conditional model
     gives -log p(x | labels) with `labels`, and the marginal -log p(x)
-    (`ConditionalVAE.marginal_log_likelihood`, C times the cost) without.
+    (`VAE.marginal_log_likelihood`, C times the cost) without.
     """
     score = (
         model.marginal_log_likelihood

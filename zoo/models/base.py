@@ -1,4 +1,12 @@
-"""The base class of every model in the zoo: the one place the ELBO is written."""
+"""The zoo's model, `VAE`: the ELBO and the user API.
+
+What varies between models is an option, each combinable with every other:
+the network (`zoo.networks`), the objective (`zoo.objectives`), the prior
+(`zoo.priors`), the likelihood (`zoo.distributions`) and the condition
+(`zoo.conditions`). The data checks live in `zoo.validation`, the
+`tf.distribute` workarounds in `zoo.distribute`, the bound helpers in
+`zoo.bounds`.
+"""
 
 import math
 
@@ -7,22 +15,27 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from zoo import conditions
 from zoo import distributions
+from zoo import networks
+from zoo import objectives
 from zoo import priors
 from zoo import validation
+from zoo.bounds import importance_weighted_bound
+from zoo.bounds import stateless_seed
+from zoo.distribute import DistributeMixin
+from zoo.models import release_0_1
+from zoo.version import __version__
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class VAE(keras.Model):
+class VAE(DistributeMixin, keras.Model):
     """Variational autoencoder: prior p(z), encoder q(z|x), decoder p(x|z).
-
-    Subclasses build `self.encoder` and `self.decoder` in their `__init__`
-    (after calling this one) and override only what differs from the
-    standard VAE: `prior()`, `kl_penalty()` or the networks.
 
     Mathematical details:
 
-    Training maximises the evidence lower bound (ELBO) of each example,
+    The model maximises (by default) the evidence lower bound (ELBO) of each
+    example,
 
         log p(x) >= ELBO(x) = E_q(z|x)[log p(x|z)] - beta * KL(q(z|x) || p(z)),
 
@@ -35,9 +48,11 @@ class VAE(keras.Model):
 
     KL is analytic through `tfd.kl_divergence` where TFP registers it, else
     the single-sample Monte Carlo estimate log q(z|x) - log p(z) at the same
-    z. It enters the objective through `self.add_loss(kl_penalty(kl))`;
-    the reconstruction term is added in `compute_loss`, whose target is `y`
+    z. It enters the objective through `self.add_loss(...)`; the
+    reconstruction term is added in `compute_loss`, whose target is `y`
     when given (`fit(x_noisy, x_clean)` trains a denoiser) and `x` otherwise.
+    Other objectives (beta, capacity, IWAE, beta-TC) change these two terms;
+    see `zoo.objectives`.
 
     `log_likelihood` gives the importance-weighted bound of Burda et al.,
 
@@ -49,26 +64,54 @@ class VAE(keras.Model):
         input_shape: tuple of ints, the shape of one example, e.g.
             `(28, 28, 1)`.
         latent_dim: int > 0, the number of latent dimensions.
+        network: `"conv"`, `"mlp"` or `"resnet"`: the built-in encoder and
+            decoder (`zoo.networks`), or None (default) for `"conv"`, or
+            for no built-in network when both `encoder` and `decoder` are
+            given (then a network is refused).
+        filters: tuple of ints, the widths of the convolutional stages of
+            `"conv"` (default `(32, 64)`) and `"resnet"` (default
+            `(32, 64, 128)`).
+        hidden_units: tuple of ints, the dense layers' widths (defaults:
+            `(512, 256)` for `"mlp"`, `(256,)` for the others).
+        encoder: None, or a Keras model or layer, the encoder body: it maps
+            a batch of examples to features, and the zoo adds the posterior
+            head (`zoo.networks.custom`).
+        decoder: None, or a Keras model or layer, the decoder body: it maps
+            z (and the label code) to features, and the zoo adds the
+            likelihood head.
+        objective: `"elbo"` (default), `"beta"`, `"capacity"`, `"iwae"`,
+            `"beta_tc"`, or a `zoo.objectives.Objective` for other
+            settings, e.g. `zoo.objectives.IWAE(num_samples=10)`.
         likelihood: `"bernoulli"` (default), `"continuous_bernoulli"` or
             `"gaussian"`. Bernoulli-type likelihoods need data in [0, 1].
         likelihood_scale: for `"gaussian"`: a fixed standard deviation, or
             None (default) to learn one per pixel.
-        beta: float >= 0, the initial weight on KL (default 1.0). Stored as
-            a non-trainable variable, `model.beta`, that callbacks assign.
-            It means the weight on the KL term in every model; None only
-            for an objective without one (`BetaVAE`'s capacity objective),
-            whose `model.beta` is then None.
         prior: `"standard_normal"` (default, N(0, I)), `"mixture"` (a
             learned mixture of Gaussians) or `"vamp"` (the VampPrior); see
             `zoo.priors`. Learned priors use the Monte Carlo KL.
         prior_components: int > 0, the mixture's components or the
             VampPrior's pseudo-inputs (default 10).
+        num_classes: None (default, unconditional) or an int > 0: the
+            model takes `[x, labels]` and conditions encoder and decoder on
+            the labels (`zoo.conditions`).
+        label_embedding_dim: None (default, one-hot labels) or an int > 0,
+            the size of a learned label embedding; only with `num_classes`.
         seed: int or None, seeds the training-time posterior samples.
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Raises:
-        ValueError: for an invalid `input_shape`, `latent_dim`, `likelihood`,
-            `likelihood_scale` or `beta`.
+        ValueError: for any invalid option; the message names it.
+
+    Example:
+
+    >>> import numpy as np, zoo
+    >>> model = zoo.VAE(input_shape=(28, 28, 1), latent_dim=8,
+    ...                 network="mlp", objective="iwae")
+    >>> model.compile()
+    >>> x = np.random.default_rng(0).uniform(size=(64, 28, 28, 1))
+    >>> history = model.fit(x.astype("float32"), epochs=1, verbose=0)
+    >>> sorted(history.history)
+    ['kl', 'loss', 'reconstruction']
 
     References:
         Kingma & Welling, Auto-Encoding Variational Bayes, 2014.
@@ -79,43 +122,56 @@ class VAE(keras.Model):
         self,
         input_shape,
         latent_dim,
+        network=None,
+        filters=None,
+        hidden_units=None,
+        encoder=None,
+        decoder=None,
+        objective="elbo",
         likelihood="bernoulli",
         likelihood_scale=None,
-        beta=1.0,
         prior="standard_normal",
         prior_components=10,
+        num_classes=None,
+        label_embedding_dim=None,
         seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.image_shape = _check_input_shape(input_shape)
-        latent_dim = validation.check_size(
+        self.image_shape = validation.check_input_shape(input_shape)
+        self.latent_dim = validation.check_size(
             latent_dim, "latent_dim", validation.MAX_LATENT_DIM,
             "VAEs use tens to hundreds of latent dimensions.",
         )
-        if beta is None and type(self).kl_penalty is VAE.kl_penalty:
-            raise ValueError(
-                "`beta` must be a finite float >= 0 (the weight on KL); None "
-                "is only for objectives without one (the capacity objective "
-                "of BetaVAE). Received: beta=None"
-            )
-        if beta is not None and (
-            isinstance(beta, bool) or not isinstance(beta, (int, float))
-            or not 0 <= beta < math.inf
-        ):
-            raise ValueError(
-                f"`beta` must be a finite float >= 0. Received: beta={beta!r}"
-            )
         if seed is not None and not isinstance(seed, (int, np.integer)):
             raise ValueError(
                 f"`seed` must be an int or None. Received: seed={seed!r}"
             )
-        self.latent_dim = int(latent_dim)
+        self.encoder_body = None if encoder is None else (
+            networks.custom.check_body(encoder, "encoder")
+        )
+        self.decoder_body = None if decoder is None else (
+            networks.custom.check_body(decoder, "decoder")
+        )
+        if network is None and (encoder is None or decoder is None):
+            network = "conv"  # builds what the user does not supply
+        self.network = network
+        self.network_options = networks.check_options(
+            network, {"filters": filters, "hidden_units": hidden_units},
+            encoder is not None, decoder is not None,
+        )
         self.likelihood = likelihood
         self.likelihood_scale = likelihood_scale
         self.likelihood_family = distributions.get_likelihood(
             likelihood, likelihood_scale
         )
+        self.conditioning = conditions.get(num_classes, label_embedding_dim)
+        if num_classes is not None and prior == "vamp":
+            raise ValueError(
+                "A conditional model (num_classes) cannot use prior='vamp': "
+                "the VampPrior's pseudo-inputs have no labels. Use "
+                "prior='standard_normal' or 'mixture'."
+            )
         self.seed = seed
         self.prior_name = prior
         self.prior_components = prior_components
@@ -123,22 +179,39 @@ class VAE(keras.Model):
             prior, self.latent_dim, self.image_shape, prior_components,
             unit_interval=self.likelihood_family.unit_interval, seed=seed,
         )
-        self.beta = None if beta is None else self.add_weight(
-            shape=(),
-            initializer=keras.initializers.Constant(float(beta)),
-            dtype="float32",
-            trainable=False,
-            name="beta",
-        )
+        self.objective = objectives.get(objective)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
+        self.encoder, self.decoder = networks.build(
+            self.network, self.network_options, self.image_shape,
+            self.latent_dim, self.parameter_shape,
+            labels=self.conditioning.network_labels(),
+            encoder_body=self.encoder_body, decoder_body=self.decoder_body,
+        )
 
     @property
     def parameter_shape(self):
         """Shape of the decoder's output: the likelihood's parameters."""
         channels = self.image_shape[-1] * self.likelihood_family.num_parameters
         return (*self.image_shape[:-1], channels)
+
+    @property
+    def beta(self):
+        """The objective's KL weight, a non-trainable variable (None for the
+        capacity objective)."""
+        return self.objective.beta
+
+    @property
+    def capacity(self):
+        """The capacity objective's target KL C, a non-trainable variable
+        (None for other objectives)."""
+        return self.objective.capacity
+
+    @property
+    def num_classes(self):
+        """The number of classes of a conditional model, else None."""
+        return self.conditioning.num_classes
 
     # Distributions -----------------------------------------------------
 
@@ -167,43 +240,61 @@ class VAE(keras.Model):
         except NotImplementedError:
             return posterior.log_prob(z) - prior.log_prob(z)
 
-    def kl_penalty(self, kl):
-        """The KL term of the loss given the batch-mean KL: beta * kl."""
-        return self.beta * kl
-
     # Training ------------------------------------------------------------
 
     def call(self, inputs, training=None):
-        """Encode, sample z, add the KL term as a loss; return p(x|z)'s
-        parameters (logits for Bernoulli likelihoods)."""
+        """Encode, sample z, add the objective's KL term as a loss; return
+        p(x|z)'s parameters (logits for Bernoulli likelihoods), or, for an
+        objective with K samples per example, a dict of the parameters for
+        all K, `z` `(K, batch, latent_dim)`, `z_mean` and `z_stddev`."""
         x, condition = self.split_inputs(inputs)
-        posterior, z = self.sample_posterior(x, condition, training=training)
-        self.add_kl_loss(posterior, z)
-        return self.likelihood_parameters(z, condition, training=training)
-
-    # The networks, and the condition of conditional models -------------
+        num_samples = self.objective.num_samples
+        posterior, z = self.sample_posterior(
+            x, condition, num_samples=num_samples, training=training
+        )
+        self.add_loss(self.objective.kl_term(self, posterior, z))
+        if num_samples is None:
+            return self.likelihood_parameters(z, condition, training=training)
+        parameters = self.likelihood_parameters(
+            ops.reshape(z, (-1, self.latent_dim)), condition,
+            training=training,
+        )
+        return {
+            "parameters": parameters,
+            "z": z,
+            "z_mean": posterior.distribution.loc,
+            "z_stddev": posterior.distribution.scale,
+        }
 
     def split_inputs(self, inputs):
-        """`(x, condition)` from the model's inputs.
-
-        Unconditional models take x alone, so the condition is None;
-        conditional models (`ConditionalVAE`) take `[x, labels]`.
-        """
-        return inputs, None
+        """`(x, condition)` from the model's inputs: `(x, None)` for an
+        unconditional model, `(x, labels)` from `[x, labels]` (or a dict
+        `{"x": x, "labels": labels}`) for a conditional one."""
+        return self.conditioning.split(inputs)
 
     def condition_spec(self):
         """The `tf.TensorSpec` of the condition the networks take beside x
         and z (exported as an input of every signature), or None."""
-        return None
+        return self.conditioning.spec()
 
     def posterior_parameters(self, x, condition=None, training=None):
         """The encoder's `[z_mean, z_stddev]` for x (given the condition)."""
-        return self.encoder(x, training=training)
+        if condition is None:
+            return self.encoder(x, training=training)
+        return self.encoder(
+            [tf.convert_to_tensor(x), tf.cast(condition, "int32")],
+            training=training,
+        )
 
     def likelihood_parameters(self, z, condition=None, training=None):
         """The decoder's output, p(x|z)'s parameters, for z (given the
-        condition)."""
-        return self.decoder(z, training=training)
+        condition, tiled to z's K * batch rows when there are K samples per
+        example)."""
+        if condition is None:
+            return self.decoder(z, training=training)
+        z = tf.convert_to_tensor(z)
+        labels = self.conditioning.tile(condition, tf.shape(z)[0])
+        return self.decoder([z, labels], training=training)
 
     def sample_posterior(self, x, condition=None, num_samples=None,
                          training=None):
@@ -224,27 +315,15 @@ class VAE(keras.Model):
         )
         return self.posterior(z_mean, z_stddev), z_mean + z_stddev * noise
 
-    def add_kl_loss(self, posterior, z):
-        """Track the batch-mean KL and add `kl_penalty(kl)` with `add_loss`.
-
-        `z` is the sample the Monte Carlo estimate uses when the KL is not
-        analytic. Variants that split the KL (beta-TCVAE) override this.
-        """
-        kl = batch_mean(self.kl_divergence(posterior, z))
-        self.kl_tracker.update_state(kl, sample_weight=ops.shape(z)[0])
-        self.add_loss(self.kl_penalty(kl))
-
     def reconstruction_loss(self, target, y_pred):
-        """-mean_batch log p(target | z): the data term of the loss."""
-        log_prob = self.likelihood_distribution(y_pred).log_prob(
-            ops.cast(target, "float32")
-        )
-        return -batch_mean(log_prob)
+        """The objective's data term: -mean_batch log p(target | z) for the
+        ELBO."""
+        return self.objective.reconstruction_loss(self, target, y_pred)
 
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
-        """-ELBO: the reconstruction term plus the `add_loss` terms.
+        """The objective: the reconstruction term plus the `add_loss` terms.
 
         The target is `y` when given (denoising), else `x` (the images of
         a conditional model's `[x, labels]`).
@@ -262,49 +341,10 @@ class VAE(keras.Model):
         )
         return reconstruction / replicas + added
 
-    def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        """Keras's metrics, as shape `(1,)` tensors across several workers.
-
-        Under `MultiWorkerMirroredStrategy` Keras 3's `fit` and `evaluate`
-        average each step's logs over axis 0, which fails for scalars
-        ("Invalid reduction dimension 0", tensorflow/tensorflow#72388);
-        the average of `(1,)` tensors is the scalar the logs should hold.
-        """
-        logs = super().compute_metrics(x, y, y_pred, sample_weight)
-        strategy = tf.distribute.get_strategy()
-        if isinstance(
-            strategy, tf.distribute.MultiWorkerMirroredStrategy
-        ) and strategy.extended._in_multi_worker_mode():
-            logs = {
-                name: ops.reshape(value, (1,)) for name, value in logs.items()
-            }
-        return logs
-
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        """Keras's pre-`fit` build, working with nested inputs everywhere.
-
-        Under `MultiWorkerMirroredStrategy` Keras 3 averages the first
-        distributed batch with one `strategy.reduce` call, which fails for a
-        nested batch (`[x, labels]`, `(x, y)`): "Attempt to convert a value
-        (PerReplica ...)". The batch is reduced one tensor at a time here.
-        """
-        strategy = self._distribute_strategy
-        if iterator is not None and strategy is not None:
-            for _, _, steps in iterator:
-                batch = next(steps)
-                break
-            data_batch = tf.nest.map_structure(
-                lambda value: strategy.reduce("MEAN", value, axis=None)
-                if isinstance(value, tf.distribute.DistributedValues)
-                else value,
-                batch,
-            )
-        super()._maybe_symbolic_build(data_batch=data_batch)
-
     def compile(self, optimizer="adam", loss=None, **kwargs):
         """`keras.Model.compile` with Adam as the default optimizer.
 
-        The model owns its loss (the negative ELBO), so `loss` must stay None.
+        The model owns its loss (the objective), so `loss` must stay None.
         """
         if loss is not None:
             raise ValueError(
@@ -327,26 +367,26 @@ class VAE(keras.Model):
         yielding `x` or `(x, y)` batches works as in Keras.
         """
         validation.check_loop_arguments(kwargs)
-        x, y = self._checked_data(x, y)
-        if _is_stream(x):
+        x, y = validation.check_model_data(self, x, y)
+        if validation.is_stream(x):
             kwargs.setdefault("shuffle", False)  # a stream shuffles itself
         if kwargs.get("validation_data") is not None:
-            kwargs["validation_data"] = self._checked_validation_data(
-                kwargs["validation_data"]
+            kwargs["validation_data"] = validation.check_model_validation_data(
+                self, kwargs["validation_data"]
             )
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, with the data checked first."""
         validation.check_loop_arguments(kwargs)
-        x, y = self._checked_data(x, y)
+        x, y = validation.check_model_data(self, x, y)
         return super().evaluate(x, y, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
         """Reconstructions in data space: the mean of p(x | z = mu(x))."""
         validation.check_loop_arguments(kwargs)
-        if not _is_stream(x):
-            x = self._checked_inputs(x, "x")
+        if not validation.is_stream(x):
+            x = validation.check_model_inputs(self, x, "x")
         return super().predict(x, *args, **kwargs)
 
     def predict_step(self, data):
@@ -360,13 +400,17 @@ class VAE(keras.Model):
 
     def encode(self, inputs):
         """The posterior q(z|x) for a batch, a `tfd.Distribution`."""
-        x, condition = self.split_inputs(self._checked_inputs(inputs, "x"))
+        x, condition = self.split_inputs(
+            validation.check_model_inputs(self, inputs, "x")
+        )
         return self.posterior(*self.posterior_parameters(x, condition))
 
     def decode(self, latents):
         """The likelihood p(x|z) for latents `z` `(batch, latent_dim)`
         (`[z, labels]` for a conditional model)."""
-        z, condition = self.split_inputs(self._checked_latents(latents))
+        z, condition = self.split_inputs(
+            validation.check_model_latents(self, latents)
+        )
         z = ops.convert_to_tensor(z, "float32")
         return self.likelihood_distribution(
             self.likelihood_parameters(z, condition)
@@ -380,19 +424,30 @@ class VAE(keras.Model):
             self.likelihood_parameters(z_mean, condition)
         ).mean()
 
-    def sample(self, num_samples, seed=None):
+    def sample(self, num_samples, seed=None, labels=None):
         """Generate `num_samples` new examples: decode z ~ p(z) and return
-        the likelihood mean. The same `seed` gives the same samples."""
+        the likelihood mean. The same `seed` gives the same samples.
+
+        Args:
+            num_samples: int > 0.
+            seed: int or None.
+            labels: for a conditional model, an int class id for all
+                samples, an array of `num_samples` ids, or None (default)
+                to draw the classes uniformly with the seed. Refused for an
+                unconditional model.
+        """
         num_samples = validation.check_size(
             num_samples, "num_samples", validation.MAX_SAMPLES,
             "draw more in several calls.",
         )
-        return self.compute_samples(num_samples, stateless_seed(seed))
+        seed = stateless_seed(seed)
+        labels = self.conditioning.sample_labels(labels, num_samples, seed)
+        return self.compute_samples(num_samples, seed, labels)
 
     def elbo(self, inputs, seed=0):
         """Per-example ELBO (beta = 1) from one posterior sample, in nats."""
         x, condition = self.split_inputs(
-            self._checked_inputs(inputs, "x", target=True)
+            validation.check_model_inputs(self, inputs, "x", target=True)
         )
         return self.compute_elbo(
             ops.convert_to_tensor(x, "float32"), stateless_seed(seed),
@@ -415,7 +470,7 @@ class VAE(keras.Model):
         )
         validation.check_positive_int(chunk_size, "chunk_size")
         x, condition = self.split_inputs(
-            self._checked_inputs(inputs, "x", target=True)
+            validation.check_model_inputs(self, inputs, "x", target=True)
         )
         validation.check_size(
             chunk_size * len(x), "chunk_size * batch", validation.MAX_SAMPLES,
@@ -434,11 +489,38 @@ class VAE(keras.Model):
             num_samples
         )
 
+    def marginal_log_likelihood(self, x, num_samples=1000, chunk_size=100,
+                                seed=0):
+        """For a conditional model: log p(x) = log (1/C) sum_y p(x|y) under
+        a uniform p(y), per example, in nats. Each log p(x|y) is the
+        importance-weighted bound of `log_likelihood` (C times its cost), so
+        this is a lower bound too."""
+        if self.num_classes is None:
+            raise ValueError(
+                "`marginal_log_likelihood` sums over the labels of a "
+                "conditional model; this model has none: use "
+                "`log_likelihood(x)`."
+            )
+        x = validation.check_model_images(self, x, "x", target=True)
+        per_class = [
+            self.log_likelihood(
+                [x, np.full((len(x),), label)], num_samples=num_samples,
+                chunk_size=chunk_size, seed=seed,
+            )
+            for label in range(self.num_classes)
+        ]
+        return tf.reduce_logsumexp(tf.stack(per_class), axis=0) - math.log(
+            self.num_classes
+        )
+
     # Graph-safe cores of the inference API (tensors in, no checks), used
     # by the methods above, by objectives and by the serving signatures.
 
     def compute_samples(self, num_samples, seed, condition=None):
-        """`sample` on tensors: `seed` is a stateless `(2,)` int seed."""
+        """`sample` on tensors: `seed` is a stateless `(2,)` int seed; a
+        conditional model without `condition` draws uniform labels."""
+        if condition is None and self.num_classes is not None:
+            condition = self.conditioning.draw(num_samples, seed)
         z = self.prior().sample(num_samples, seed=seed)
         parameters = self.likelihood_parameters(z, condition)
         return self.likelihood_distribution(parameters).mean()
@@ -494,150 +576,52 @@ class VAE(keras.Model):
         log_prob = tf.reshape(log_prob, (num_samples, -1))
         return log_prob + self.prior().log_prob(z) - posterior.log_prob(z)
 
-    # Data checks ---------------------------------------------------------
-
-    def _checked_images(self, x, argument, target=False):
-        likelihood = self.likelihood_family if target else None
-        return validation.check_images(
-            x, self.image_shape, argument, likelihood
-        )
-
-    def _checked_inputs(self, inputs, argument, target=False):
-        """The model's inputs, checked: x, or `[x, labels]` for a
-        conditional model (which overrides this)."""
-        return self._checked_images(inputs, argument, target)
-
-    def _checked_latents(self, latents):
-        """`decode`'s input, checked: z, or `[z, labels]` for a conditional
-        model (which overrides this)."""
-        return validation.check_latents(latents, self.latent_dim)
-
-    def _checked_data(self, x, y):
-        if _is_stream(x):
-            if isinstance(x, tf.data.Dataset):
-                validation.check_dataset_spec(
-                    x, self.image_shape, self.split_inputs
-                )
-                validation.check_empty_dataset(x)
-                x = x.map(self._assert_batch_valid)
-            return x, y
-        if y is None:
-            return self._checked_inputs(x, "x", target=True), None
-        x = self._checked_inputs(x, "x")
-        y = self._checked_images(y, "y", target=True)
-        num_examples = len(self.split_inputs(x)[0])
-        if num_examples != len(y):
-            raise ValueError(
-                "`x` and `y` must hold the same number of examples; received "
-                f"{num_examples} and {len(y)}."
-            )
-        return x, y
-
-    def _checked_validation_data(self, data):
-        if _is_stream(data):
-            return self._checked_data(data, None)[0]
-        if not isinstance(data, (tuple, list)) or not 1 <= len(data) <= 2:
-            raise ValueError(
-                "`validation_data` must be (x_val,), (x_val, y_val) or a "
-                f"tf.data.Dataset; received a {type(data).__name__}."
-            )
-        x, y = self._checked_data(data[0], data[1] if len(data) == 2 else None)
-        return (x,) if y is None else (x, y)
-
-    def _assert_batch_valid(self, *element):
-        """tf.data map: a streamed batch that is non-finite or outside the
-        likelihood's support stops training with a message naming it."""
-        x, condition = self.split_inputs(element[0])
-        images = (x, *element[1:2])  # and the target y, when given
-        target = images[-1]
-        checks = [
-            tf.debugging.assert_all_finite(
-                tf.cast(batch, "float32"),
-                "A dataset batch holds NaN or infinite values; clean the "
-                "data before training.",
-            )
-            for batch in images
-        ]
-        checks += self.likelihood_family.assert_support(target, "target")
-        checks += self._condition_assertions(condition)
-        with tf.control_dependencies(checks):
-            element = tf.nest.map_structure(tf.identity, element)
-        return element if len(element) > 1 else element[0]
-
-    def _condition_assertions(self, condition):
-        """Graph checks of a streamed batch's condition (none here)."""
-        return []
-
     # Config ----------------------------------------------------------
 
     def get_config(self):
+        serialize = keras.saving.serialize_keras_object
         return {
             "name": self.name,
             "trainable": self.trainable,
+            "zoo_version": __version__,
             "input_shape": self.image_shape,
             "latent_dim": self.latent_dim,
+            "network": self.network,
+            **{key: self.network_options.get(key) for key in (
+                "filters", "hidden_units")},
+            "encoder": None if self.encoder_body is None else serialize(
+                self.encoder_body),
+            "decoder": None if self.decoder_body is None else serialize(
+                self.decoder_body),
+            "objective": serialize(self.objective),
             "likelihood": self.likelihood,
             "likelihood_scale": self.likelihood_scale,
-            "beta": None if self.beta is None else float(
-                ops.convert_to_numpy(self.beta)
-            ),
             "prior": self.prior_name,
             "prior_components": self.prior_components,
+            "num_classes": self.num_classes,
+            "label_embedding_dim": self.conditioning.label_embedding_dim,
             "seed": self.seed,
         }
 
     @classmethod
     def from_config(cls, config):
+        config = dict(config)
+        release_0_1.check_version(config.pop("zoo_version", None))
+        for key in ("encoder", "decoder", "objective"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(
+                    config[key]
+                )
         return cls(**config)
 
-
-def importance_weighted_bound(log_weights):
-    """log (1/K) sum_k w_k from `(K, batch)` log weights: `(batch,)`."""
-    num_samples = tf.cast(tf.shape(log_weights)[0], log_weights.dtype)
-    return tf.reduce_logsumexp(log_weights, axis=0) - tf.math.log(num_samples)
-
-
-def batch_mean(values):
-    """The mean over the batch axis, 0 for an empty batch.
-
-    Under `tf.distribute` a final partial batch smaller than the number of
-    replicas leaves some replicas an empty batch; like Keras's own losses
-    (`divide_no_nan`), their terms are then 0, not NaN.
-    """
-    return ops.divide_no_nan(
-        ops.sum(values), ops.cast(ops.size(values), values.dtype)
-    )
+    def load_own_variables(self, store):
+        """Keras's loading (the model holds no variables of its own), and
+        release 0.1's files, whose model held the objective's variables
+        (`beta`, `capacity`, the beta-TC weights)."""
+        if len(store.keys()):
+            release_0_1.load_objective_variables(self.objective, store)
 
 
-def _check_input_shape(input_shape):
-    if not isinstance(input_shape, (tuple, list)) or not all(
-        isinstance(size, (int, np.integer)) and not isinstance(size, bool)
-        and size > 0 for size in input_shape
-    ) or not 1 <= len(input_shape) <= 3:
-        raise ValueError(
-            "`input_shape` must be the shape of one example as a tuple of 1 "
-            "to 3 positive ints, e.g. (28, 28, 1). "
-            f"Received: input_shape={input_shape!r}"
-        )
-    return tuple(int(size) for size in input_shape)
-
-
-def _is_stream(x):
-    """True for inputs that are consumed lazily (datasets, generators)."""
-    return isinstance(x, (tf.data.Dataset, keras.utils.PyDataset)) or (
-        hasattr(x, "__next__")
-    )
-
-
-def stateless_seed(seed):
-    """A `(2,)` int32 stateless seed from an int, or a random one for None."""
-    if seed is None:
-        seed = np.random.randint(0, 2**31 - 1)
-    if isinstance(seed, bool) or not isinstance(
-        seed, (int, np.integer)
-    ) or not -(2**31) <= seed < 2**31:
-        raise ValueError(
-            "`seed` must be an int32 (an int in [-2**31, 2**31)) or None. "
-            f"Received: seed={seed!r}"
-        )
-    return tf.constant([int(seed), 0], dtype=tf.int32)
+# Release 0.1 saved one class per model (`"zoo>ConvVAE"`, ...); its files
+# load as the equivalent `VAE`.
+release_0_1.register_classes(VAE)

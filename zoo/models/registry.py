@@ -1,25 +1,32 @@
-"""The model registry: one entry per model, looked up by name."""
+"""The registry: named presets of the zoo's options.
+
+Every model is a `zoo.VAE`; a registry name fixes some of its options
+(the network, the objective, the prior, the condition) and `zoo.get`
+takes any of them, the preset's included, to override it:
+
+    zoo.get("iwae", input_shape=(28, 28, 1), latent_dim=16)
+    zoo.get("iwae", network="mlp", ...)                  # a dense IWAE
+    zoo.get("beta_tcvae", network="resnet", input_shape=(64, 64, 3), ...)
+
+`zoo.get` also takes the objective's options (`beta`, `num_samples`,
+`capacity`, `tc_weight`, ...), which it passes to the objective.
+"""
 
 import inspect
 
-from zoo.models.beta import BetaVAE
-from zoo.models.conditional import ConditionalVAE
-from zoo.models.conv import ConvVAE
-from zoo.models.dense import DenseVAE
-from zoo.models.iwae import IWAE
-from zoo.models.tcvae import BetaTCVAE
+from zoo import objectives
+from zoo.models.base import VAE
 
-# name -> (class, default options). A prior is an option of every model; the
-# entries with a learned prior are the convolutional VAE with that option.
+# name -> the options the preset fixes.
 MODELS = {
-    "dense_vae": (DenseVAE, {}),
-    "conv_vae": (ConvVAE, {}),
-    "beta_vae": (BetaVAE, {}),
-    "iwae": (IWAE, {}),
-    "beta_tcvae": (BetaTCVAE, {}),
-    "conditional_vae": (ConditionalVAE, {}),
-    "mixture_prior_vae": (ConvVAE, {"prior": "mixture"}),
-    "vamp_prior_vae": (ConvVAE, {"prior": "vamp"}),
+    "dense_vae": {"network": "mlp"},
+    "conv_vae": {"network": "conv"},
+    "beta_vae": {"network": "conv", "objective": "beta"},
+    "iwae": {"network": "conv", "objective": "iwae"},
+    "beta_tcvae": {"network": "conv", "objective": "beta_tc"},
+    "conditional_vae": {"network": "conv", "num_classes": 10},
+    "mixture_prior_vae": {"network": "conv", "prior": "mixture"},
+    "vamp_prior_vae": {"network": "conv", "prior": "vamp"},
 }
 
 
@@ -28,19 +35,24 @@ def list_models():
     return sorted(MODELS)
 
 
-def options(name):
-    """The constructor options a registered model accepts, sorted."""
-    cls, _ = _entry(name)
-    names = set()
-    for klass in cls.__mro__:
-        if klass.__module__.startswith("zoo."):
-            names.update(
-                parameter.name
-                for parameter in inspect.signature(klass.__init__)
-                .parameters.values()
-                if parameter.kind is parameter.POSITIONAL_OR_KEYWORD
-            )
-    return sorted(names - {"self"})
+def model_options():
+    """The options of `zoo.VAE` (beside its objective's), sorted."""
+    return sorted(
+        parameter.name
+        for parameter in inspect.signature(VAE.__init__).parameters.values()
+        if parameter.kind is parameter.POSITIONAL_OR_KEYWORD
+        and parameter.name != "self"
+    )
+
+
+def options(name, objective=None):
+    """The options `zoo.get(name, ...)` accepts, sorted: the model's and
+    its objective's (the preset's, or `objective`)."""
+    preset = _entry(name)
+    objective = objective or preset.get("objective", "elbo")
+    if isinstance(objective, objectives.Objective):
+        return model_options()
+    return sorted({*model_options(), *objectives.options(objective)})
 
 
 def get(name, **options_):
@@ -55,12 +67,30 @@ def get(name, **options_):
         ValueError: for an unknown name or option; the message lists the
             valid ones.
     """
-    valid = options(name)
+    preset = _entry(name)
+    objective = options_.pop("objective", preset.get("objective", "elbo"))
+    if objective == "beta" and "gamma" in options_ and (
+        "capacity" not in options_
+    ):
+        raise ValueError(
+            "`gamma` weighs |KL - C| in the capacity objective; pass "
+            "`capacity` too, or drop `gamma` and set `beta`. "
+            f"Received: gamma={options_['gamma']!r}, capacity=None"
+        )
+    if objective == "beta" and "capacity" in options_:
+        if "beta" in options_:
+            raise ValueError(
+                "`beta` and `capacity` choose different objectives: beta * "
+                "KL or gamma * |KL - C|; pass one of them. Received: "
+                f"beta={options_['beta']!r}, capacity={options_['capacity']!r}"
+            )
+        objective = "capacity"  # beta_vae with a capacity, as in 0.1
+    valid = options(name, objective)
     unknown = sorted(set(options_) - set(valid) - {"name"})
     if unknown:
         raise ValueError(
-            f"Unknown option(s) {unknown} for model {name!r}. "
-            f"Valid options: {valid}."
+            f"Unknown option(s) {unknown} for model {name!r} (objective "
+            f"{objective!r}). Valid options: {valid}."
         )
     missing = [key for key in ("input_shape", "latent_dim") if key not in options_]
     if missing:
@@ -68,8 +98,15 @@ def get(name, **options_):
             f"zoo.get({name!r}, ...) needs {missing}, e.g. "
             "input_shape=(28, 28, 1), latent_dim=16."
         )
-    cls, defaults = _entry(name)
-    return cls(**{**defaults, **options_})
+    model_keys = set(model_options()) | {"name"}
+    objective_options = {
+        key: value for key, value in options_.items() if key not in model_keys
+    }
+    model = {key: value for key, value in options_.items() if key in model_keys}
+    if "encoder" in model and "decoder" in model:
+        preset = {**preset, "network": None}  # the user's own networks
+    return VAE(**{**preset, **model,
+                  "objective": objectives.get(objective, **objective_options)})
 
 
 def _entry(name):

@@ -1,0 +1,43 @@
+"""Small helpers of the bounds: the importance-weighted bound, the batch
+mean every loss term uses, and stateless seeds."""
+
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+
+def importance_weighted_bound(log_weights):
+    """log (1/K) sum_k w_k from `(K, batch)` log weights: `(batch,)`.
+
+    With w_k = p(x|z_k) p(z_k) / q(z_k|x), z_k ~ q(z|x), this is the bound
+    L_K of Burda et al. (2016): log p(x) >= L_K, equal to the ELBO at K = 1
+    and tightening as K grows.
+    """
+    num_samples = tf.cast(tf.shape(log_weights)[0], log_weights.dtype)
+    return tf.reduce_logsumexp(log_weights, axis=0) - tf.math.log(num_samples)
+
+
+def batch_mean(values):
+    """The mean over the batch axis, 0 for an empty batch.
+
+    Under `tf.distribute` a final partial batch smaller than the number of
+    replicas leaves some replicas an empty batch; like Keras's own losses
+    (`divide_no_nan`), their terms are then 0, not NaN.
+    """
+    return ops.divide_no_nan(
+        ops.sum(values), ops.cast(ops.size(values), values.dtype)
+    )
+
+
+def stateless_seed(seed):
+    """A `(2,)` int32 stateless seed from an int, or a random one for None."""
+    if seed is None:
+        seed = np.random.randint(0, 2**31 - 1)
+    if isinstance(seed, bool) or not isinstance(
+        seed, (int, np.integer)
+    ) or not -(2**31) <= seed < 2**31:
+        raise ValueError(
+            "`seed` must be an int32 (an int in [-2**31, 2**31)) or None. "
+            f"Received: seed={seed!r}"
+        )
+    return tf.constant([int(seed), 0], dtype=tf.int32)

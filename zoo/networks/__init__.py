@@ -1,0 +1,110 @@
+"""Encoder and decoder networks: functional `keras.Model`s over any H x W x C.
+
+A network is one of the four axes of a zoo model (`zoo.VAE(network=...)`):
+
+    "mlp"     multilayer perceptrons (`mlp.py`)
+    "conv"    strided convolutions (`conv.py`)
+    "resnet"  residual blocks with down/up-sampling stages (`resnet.py`)
+
+or the user's own Keras model or layer for the encoder body and/or the
+decoder body (`zoo.VAE(encoder=..., decoder=...)`, `custom.py`).
+
+Encoders map an image `x` to the two posterior parameter tensors
+`[z_mean, z_stddev]`, each `(batch, latent_dim)`; `z_stddev` is
+`softplus(.) + SCALE_FLOOR` (`heads.py`), so the encoder is a plain Keras
+model that any other Keras model can reuse::
+
+    z_mean, z_stddev = vae.encoder(images)
+
+Decoders map `z` to the likelihood's parameters, a tensor of shape
+`(H, W, num_parameters * C)` (logits for Bernoulli likelihoods).
+"""
+
+from zoo.networks import conv
+from zoo.networks import custom
+from zoo.networks import mlp
+from zoo.networks import resnet
+from zoo.networks.heads import LabelCondition
+from zoo.networks.heads import check_widths
+
+#: name -> the module that builds it; each has `DEFAULTS`, `encoder` and
+#: `decoder`.
+NETWORKS = {"mlp": mlp, "conv": conv, "resnet": resnet}
+
+__all__ = ["LabelCondition", "NETWORKS", "build", "check_widths",
+           "check_options"]
+
+
+def check_options(network, options, has_encoder, has_decoder):
+    """The network's options, defaults filled in and checked.
+
+    Args:
+        network: a name in `NETWORKS`, or None when the user supplies both
+            bodies.
+        options: dict of the options given (`filters`, `hidden_units`),
+            None for those not given.
+        has_encoder, has_decoder: whether the user supplies that body.
+
+    Raises:
+        ValueError: for an unknown network, a built-in network with neither
+            body to build, or an option the network does not take.
+    """
+    given = {key: value for key, value in options.items() if value is not None}
+    if has_encoder and has_decoder:
+        if network is not None or given:
+            raise ValueError(
+                "With both `encoder` and `decoder` given no built-in network "
+                "is built; drop `network` and its options. Received: "
+                f"network={network!r}, options={given}"
+            )
+        return {}
+    if network not in NETWORKS:
+        raise ValueError(
+            f"`network` must be one of {sorted(NETWORKS)} (or pass your own "
+            "Keras models as `encoder=` and `decoder=`). Received: "
+            f"network={network!r}"
+        )
+    defaults = NETWORKS[network].DEFAULTS
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise ValueError(
+            f"network={network!r} takes the options {sorted(defaults)}; "
+            f"{unknown} is not one of them."
+        )
+    checked = {}
+    for key, default in defaults.items():
+        minimum = 1 if key == "filters" else 0
+        checked[key] = check_widths(given.get(key, default), key, minimum)
+    return checked
+
+
+def build(network, options, image_shape, latent_dim, parameter_shape,
+          labels=None, encoder_body=None, decoder_body=None):
+    """`(encoder, decoder)`: the built-in `network` with `options`, or the
+    heads on the user's bodies where given."""
+    if network is not None and network != "mlp" and len(image_shape) != 3:
+        raise ValueError(
+            f"network={network!r} needs images, input_shape=(height, width, "
+            f"channels). Received: input_shape={image_shape!r}. Use "
+            "network='mlp' for flat vectors."
+        )
+    module = NETWORKS.get(network)
+    if encoder_body is not None:
+        encoder = custom.encoder(encoder_body, image_shape, latent_dim, labels)
+    elif network == "mlp":
+        encoder = mlp.encoder(image_shape, latent_dim, options["hidden_units"],
+                              labels)
+    else:
+        encoder = module.encoder(image_shape, latent_dim, options["filters"],
+                                 options["hidden_units"], labels)
+    reversed_units = tuple(options.get("hidden_units", ()))[::-1]
+    if decoder_body is not None:
+        decoder = custom.decoder(decoder_body, latent_dim, parameter_shape,
+                                 labels)
+    elif network == "mlp":
+        decoder = mlp.decoder(latent_dim, parameter_shape, reversed_units,
+                              labels)
+    else:
+        decoder = module.decoder(latent_dim, parameter_shape,
+                                 options["filters"], reversed_units, labels)
+    return encoder, decoder

@@ -1,0 +1,62 @@
+"""The `"conv"` network: strided convolutions over any H x W x C image."""
+
+
+import keras
+from keras import layers
+
+from zoo.networks.heads import crop
+from zoo.networks.heads import dense_stack
+from zoo.networks.heads import grid_from_vector
+from zoo.networks.heads import posterior_head
+from zoo.networks.heads import with_label
+
+#: The options of `network="conv"` and their defaults.
+DEFAULTS = {"filters": (32, 64), "hidden_units": (256,)}
+
+
+def encoder(input_shape, latent_dim, filters, hidden_units, labels=None,
+            name="encoder"):
+    """Conv2D(3x3, stride 2, relu) per entry of `filters` -> Flatten ->
+    [concatenate the label code] -> Dense(relu) per entry of `hidden_units`
+    -> posterior head.
+
+    Padding "same" halves H and W (rounding up) at each stride, so any
+    H x W x C input works. `labels`: None, or a `LabelCondition`.
+    """
+    inputs = keras.Input(shape=input_shape, name="x")
+    features = inputs
+    for index, width in enumerate(filters):
+        features = layers.Conv2D(
+            width, 3, strides=2, padding="same", activation="relu",
+            name=f"conv_{index}",
+        )(features)
+    features = layers.Flatten(name="flatten")(features)
+    inputs, features = with_label(inputs, features, labels)
+    features = dense_stack(features, hidden_units)
+    return posterior_head(inputs, features, latent_dim, name)
+
+
+def decoder(latent_dim, output_shape, filters, hidden_units, labels=None,
+            name="decoder"):
+    """Mirror of `encoder`: [concatenate the label code to z] -> Dense(relu)
+    per entry of `hidden_units` -> Dense -> Reshape to the encoder's
+    smallest grid -> Conv2DTranspose(3x3, stride 2, relu) per entry of
+    `filters` (widest first) -> Conv2D(3x3) to the parameter channels ->
+    crop to exactly `output_shape`.
+    """
+    inputs = keras.Input(shape=(latent_dim,), name="z")
+    inputs, features = with_label(inputs, inputs, labels)
+    features = dense_stack(features, hidden_units)
+    features, grid = grid_from_vector(features, output_shape, filters)
+    for index, width_ in enumerate(reversed(filters)):
+        features = layers.Conv2DTranspose(
+            width_, 3, strides=2, padding="same", activation="relu",
+            name=f"deconv_{index}",
+        )(features)
+    parameters = layers.Conv2D(
+        output_shape[-1], 3, padding="same", dtype="float32",
+        name="parameters",
+    )(features)
+    parameters = crop(parameters, grid, len(filters), output_shape)
+    return keras.Model(inputs, parameters, name=name)
+

@@ -1,0 +1,148 @@
+"""What every network shares: width checks, the label input, and the two
+heads the zoo puts on any encoder or decoder body.
+
+The posterior head maps features to q(z|x)'s parameters,
+
+    z_mean = W_m h + b_m,   z_stddev = softplus(W_s h + b_s) + SCALE_FLOOR,
+
+built from stock layers so that an encoder is a plain functional Keras
+model. Output heads run in float32 so that mixed precision keeps the ELBO in
+full precision.
+
+Conditional networks (`labels=LabelCondition(...)`) take a second input,
+int class ids `labels` `(batch,)`, whose code (one-hot or a learned
+embedding) is concatenated to the flattened image features (encoder) and to
+z (decoder): `vae.encoder([images, labels])`, `vae.decoder([z, labels])`.
+"""
+
+import collections
+import math
+
+import keras
+from keras import layers
+
+from zoo.distributions import SCALE_FLOOR
+
+
+def check_widths(widths, argument, minimum=0):
+    """Validate a tuple of layer widths and return it as a tuple of ints.
+
+    Raises:
+        ValueError: if `widths` is not a sequence of positive ints with at
+            least `minimum` entries.
+    """
+    if not isinstance(widths, (tuple, list)) or len(widths) < minimum or not all(
+        isinstance(width, int) and not isinstance(width, bool) and width > 0
+        for width in widths
+    ):
+        raise ValueError(
+            f"`{argument}` must be a tuple of at least {minimum} positive "
+            f"ints, e.g. (32, 64). Received: {argument}={widths!r}"
+        )
+    return tuple(widths)
+
+
+LabelCondition = collections.namedtuple(
+    "LabelCondition", ["num_classes", "embedding_dim"]
+)
+LabelCondition.__doc__ = """Networks conditioned on a class label: `num_classes`
+ids, coded one-hot (`embedding_dim=None`) or by a learned embedding."""
+
+
+def label_input(labels):
+    """The `labels` input and its code `(batch, num_classes or
+    embedding_dim)`."""
+    ids = keras.Input(shape=(), dtype="int32", name="labels")
+    if labels.embedding_dim is None:
+        code = layers.CategoryEncoding(
+            labels.num_classes, output_mode="one_hot", name="label_one_hot"
+        )(ids)
+    else:
+        code = layers.Embedding(
+            labels.num_classes, labels.embedding_dim, name="label_embedding"
+        )(ids)
+    return ids, code
+
+
+def with_label(inputs, features, labels):
+    """`(inputs, features)`, extended by the label input and its code when
+    `labels` is a `LabelCondition`."""
+    if labels is None:
+        return inputs, features
+    ids, code = label_input(labels)
+    features = layers.Concatenate(name="with_label")([features, code])
+    return [inputs, ids], features
+
+
+def posterior_head(inputs, features, latent_dim, name="encoder"):
+    """The encoder: `inputs` -> `features` -> `[z_mean, z_stddev]`."""
+    z_mean = layers.Dense(latent_dim, dtype="float32", name="z_mean")(features)
+    z_stddev = layers.Dense(
+        latent_dim, activation="softplus", dtype="float32", name="z_softplus"
+    )(features)
+    z_stddev = layers.Rescaling(
+        1.0, offset=SCALE_FLOOR, dtype="float32", name="z_stddev"
+    )(z_stddev)
+    return keras.Model(inputs, [z_mean, z_stddev], name=name)
+
+
+def likelihood_head(features, output_shape):
+    """Decoder features -> the likelihood's parameters, `output_shape`.
+
+    A feature map with the images' height and width gets a 1x1 convolution
+    to the parameter channels (a per-pixel linear map); anything else is
+    flattened and mapped by one `Dense` layer, then reshaped.
+    """
+    if len(output_shape) == 3 and tuple(features.shape[1:3]) == tuple(
+        output_shape[:2]
+    ) and len(features.shape) == 4:
+        return layers.Conv2D(
+            output_shape[-1], 1, dtype="float32", name="parameters"
+        )(features)
+    if len(features.shape) > 2:
+        features = layers.Flatten(name="flatten_features")(features)
+    parameters = layers.Dense(
+        math.prod(output_shape), dtype="float32", name="parameters_flat"
+    )(features)
+    return layers.Reshape(output_shape, dtype="float32", name="parameters")(
+        parameters
+    )
+
+
+def dense_stack(features, hidden_units):
+    """`Dense(units, relu)` per entry of `hidden_units`."""
+    for index, units in enumerate(hidden_units):
+        features = layers.Dense(
+            units, activation="relu", name=f"dense_{index}"
+        )(features)
+    return features
+
+
+def grid_from_vector(features, output_shape, filters):
+    """Dense(relu) -> Reshape: a vector to the smallest feature map of a
+    decoder with one stride-2 stage per entry of `filters` (widest last),
+    `ceil(H / 2^stages) x ceil(W / 2^stages) x filters[-1]`.
+
+    Returns:
+        `(features, grid)`; `crop(..., grid, len(filters), ...)` undoes
+        the rounding up at the end.
+    """
+    stride = 2 ** len(filters)
+    grid = (math.ceil(output_shape[0] / stride),
+            math.ceil(output_shape[1] / stride))
+    features = layers.Dense(
+        grid[0] * grid[1] * filters[-1], activation="relu", name="dense_grid"
+    )(features)
+    return layers.Reshape((*grid, filters[-1]), name="grid")(features), grid
+
+
+def crop(parameters, grid, stages, output_shape):
+    """Crop a `grid * 2^stages` feature map to `output_shape`'s H x W."""
+    stride = 2 ** stages
+    excess = (grid[0] * stride - output_shape[0],
+              grid[1] * stride - output_shape[1])
+    if excess == (0, 0):
+        return parameters
+    return layers.Cropping2D(
+        ((0, excess[0]), (0, excess[1])), dtype="float32", name="crop"
+    )(parameters)

@@ -1,0 +1,35 @@
+"""The `"mlp"` network: multilayer perceptrons over flattened examples."""
+
+import keras
+from keras import layers
+
+from zoo.networks.heads import dense_stack
+from zoo.networks.heads import likelihood_head
+from zoo.networks.heads import posterior_head
+from zoo.networks.heads import with_label
+
+#: The options of `network="mlp"` and their defaults.
+DEFAULTS = {"hidden_units": (512, 256)}
+
+
+def encoder(input_shape, latent_dim, hidden_units, labels=None,
+            name="encoder"):
+    """Flatten -> [concatenate the label code] -> Dense(relu) per entry of
+    `hidden_units` -> posterior head. With `hidden_units=()` the map is
+    linear (with a Gaussian likelihood, probabilistic PCA)."""
+    inputs = keras.Input(shape=input_shape, name="x")
+    features = layers.Flatten(name="flatten")(inputs)
+    inputs, features = with_label(inputs, features, labels)
+    features = dense_stack(features, hidden_units)
+    return posterior_head(inputs, features, latent_dim, name)
+
+
+def decoder(latent_dim, output_shape, hidden_units, labels=None,
+            name="decoder"):
+    """z -> [concatenate the label code] -> Dense(relu) per entry of
+    `hidden_units` -> Dense -> Reshape to `output_shape`."""
+    inputs = keras.Input(shape=(latent_dim,), name="z")
+    inputs, features = with_label(inputs, inputs, labels)
+    features = dense_stack(features, hidden_units)
+    return keras.Model(inputs, likelihood_head(features, output_shape),
+                       name=name)

@@ -1,0 +1,90 @@
+"""The `"resnet"` network: residual blocks with down- and up-sampling
+stages, for any H x W x C image.
+
+Each stage of the encoder is a residual block at the current resolution
+followed by a stride-2 convolution to the stage's width; the decoder mirrors
+it with a stride-2 transposed convolution followed by a residual block. A
+residual block is the pre-activation block of He et al. (2016),
+
+    y = x + Conv3x3(relu(Conv3x3(relu(x)))),
+
+so each block starts close to the identity and deep stacks train stably.
+
+References:
+    He, Zhang, Ren & Sun, Identity Mappings in Deep Residual Networks,
+    ECCV 2016, https://arxiv.org/abs/1603.05027.
+"""
+
+
+import keras
+from keras import layers
+
+from zoo.networks.heads import crop
+from zoo.networks.heads import dense_stack
+from zoo.networks.heads import grid_from_vector
+from zoo.networks.heads import posterior_head
+from zoo.networks.heads import with_label
+
+#: The options of `network="resnet"` and their defaults.
+DEFAULTS = {"filters": (32, 64, 128), "hidden_units": (256,)}
+
+
+def residual_block(features, name):
+    """x + Conv3x3(relu(Conv3x3(relu(x)))), at x's width and resolution."""
+    width = features.shape[-1]
+    residual = layers.Activation("relu", name=f"{name}_relu_0")(features)
+    residual = layers.Conv2D(
+        width, 3, padding="same", name=f"{name}_conv_0"
+    )(residual)
+    residual = layers.Activation("relu", name=f"{name}_relu_1")(residual)
+    residual = layers.Conv2D(
+        width, 3, padding="same", name=f"{name}_conv_1"
+    )(residual)
+    return layers.Add(name=f"{name}_add")([features, residual])
+
+
+def encoder(input_shape, latent_dim, filters, hidden_units, labels=None,
+            name="encoder"):
+    """Conv3x3 stem to `filters[0]` -> per entry of `filters`: residual
+    block, Conv2D(3x3, stride 2) to that width -> relu -> Flatten ->
+    [concatenate the label code] -> Dense(relu) per entry of
+    `hidden_units` -> posterior head."""
+    inputs = keras.Input(shape=input_shape, name="x")
+    features = layers.Conv2D(
+        filters[0], 3, padding="same", name="stem"
+    )(inputs)
+    for index, width in enumerate(filters):
+        features = residual_block(features, f"block_{index}")
+        features = layers.Conv2D(
+            width, 3, strides=2, padding="same", name=f"down_{index}"
+        )(features)
+    features = layers.Activation("relu", name="relu")(features)
+    features = layers.Flatten(name="flatten")(features)
+    inputs, features = with_label(inputs, features, labels)
+    features = dense_stack(features, hidden_units)
+    return posterior_head(inputs, features, latent_dim, name)
+
+
+def decoder(latent_dim, output_shape, filters, hidden_units, labels=None,
+            name="decoder"):
+    """Mirror of `encoder`: [concatenate the label code to z] -> Dense(relu)
+    per entry of `hidden_units` -> Dense -> Reshape to the smallest grid ->
+    per entry of `filters` (widest first): Conv2DTranspose(3x3, stride 2),
+    residual block -> relu -> Conv2D(3x3) to the parameter channels -> crop
+    to exactly `output_shape`."""
+    inputs = keras.Input(shape=(latent_dim,), name="z")
+    inputs, features = with_label(inputs, inputs, labels)
+    features = dense_stack(features, hidden_units)
+    features, grid = grid_from_vector(features, output_shape, filters)
+    for index, width_ in enumerate(reversed(filters)):
+        features = layers.Conv2DTranspose(
+            width_, 3, strides=2, padding="same", name=f"up_{index}"
+        )(features)
+        features = residual_block(features, f"block_{index}")
+    features = layers.Activation("relu", name="relu")(features)
+    parameters = layers.Conv2D(
+        output_shape[-1], 3, padding="same", dtype="float32",
+        name="parameters",
+    )(features)
+    parameters = crop(parameters, grid, len(filters), output_shape)
+    return keras.Model(inputs, parameters, name=name)

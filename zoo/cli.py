@@ -227,11 +227,12 @@ def _model_options(args, data):
 
 
 def _with_num_classes(name, data, options):
-    """A conditional model gets the data's number of classes unless
-    `--option num_classes=` says; data without labels is an error."""
+    """A conditional preset (one that fixes `num_classes`) gets the data's
+    number of classes unless `--option num_classes=` says; data without
+    labels is an error for it."""
     from zoo.models import registry
 
-    if "num_classes" not in registry.options(name) or (
+    if registry.MODELS.get(name, {}).get("num_classes") is None or (
         "num_classes" in options
     ):
         return options

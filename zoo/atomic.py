@@ -131,12 +131,13 @@ def remove_abandoned(folder):
         if (
             match and host in entry.name
             and entry.name.rindex(host) + len(host) == match.start("pid")
-            and not _alive(int(match["pid"]))
+            and not process_alive(int(match["pid"]))
         ):
             remove_tree(entry)
 
 
-def _alive(pid):
+def process_alive(pid):
+    """Whether the process `pid` (of this machine) is still running."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -106,14 +106,16 @@ class Likelihood:
                 "images by 255) or choose likelihood='gaussian'. "
             )
 
-    def assert_support(self, tensor, argument):
-        """Graph-mode counterpart of `check_support`, for streamed data."""
+    def assert_support(self, tensor, argument, fix=None):
+        """Graph-mode counterpart of `check_support`: assertion ops, for
+        streamed data (default message) and serving signatures (`fix`)."""
         if self.minimum is None:
             return []
+        fix = fix or ("a batch of the dataset does not. Rescale the data "
+                      "or choose likelihood='gaussian'.")
         message = (
             f"`{argument}` must hold {self.support_message()} for the "
-            f"'{self.name}' likelihood; a batch of the dataset does not. "
-            "Rescale the data or choose likelihood='gaussian'."
+            f"'{self.name}' likelihood; {fix}"
         )
         return [
             tf.debugging.assert_greater_equal(

@@ -54,6 +54,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo import atomic
 from zoo import deterministic
 from zoo.models.base import VAE
 
@@ -417,7 +418,9 @@ def _export_archive(model, max_samples=MAX_SAMPLES):
     def score(x, num_samples, labels=None):
         seed = tf.constant(SCORE_SEED, tf.int32)
         x, num_samples = _checked(
-            _assert_finite(x, "x") + _assert_support(likelihood, x)
+            _assert_finite(x, "x") + likelihood.assert_support(
+                x, "x", "rescale the images (e.g. divide uint8 pixels by 255)."
+            )
             + _assert_samples(num_samples, tf.shape(x)[0], max_samples),
             (x, num_samples),
         )
@@ -479,7 +482,9 @@ def _add_deterministic_endpoints(archive, model, images, condition,
 
     def score_from_noise(x, eps, labels=None):
         x, eps = _checked(
-            _assert_finite(x, "x") + _assert_support(likelihood, x)
+            _assert_finite(x, "x") + likelihood.assert_support(
+                x, "x", "rescale the images (e.g. divide uint8 pixels by 255)."
+            )
             + _assert_finite(eps, "eps")
             + _assert_samples(tf.shape(eps)[0], tf.shape(x)[0], max_samples),
             (x, eps),
@@ -502,25 +507,6 @@ def _assert_finite(tensor, name):
         tensor, f"`{name}` holds NaN or infinite values; remove or impute "
         "them before the request.",
     )]
-
-
-def _assert_support(likelihood, x):
-    """`x` in the likelihood's support, as `VAE.elbo` checks it."""
-    if likelihood.minimum is None:
-        return []
-    message = (
-        f"`x` must hold {likelihood.support_message()} for the model's "
-        f"'{likelihood.name}' likelihood; rescale the images (e.g. divide "
-        "uint8 pixels by 255)."
-    )
-    return [
-        tf.debugging.assert_greater_equal(
-            x, tf.cast(likelihood.minimum, x.dtype), message=message
-        ),
-        tf.debugging.assert_less_equal(
-            x, tf.cast(likelihood.maximum, x.dtype), message=message
-        ),
-    ]
 
 
 def _assert_samples(num_samples, batch, max_samples):
@@ -684,15 +670,8 @@ def _remove_abandoned_exports(base_dir):
     host = socket.gethostname()
     for name in os.listdir(base_dir):
         match = _TEMPORARY.match(name)
-        if match and match["host"] == host and not _alive(int(match["pid"])):
+        if match and match["host"] == host and not atomic.process_alive(
+            int(match["pid"])
+        ):
             shutil.rmtree(os.path.join(base_dir, name), ignore_errors=True)
 
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, owned by another user
-        pass
-    return True

@@ -470,24 +470,24 @@ EXTERNAL = [
      "over write_stream(d, x, y)", "ValueError", "labels.npy does not exist",
      "tests/test_streaming.py::"
      "test_rewrite_without_labels_removes_the_old_labels"),
-    ("ConditionalVAE.fit (and every method taking inputs)", "images without "
+    ("conditional model (num_classes=...).fit (and every method taking inputs)", "images without "
      "labels", "ValueError", "takes [x, labels]",
      "tests/test_conditional.py::test_bad_labels_raise_before_any_weight_changes[no labels]"),
-    ("ConditionalVAE.fit", "fewer labels than images", "ValueError",
+    ("conditional model (num_classes=...).fit", "fewer labels than images", "ValueError",
      "one int class id per example", "tests/test_conditional.py::test_bad_labels_raise_before_any_weight_changes[too few]"),
-    ("ConditionalVAE.fit", "label id >= num_classes", "ValueError",
+    ("conditional model (num_classes=...).fit", "label id >= num_classes", "ValueError",
      "class ids in [0, 10)", "tests/test_conditional.py::test_bad_labels_raise_before_any_weight_changes[out of range]"),
-    ("ConditionalVAE.fit", "non-integer labels", "ValueError",
+    ("conditional model (num_classes=...).fit", "non-integer labels", "ValueError",
      "int class ids", "tests/test_conditional.py::test_bad_labels_raise_before_any_weight_changes[not integers]"),
-    ("ConditionalVAE.fit", "one-hot labels", "ValueError", "(not one-hot)",
+    ("conditional model (num_classes=...).fit", "one-hot labels", "ValueError", "(not one-hot)",
      "tests/test_conditional.py::test_bad_labels_raise_before_any_weight_changes[one-hot]"),
-    ("ConditionalVAE.fit", "dict without 'labels'", "ValueError",
+    ("conditional model (num_classes=...).fit", "dict without 'labels'", "ValueError",
      "a dict with keys ['label', 'x']", "tests/test_conditional.py::test_bad_labels_raise_before_any_weight_changes[wrong key]"),
-    ("ConditionalVAE.fit", "streamed batch with labels >= num_classes",
+    ("conditional model (num_classes=...).fit", "streamed batch with labels >= num_classes",
      "InvalidArgumentError", "labels outside [0, 10)",
      "tests/test_conditional.py::"
      "test_streamed_labels_out_of_range_stop_training"),
-    ("ConditionalVAE.sample", "labels of the wrong length or range",
+    ("conditional model (num_classes=...).sample", "labels of the wrong length or range",
      "ValueError", "shape (3,)",
      "tests/test_conditional.py::"
      "test_sample_takes_one_label_or_one_per_sample"),

@@ -30,7 +30,7 @@ setup(
         "tensorboard",
     ],
     extras_require={
-        "test": ["pytest", "psutil", "hypothesis", "tensorflow-serving-api"],
+        "test": ["pytest", "pytest-xdist", "psutil", "hypothesis", "tensorflow-serving-api"],
         "notebooks": ["nbmake", "ipykernel"],
         "serving": ["tensorflow-serving-api"],
         # ONNX and LiteRT exports (zoo.convert, `zoo export --format`);

@@ -25,6 +25,8 @@ MODELS = {
     "iwae": {"network": "conv", "objective": "iwae"},
     "beta_tcvae": {"network": "conv", "objective": "beta_tc"},
     "conditional_vae": {"network": "conv", "num_classes": 10},
+    "semi_supervised_vae": {"network": "conv", "num_classes": 10,
+                            "objective": "semi_supervised"},
     "mixture_prior_vae": {"network": "conv", "prior": "mixture"},
     "vamp_prior_vae": {"network": "conv", "prior": "vamp"},
 }

@@ -30,7 +30,8 @@ CONV = {"filters": (8,), "hidden_units": (16,)}
 
 
 def tiny(name, **options):
-    network = {"hidden_units": (16,)} if name == "dense_vae" else CONV
+    dense = zoo.models.registry.MODELS[name].get("network") == "mlp"
+    network = {"hidden_units": (16,)} if dense else CONV
     return zoo.get(name, **{**TINY, **network, **options})
 
 

@@ -1,7 +1,7 @@
 """Semi-supervised learning with VAEs against a classifier trained from
 scratch, at 10, 100 and 1,000 labels per class on Fashion-MNIST.
 
-    python -m bench.semi_supervised            # full: ~60 min on 2 shared cores
+    python -m bench.semi_supervised            # full: ~60 min, 2 shared cores
     python -m bench.semi_supervised --smoke    # < 60 s on the 8x8 digits
 
 Arms (Kingma, Rezende, Mohamed & Welling, 2014):
@@ -35,7 +35,6 @@ class.
 
 import argparse
 import json
-import math
 import pathlib
 import time
 

@@ -198,7 +198,8 @@ class PartialLabels(Labels):
         return [
             tf.debugging.assert_greater_equal(
                 labels, UNLABELLED, message=message),
-            tf.debugging.assert_less(labels, self.num_classes, message=message),
+            tf.debugging.assert_less(
+                labels, self.num_classes, message=message),
         ]
 
     def every_class(self, x):

@@ -77,7 +77,8 @@ def encoder_classifier(encoder, num_classes, mode="fine_tuned",
         dropout, (int, float)
     ) or not 0 <= dropout < 1:
         raise ValueError(
-            f"`dropout` must be a rate in [0, 1). Received: dropout={dropout!r}"
+            "`dropout` must be a rate in [0, 1). "
+            f"Received: dropout={dropout!r}"
         )
     hidden_units = check_widths(hidden_units, "hidden_units")
     clone = keras.models.clone_model(encoder)

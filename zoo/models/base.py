@@ -80,8 +80,9 @@ class VAE(DistributeMixin, keras.Model):
             z (and the label code) to features, and the zoo adds the
             likelihood head.
         objective: `"elbo"` (default), `"beta"`, `"capacity"`, `"iwae"`,
-            `"beta_tc"`, `"semi_supervised"` (needs `num_classes`), or a `zoo.objectives.Objective` for other
-            settings, e.g. `zoo.objectives.IWAE(num_samples=10)`.
+            `"beta_tc"`, `"semi_supervised"` (needs `num_classes`), or a
+            `zoo.objectives.Objective` for other settings, e.g.
+            `zoo.objectives.IWAE(num_samples=10)`.
         likelihood: `"bernoulli"` (default), `"continuous_bernoulli"` or
             `"gaussian"`. Bernoulli-type likelihoods need data in [0, 1].
         likelihood_scale: for `"gaussian"`: a fixed standard deviation, or

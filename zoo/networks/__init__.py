@@ -123,7 +123,8 @@ def build_classifier(network, options, image_shape, num_classes,
         if isinstance(encoder_body, keras.Model):
             body = keras.models.clone_model(encoder_body)
         else:
-            body = encoder_body.__class__.from_config(encoder_body.get_config())
+            body = encoder_body.__class__.from_config(
+                encoder_body.get_config())
         return custom.encoder(body, image_shape, num_classes,
                               name="classifier", head=classifier_head)
     if network == "mlp":

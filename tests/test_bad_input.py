@@ -497,6 +497,29 @@ EXTERNAL = [
     ("zoo train", "conditional_vae", "SystemExit",
      "trains unconditional models",
      "tests/test_cli.py::test_bad_arguments_exit_with_one_line"),
+    ("semi-supervised model (objective='semi_supervised').fit",
+     "label -2 (below -1, the unlabelled mark)", "ValueError",
+     "or -1 for an unlabelled example",
+     "tests/test_semi_supervised.py::"
+     "test_bad_labels_are_refused_with_the_fix[label -2]"),
+    ("semi-supervised model .encode, .elbo", "label -1 (unlabelled) outside "
+     "training", "ValueError", "-1 (unlabelled) is only for the training data",
+     "tests/test_semi_supervised.py::"
+     "test_bad_labels_are_refused_with_the_fix[encode unlabelled]"),
+    ("semi-supervised model .predict", "[x, labels] instead of x",
+     "ValueError", "pass x, not [x, labels]", "tests/test_semi_supervised.py::"
+     "test_predict_and_classify_give_the_classifiers_probabilities"),
+    ("semi-supervised model .fit", "streamed batch with a label below -1",
+     "InvalidArgumentError", "other than -1 (unlabelled)",
+     "tests/test_semi_supervised.py::"
+     "test_a_streamed_label_below_minus_one_stops_training"),
+    ("zoo.VAE(objective='semi_supervised')", "no num_classes; alpha -1",
+     "ValueError", "pass num_classes", "tests/test_semi_supervised.py::"
+     "test_options_that_do_not_fit_are_refused"),
+    ("conditional model (num_classes=...).fit, .classify", "label -1 or "
+     "classify without a classifier", "ValueError",
+     "objective='semi_supervised'", "tests/test_semi_supervised.py::"
+     "test_options_that_do_not_fit_are_refused"),
 ]
 
 # Injected faults: (fault, what must happen, test id).

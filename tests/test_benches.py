@@ -96,3 +96,22 @@ def test_refactor_speed_finds_release_0_1s_numbers(results):
     record = json.loads((results / "refactor_speed.json").read_text())
     assert record["initial_weights_equal"]
     assert record["first_step_loss"]["equal"]
+
+
+@pytest.mark.slow
+def test_semi_supervised_smoke_writes_every_arm_and_the_plot(results,
+                                                             tmp_path):
+    from bench import semi_supervised
+
+    semi_supervised.main(["--smoke", "--cache-dir", str(tmp_path / "cache")])
+    result = json.loads((results / "semi_supervised_smoke.json").read_text())
+    assert set(result["arms"]) == set(semi_supervised.ARMS)
+    for arm in semi_supervised.ARMS:
+        stats = result["arms"][arm]["5"]
+        assert len(stats["accuracies"]) == 2
+        assert 0 <= stats["mean"] <= 1
+        assert stats["chosen"] in (
+            semi_supervised.SETTINGS["smoke"]["alphas"]
+            + semi_supervised.SETTINGS["smoke"]["dropouts"])
+    assert result["machine"]["cores"] > 0
+    assert (results / "semi_supervised_smoke.png").stat().st_size > 0

@@ -58,7 +58,21 @@ def test_construction_gives_the_documented_shapes(name, shape):
     z = model_inputs(model, z_mean)
     assert model.decoder(z).shape == (3, *model.parameter_shape)
     assert model.decode(z).mean().shape == (3, *shape)
-    assert model.predict(x, verbose=0).shape == (3, *shape)
+    assert_predict_shape(model, x, 3, shape)
+
+
+def assert_predict_shape(model, x, count, shape):
+    """`predict` gives reconstructions, or, for a model with a classifier
+    (the semi-supervised objective), class probabilities of images x
+    alone."""
+    has_classifier = model.classifier is not None
+    if has_classifier:
+        images = model.split_inputs(x)[0]
+        probabilities = model.predict(images, verbose=0)
+        assert probabilities.shape == (count, model.num_classes)
+        np.testing.assert_allclose(probabilities.sum(-1), 1.0, rtol=1e-5)
+    else:
+        assert model.predict(x, verbose=0).shape == (count, *shape)
 
 
 INVALID_OPTIONS = [
@@ -376,7 +390,8 @@ LIKELIHOODS = {
 }
 AXES = {
     "network": [*TINY_NETWORKS, "custom"],
-    "objective": ["elbo", "beta", "capacity", "iwae", "beta_tc"],
+    "objective": ["elbo", "beta", "capacity", "iwae", "beta_tc",
+                  "semi_supervised"],
     "prior": ["standard_normal", "mixture", "vamp"],
     "likelihood": list(LIKELIHOODS),
     "num_classes": [None, 3],
@@ -384,8 +399,14 @@ AXES = {
 
 
 def buildable(case):
-    """The VampPrior's pseudo-inputs have no labels: no conditional vamp."""
-    return not (case.get("prior") == "vamp" and case.get("num_classes"))
+    """The VampPrior's pseudo-inputs have no labels: no conditional vamp;
+    the semi-supervised objective needs classes (so no vamp either)."""
+    if case.get("prior") == "vamp" and (
+        case.get("num_classes") or case.get("objective") == "semi_supervised"
+    ):
+        return False
+    return not (case.get("objective") == "semi_supervised"
+                and "num_classes" in case and case["num_classes"] is None)
 
 
 COVERING = pairwise(AXES, buildable)
@@ -473,7 +494,7 @@ def test_covering_case_constructs_and_fits_one_step(trained_case):
     assert np.all(z_stddev.numpy() > 0)
     assert model.decoder(model_inputs(model, z_mean)).shape == (
         8, *model.parameter_shape)
-    assert model.predict(x, verbose=0).shape == (8, *COVER_SHAPE)
+    assert_predict_shape(model, x, 8, COVER_SHAPE)
     assert model.sample(2, seed=0).shape == (2, *COVER_SHAPE)
 
 

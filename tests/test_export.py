@@ -96,6 +96,8 @@ class Exported:
         x, z = model_inputs(model, self.x), model_inputs(model, self.z)
         if signature in ("serving_default", "reconstruct"):
             return {"reconstruction": model.reconstruct(x)}
+        if signature == "classify":
+            return {"probabilities": model.predict(self.x, verbose=0)}
         if signature == "encode":
             z_mean, z_stddev = model.encoder(x)
             sample = model.encode(x).sample(seed=tf.constant(SEED))
@@ -166,6 +168,7 @@ class Exported:
             "images": (-1, *SHAPE),
             "elbo": (-1,),
             "log_likelihood": (-1,),
+            "probabilities": (-1, self.model.num_classes or 0),
             "eps": (-1, LATENT_DIM),
             ("score_from_noise", "eps"): (-1, -1, LATENT_DIM),
             "u": (-1,),
@@ -248,7 +251,26 @@ def test_exported_signatures_are_exactly_the_documented_ones(
         for name, (inputs, outputs) in exported.signatures.items()
     }
     assert served == documented
-    assert set(documented) == set(export.SIGNATURES)
+    has_classifier = exported.model.classifier is not None
+    assert set(documented) == set(export.SIGNATURES) | (
+        {"classify"} if has_classifier else set())
+
+
+def test_tf1_loader_runs_classify_for_a_model_with_a_classifier(
+    exported, tf1_loaded, served
+):
+    """A semi-supervised model adds `classify`: x -> q(y|x) (no labels);
+    the others do not have it."""
+    if exported.model.classifier is None:
+        assert "classify" not in tf1_loaded.signature_defs
+        return
+    actual = tf1_loaded.run("classify", exported.inputs("classify"))
+    assert_outputs_close(actual, exported.expected("classify"))
+    assert actual["probabilities"].shape == (BATCH, exported.model.num_classes)
+    np.testing.assert_allclose(actual["probabilities"].sum(-1), 1.0,
+                               rtol=1e-5)
+    np.testing.assert_allclose(served.classify(exported.x)["probabilities"],
+                               actual["probabilities"], **TOLERANCE)
 
 
 def test_batch_dimension_is_dynamic(exported, tf1_loaded):

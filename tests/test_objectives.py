@@ -30,7 +30,8 @@ CONV = {"filters": (8,), "hidden_units": (16,)}
 
 
 def tiny(name, **options):
-    network = {"hidden_units": (16,)} if name == "dense_vae" else CONV
+    dense = zoo.models.registry.MODELS[name].get("network") == "mlp"
+    network = {"hidden_units": (16,)} if dense else CONV
     return zoo.get(name, **{**TINY, **network, **options})
 
 
@@ -83,10 +84,13 @@ class SampleSpy:
         return posterior, z
 
 
-def model_loss(model, x):
-    """The training loss of one batch, and the z the model drew for it."""
+def model_loss(model, x, labels=None):
+    """The training loss of one batch, and the z the model drew for it
+    (`labels`: a conditional model's, else `model_inputs`')."""
     spy = SampleSpy(model)
     inputs = model_inputs(model, tf.constant(x))
+    if labels is not None:
+        inputs = [inputs[0], tf.constant(labels, "int32")]
     y_pred = model(inputs, training=False)
     loss = model.compute_loss(x=inputs, y=None, y_pred=y_pred,
                               training=False)
@@ -115,8 +119,44 @@ def log_prior(model, z):
     return numpy_of(model.prior().log_prob(z.astype("float32")))
 
 
-def expected_loss(model, x, z):
+def semi_supervised_loss(model, x, labels, z):
+    """J^alpha of Kingma et al. (2014, eq. 6-9) per example, batch mean:
+
+        L(x, y) = -log p(x|y,z) - log p(y) + beta * KL(q(z|x,y) || p(z))
+        labelled (y >= 0):  L(x, y) + alpha * -log q(y|x)
+        unlabelled (-1):    sum_y q(y|x) L(x, y) - H(q(y|x))
+
+    with p(y) = 1/C and z the sample the model drew for each (x, y) pair
+    (`z` `(C * batch, latent_dim)`, class-major)."""
+    num_classes, batch = model.num_classes, len(x)
+    bound = np.zeros((batch, num_classes))
+    for label in range(num_classes):
+        ids = tf.fill([batch], label)
+        mean, stddev = map(numpy_of, model.posterior_parameters(
+            tf.constant(x), ids))
+        z_label = z[label * batch:(label + 1) * batch]
+        logits = numpy_of(model.likelihood_parameters(
+            tf.constant(z_label, "float32"), ids))
+        bound[:, label] = (-log_bernoulli(x, logits) + np.log(num_classes)
+                           + float(model.beta) * analytic_kl(mean, stddev))
+    scores = numpy_of(model.classifier(tf.constant(x)))
+    log_q = scores - np.logaddexp.reduce(scores, axis=-1, keepdims=True)
+    q = np.exp(log_q)
+    alpha = float(model.objective.alpha)
+    per_example = [
+        bound[i, y] - alpha * log_q[i, y] if y >= 0
+        else np.sum(q[i] * bound[i]) + np.sum(q[i] * log_q[i])
+        for i, y in enumerate(labels)
+    ]
+    return np.mean(per_example)
+
+
+def expected_loss(model, x, z, labels=None):
     """The objective each model claims, from its formula."""
+    if isinstance(model.objective, zoo.objectives.SemiSupervised):
+        if labels is None:
+            labels = model_inputs(model, x)[1]
+        return semi_supervised_loss(model, x, labels, z)
     mean, stddev, logits = networks(model, x, z)
     beta = None if model.beta is None else float(model.beta)
     objective = model.objective
@@ -179,6 +219,23 @@ def test_training_loss_is_the_objectives_formula(case, digits):
     x = digits[:32]
     loss, z = model_loss(model, x)
     np.testing.assert_allclose(loss, expected_loss(model, x, z), rtol=2e-5)
+
+
+@pytest.mark.parametrize("alpha, beta", [(50.0, 1.0), (3.0, 0.5)])
+def test_semi_supervised_loss_with_unlabelled_examples(digits, alpha, beta):
+    """Half the batch unlabelled (-1): their term is the sum over classes
+    weighted by q(y|x) minus its entropy; the labelled half's has the
+    alpha-weighted cross-entropy."""
+    model = tiny("semi_supervised_vae", alpha=alpha, beta=beta)
+    x = digits[:24]
+    labels = np.arange(24) % 10
+    labels[::2] = -1
+    loss, z = model_loss(model, x, labels)
+    np.testing.assert_allclose(
+        loss, expected_loss(model, x, z, labels), rtol=2e-5)
+    unlabelled, _ = model_loss(model, x, np.full(24, -1))
+    labelled, _ = model_loss(model, x, np.arange(24) % 10)
+    assert abs(unlabelled - labelled) > 1.0  # the labels matter
 
 
 def test_iwae_at_one_sample_is_the_vae_loss_with_monte_carlo_kl(digits):

@@ -22,6 +22,13 @@ being int class ids `(batch,)`; the networks code them one-hot or, with
 `tf.data.Dataset` yields `{"x": x, "labels": labels}` batches (a bare
 `(x, labels)` pair would read as `(x, y)`).
 
+A semi-supervised model (`objective="semi_supervised"`, the M2 model of
+Kingma et al.) takes the same inputs for training, with the label -1
+(`UNLABELLED`) marking an example whose class is unknown
+(`PartialLabels`): its y is then a latent variable, inferred by the
+model's classifier q(y|x) (`zoo.objectives.SemiSupervised`). Every other
+method (`encode`, `decode`, `elbo`, `sample`, ...) takes real class ids.
+
 References:
     Sohn, Lee & Yan, Learning Structured Output Representation using Deep
     Conditional Generative Models, NeurIPS 2015.
@@ -41,6 +48,8 @@ class Unconditional:
 
     num_classes = None
     label_embedding_dim = None
+    #: Whether training data may hold unlabelled examples (label -1).
+    takes_unlabelled = False
 
     def network_labels(self):
         """The networks' label input: None."""
@@ -52,7 +61,7 @@ class Unconditional:
     def spec(self):
         return None
 
-    def checked(self, inputs, check_x):
+    def checked(self, inputs, check_x, unlabelled=False):
         return check_x(inputs)
 
     def assertions(self, labels):
@@ -109,11 +118,17 @@ class Labels(Unconditional):
     def spec(self):
         return tf.TensorSpec((None,), tf.int32, name="labels")
 
-    def checked(self, inputs, check_x):
-        """`[x, labels]` with `check_x(x)` applied and the labels checked."""
+    def checked(self, inputs, check_x, unlabelled=False):
+        """`[x, labels]` with `check_x(x)` applied and the labels checked.
+
+        `unlabelled=True` (training data) lets a model that takes
+        unlabelled examples (`PartialLabels`) have the label -1."""
         x, labels = self.split(inputs)
         x = check_x(x)
-        return [x, validation.check_labels(labels, self.num_classes, len(x))]
+        return [x, validation.check_labels(
+            labels, self.num_classes, len(x),
+            allow_unlabelled=unlabelled and self.takes_unlabelled,
+        )]
 
     def assertions(self, labels):
         """Graph checks of a streamed batch's labels."""
@@ -155,8 +170,63 @@ class Labels(Unconditional):
         )
 
 
-def get(num_classes=None, label_embedding_dim=None):
-    """The condition for `num_classes` (None: unconditional)."""
+#: The label of an example whose class is unknown, in the training data of
+#: a semi-supervised model.
+UNLABELLED = -1
+
+
+class PartialLabels(Labels):
+    """Class ids in [0, num_classes), or -1 (`UNLABELLED`) in training data
+    for an example whose class is unknown: the condition of the
+    semi-supervised model M2 (`objective="semi_supervised"`).
+
+    The training pass pairs every example with every class
+    (`every_class`); the objective weighs the pairs by the observed label
+    or, for an unlabelled example, by the classifier's q(y|x).
+    """
+
+    takes_unlabelled = True
+
+    def assertions(self, labels):
+        """Graph checks of a streamed batch's labels: -1 or a class id."""
+        labels = tf.cast(labels, "int32")
+        message = (
+            f"A dataset batch holds labels outside [0, {self.num_classes}) "
+            "other than -1 (unlabelled); build the model with num_classes "
+            "above the largest id."
+        )
+        return [
+            tf.debugging.assert_greater_equal(
+                labels, UNLABELLED, message=message),
+            tf.debugging.assert_less(
+                labels, self.num_classes, message=message),
+        ]
+
+    def every_class(self, x):
+        """`(rows, classes)`: the batch x repeated once per class,
+        class-major (`num_classes * batch` rows: all of x with class 0,
+        then with class 1, ...), and the class id of each row."""
+        x = tf.convert_to_tensor(x)
+        batch = tf.shape(x)[0]
+        rows = tf.tile(x, tf.concat([[self.num_classes],
+                                     tf.ones([tf.rank(x) - 1], "int32")], 0))
+        classes = tf.repeat(tf.range(self.num_classes, dtype="int32"), batch)
+        return rows, classes
+
+
+def get(num_classes=None, label_embedding_dim=None, partial=False):
+    """The condition for `num_classes` (None: unconditional); `partial`:
+    training labels may be -1, unlabelled (the semi-supervised objective).
+    """
+    if partial:
+        if num_classes is None:
+            raise ValueError(
+                "objective='semi_supervised' treats the class as a latent "
+                "variable for unlabelled examples, so it needs the classes: "
+                "pass num_classes (e.g. num_classes=10). Received: "
+                "num_classes=None"
+            )
+        return PartialLabels(num_classes, label_embedding_dim)
     if num_classes is None:
         if label_embedding_dim is not None:
             raise ValueError(

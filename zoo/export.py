@@ -28,6 +28,9 @@ A conditional model (`num_classes=`) takes one more input in every
 signature, `labels` (int32, [batch]): the class ids of the examples, of the
 latents (`decode`) or of the images to generate (`sample`, whose
 `num_samples` is then the number of labels, so it takes `labels` and `seed`).
+A semi-supervised model (`objective="semi_supervised"`) has one more
+signature, `classify`: `x` -> `probabilities` (float32, [batch,
+num_classes]), its classifier's q(y|x), which takes no labels.
 
 The batch dimension is dynamic. `reconstruction` and `images` are means of
 the likelihood p(x|z) in data space; `parameters` are the decoder's outputs
@@ -73,6 +76,11 @@ SIGNATURES = {
 }
 
 
+#: The signature of a model with a classifier (`objective=
+#: "semi_supervised"`): images -> q(y|x).
+CLASSIFY = (("x",), ("probabilities",))
+
+
 def signatures(model):
     """The signatures `export_for_serving` writes for `model`: name ->
     (input names, output names); conditional models take `labels` too."""
@@ -87,6 +95,8 @@ def signatures(model):
         for signature, (inputs, outputs) in result.items()
     }
     result["sample"] = ((name, "seed"), SIGNATURES["sample"][1])
+    if model.classifier is not None:
+        result["classify"] = CLASSIFY
     return result
 
 
@@ -297,6 +307,10 @@ class ServingModel:
             "sample", num_samples=num_samples, seed=seed, labels=labels
         )
 
+    def classify(self, x):
+        """`{"probabilities"}`: q(y|x) of a semi-supervised model."""
+        return self.run("classify", x=x)
+
     def score(self, x, num_samples=100, labels=None):
         """`{"elbo", "log_likelihood"}` per example, in nats; the
         importance-weighted `log_likelihood` uses `num_samples` samples."""
@@ -442,6 +456,12 @@ def _export_archive(model, max_samples=MAX_SAMPLES):
     else:
         archive.add_endpoint("sample", sample, [num_samples, seed])
     archive.add_endpoint("score", score, [images, num_samples, *condition])
+    if model.classifier is not None:
+        def classify(x):
+            x = _checked(_assert_finite(x, "x"), x)
+            return {"probabilities": model.class_probabilities(x)}
+
+        archive.add_endpoint("classify", classify, [images])
     _add_deterministic_endpoints(archive, model, images, condition,
                                  max_samples)
     return archive

@@ -129,7 +129,8 @@ def check_latents(z, latent_dim, argument="z"):
     return array
 
 
-def check_labels(labels, num_classes, num_examples, argument="labels"):
+def check_labels(labels, num_classes, num_examples, argument="labels",
+                 allow_unlabelled=False):
     """Validate class ids for `num_examples` examples; return int32 `(n,)`.
 
     Args:
@@ -138,10 +139,13 @@ def check_labels(labels, num_classes, num_examples, argument="labels"):
         num_classes: the model's number of classes.
         num_examples: the number of examples they label.
         argument: the name used in error messages (default `"labels"`).
+        allow_unlabelled: bool (default False); True lets -1 mark an
+            unlabelled example (a semi-supervised model's training data).
 
     Raises:
         ValueError: non-numeric or non-integer values, a length other than
-            `num_examples`, or ids outside [0, num_classes).
+            `num_examples`, or ids outside [0, num_classes) (other than -1
+            when `allow_unlabelled`).
     """
     expected = f"({num_examples},)"
     array = _real_array(labels, argument, expected)
@@ -158,7 +162,22 @@ def check_labels(labels, num_classes, num_examples, argument="labels"):
             f"`{argument}` must be int class ids; it holds non-integer "
             "values. Convert one-hot labels with labels.argmax(axis=-1)."
         )
-    if np.any(array < 0) or np.any(array >= num_classes):
+    lowest = -1 if allow_unlabelled else 0
+    if np.any(array < lowest) or np.any(array >= num_classes):
+        if allow_unlabelled:
+            raise ValueError(
+                f"`{argument}` must be class ids in [0, {num_classes}), or -1 "
+                "for an unlabelled example; received values from "
+                f"{array.min():g} to {array.max():g}."
+            )
+        if np.any(array == -1):
+            raise ValueError(
+                f"`{argument}` must be class ids in [0, {num_classes}); -1 "
+                "(unlabelled) is only for the training data of a "
+                "semi-supervised model (objective='semi_supervised'), and "
+                "its other methods take real class ids. Received: values "
+                f"from {array.min():g} to {array.max():g}."
+            )
         raise ValueError(
             f"`{argument}` must be class ids in [0, {num_classes}); received "
             f"values from {array.min():g} to {array.max():g}. Build the "
@@ -321,12 +340,34 @@ def check_model_images(model, x, argument, target=False):
     return check_images(x, model.image_shape, argument, likelihood)
 
 
-def check_model_inputs(model, inputs, argument, target=False):
+def check_model_inputs(model, inputs, argument, target=False,
+                       unlabelled=False):
     """The model's inputs, checked: x, or `[x, labels]` for a conditional
-    model."""
+    model (training data, `unlabelled=True`, may have the label -1 when
+    the model takes unlabelled examples)."""
     return model.conditioning.checked(
-        inputs, lambda x: check_model_images(model, x, argument, target)
+        inputs, lambda x: check_model_images(model, x, argument, target),
+        unlabelled=unlabelled,
     )
+
+
+def check_classifier_inputs(model, x):
+    """Images for a model's classifier q(y|x): x alone, checked."""
+    if model.classifier is None:
+        raise ValueError(
+            "`classify` needs a model with a classifier, built with "
+            "objective='semi_supervised' and num_classes; this model has "
+            "none. Train a classifier on `model.encoder`'s features instead "
+            "(zoo.evaluation.pretraining)."
+        )
+    if isinstance(x, (list, tuple, dict)):
+        raise ValueError(
+            "The classifier q(y|x) takes images x alone, "
+            f"(batch, {', '.join(map(str, model.image_shape))}); it infers "
+            "the labels. Received: a "
+            f"{type(x).__name__} (pass x, not [x, labels])."
+        )
+    return check_model_images(model, x, "x")
 
 
 def check_model_latents(model, latents):
@@ -347,8 +388,9 @@ def check_model_data(model, x, y):
             x = x.map(lambda *element: assert_batch_valid(model, *element))
         return x, y
     if y is None:
-        return check_model_inputs(model, x, "x", target=True), None
-    x = check_model_inputs(model, x, "x")
+        return check_model_inputs(
+            model, x, "x", target=True, unlabelled=True), None
+    x = check_model_inputs(model, x, "x", unlabelled=True)
     y = check_model_images(model, y, "y", target=True)
     num_examples = len(model.split_inputs(x)[0])
     if num_examples != len(y):

@@ -1,2 +1,2 @@
 """Evaluation of trained models: likelihood, reduction, denoising, anomaly
-detection and disentanglement."""
+detection, disentanglement, pre-training and semi-supervised learning."""

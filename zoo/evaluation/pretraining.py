@@ -23,12 +23,14 @@ import numpy as np
 from keras import layers
 
 from zoo.evaluation import training
+from zoo.networks import check_widths
 
 MODES = ("fine_tuned", "frozen", "scratch")
 
 
 def encoder_classifier(encoder, num_classes, mode="fine_tuned",
-                       name="encoder_classifier"):
+                       name="encoder_classifier", hidden_units=(),
+                       dropout=0.0):
     """A softmax classifier on a copy of a VAE encoder's `z_mean`.
 
     The encoder is cloned, so training the classifier never changes the
@@ -41,6 +43,11 @@ def encoder_classifier(encoder, num_classes, mode="fine_tuned",
         num_classes: int >= 2.
         mode: `"fine_tuned"` (default), `"frozen"` or `"scratch"`.
         name: str, the classifier's name.
+        hidden_units: tuple of ints (default `()`, a linear head): the
+            widths of the head's `Dense(relu)` layers on z_mean.
+        dropout: float in [0, 1) (default 0.0), the rate of the `Dropout`
+            before each of the head's layers: the classifier's
+            regularisation, to tune on a validation split.
 
     Returns:
         An uncompiled functional `keras.Model`, images -> class
@@ -66,6 +73,14 @@ def encoder_classifier(encoder, num_classes, mode="fine_tuned",
             "`num_classes` must be an int >= 2. "
             f"Received: num_classes={num_classes!r}"
         )
+    if isinstance(dropout, bool) or not isinstance(
+        dropout, (int, float)
+    ) or not 0 <= dropout < 1:
+        raise ValueError(
+            "`dropout` must be a rate in [0, 1). "
+            f"Received: dropout={dropout!r}"
+        )
+    hidden_units = check_widths(hidden_units, "hidden_units")
     clone = keras.models.clone_model(encoder)
     if mode != "scratch":
         clone.set_weights(encoder.get_weights())
@@ -73,9 +88,17 @@ def encoder_classifier(encoder, num_classes, mode="fine_tuned",
     base = keras.Model(clone.input, clone.outputs[0], name="encoder_mean")
     base.trainable = mode != "frozen"
     inputs = keras.Input(shape=encoder.input_shape[1:], name="x")
-    z_mean = base(inputs)
+    features = base(inputs)
+    for index, units in enumerate(hidden_units):
+        if dropout:
+            features = layers.Dropout(dropout, name=f"dropout_{index}")(
+                features)
+        features = layers.Dense(units, activation="relu",
+                                name=f"head_{index}")(features)
+    if dropout:
+        features = layers.Dropout(dropout, name="dropout")(features)
     outputs = layers.Dense(num_classes, activation="softmax",
-                           name="classes")(z_mean)
+                           name="classes")(features)
     return keras.Model(inputs, outputs, name=name)
 
 

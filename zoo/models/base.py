@@ -80,8 +80,9 @@ class VAE(DistributeMixin, keras.Model):
             z (and the label code) to features, and the zoo adds the
             likelihood head.
         objective: `"elbo"` (default), `"beta"`, `"capacity"`, `"iwae"`,
-            `"beta_tc"`, or a `zoo.objectives.Objective` for other
-            settings, e.g. `zoo.objectives.IWAE(num_samples=10)`.
+            `"beta_tc"`, `"semi_supervised"` (needs `num_classes`), or a
+            `zoo.objectives.Objective` for other settings, e.g.
+            `zoo.objectives.IWAE(num_samples=10)`.
         likelihood: `"bernoulli"` (default), `"continuous_bernoulli"` or
             `"gaussian"`. Bernoulli-type likelihoods need data in [0, 1].
         likelihood_scale: for `"gaussian"`: a fixed standard deviation, or
@@ -94,6 +95,10 @@ class VAE(DistributeMixin, keras.Model):
         num_classes: None (default, unconditional) or an int > 0: the
             model takes `[x, labels]` and conditions encoder and decoder on
             the labels (`zoo.conditions`).
+            With `objective="semi_supervised"` (the M2 model of Kingma et
+            al.) the training labels may be -1 for unlabelled examples, the
+            model has a classifier q(y|x) (`model.classifier`, its logits)
+            and `predict(x)` gives class probabilities.
         label_embedding_dim: None (default, one-hot labels) or an int > 0,
             the size of a learned label embedding; only with `num_classes`.
         seed: int or None, seeds the training-time posterior samples.
@@ -165,7 +170,11 @@ class VAE(DistributeMixin, keras.Model):
         self.likelihood_family = distributions.get_likelihood(
             likelihood, likelihood_scale
         )
-        self.conditioning = conditions.get(num_classes, label_embedding_dim)
+        self.objective = objectives.get(objective)
+        self.conditioning = conditions.get(
+            num_classes, label_embedding_dim,
+            partial=self.objective.sums_over_classes,
+        )
         if num_classes is not None and prior == "vamp":
             raise ValueError(
                 "A conditional model (num_classes) cannot use prior='vamp': "
@@ -179,7 +188,6 @@ class VAE(DistributeMixin, keras.Model):
             prior, self.latent_dim, self.image_shape, prior_components,
             unit_interval=self.likelihood_family.unit_interval, seed=seed,
         )
-        self.objective = objectives.get(objective)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
@@ -189,6 +197,13 @@ class VAE(DistributeMixin, keras.Model):
             labels=self.conditioning.network_labels(),
             encoder_body=self.encoder_body, decoder_body=self.decoder_body,
         )
+        # The semi-supervised objective's q(y|x); None for other models.
+        self.classifier = None
+        if self.objective.sums_over_classes:
+            self.classifier = networks.build_classifier(
+                self.network, self.network_options, self.image_shape,
+                self.num_classes, encoder_body=self.encoder_body,
+            )
 
     @property
     def parameter_shape(self):
@@ -246,8 +261,11 @@ class VAE(DistributeMixin, keras.Model):
         """Encode, sample z, add the objective's KL term as a loss; return
         p(x|z)'s parameters (logits for Bernoulli likelihoods), or, for an
         objective with K samples per example, a dict of the parameters for
-        all K, `z` `(K, batch, latent_dim)`, `z_mean` and `z_stddev`."""
+        all K, `z` `(K, batch, latent_dim)`, `z_mean` and `z_stddev`
+        (for the semi-supervised objective, see `call_over_classes`)."""
         x, condition = self.split_inputs(inputs)
+        if self.classifier is not None:
+            return self.call_over_classes(x, condition, training=training)
         num_samples = self.objective.num_samples
         posterior, z = self.sample_posterior(
             x, condition, num_samples=num_samples, training=training
@@ -264,6 +282,33 @@ class VAE(DistributeMixin, keras.Model):
             "z": z,
             "z_mean": posterior.distribution.loc,
             "z_stddev": posterior.distribution.scale,
+        }
+
+    def call_over_classes(self, x, labels, training=None):
+        """The training pass of the semi-supervised model (M2): every
+        example paired with every class y, one z ~ q(z|x, y) per pair.
+
+        The classifier's logits give q(y|x); the objective's weights w
+        `(batch, C)` are the one-hot label of a labelled example and
+        q(y|x) for an unlabelled one (label -1), and its `kl_term` (the
+        weighted KL, the entropy and the alpha-weighted cross-entropy,
+        `zoo.objectives.SemiSupervised`) enters through `add_loss`.
+
+        Returns:
+            dict: `parameters`, p(x|y, z)'s parameters for the `C * batch`
+            class-major pairs, and `weights` w.
+        """
+        logits = self.classifier(x, training=training)
+        rows, classes = self.conditioning.every_class(x)
+        posterior, z = self.sample_posterior(rows, classes, training=training)
+        weights = self.objective.label_weights(logits, labels)
+        self.add_loss(self.objective.kl_term(
+            self, posterior, z, logits=logits, labels=labels, weights=weights
+        ))
+        return {
+            "parameters": self.likelihood_parameters(
+                z, classes, training=training),
+            "weights": weights,
         }
 
     def split_inputs(self, inputs):
@@ -383,14 +428,24 @@ class VAE(DistributeMixin, keras.Model):
         return super().evaluate(x, y, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
-        """Reconstructions in data space: the mean of p(x | z = mu(x))."""
+        """Reconstructions in data space: the mean of p(x | z = mu(x)).
+
+        For a model with a classifier (`objective="semi_supervised"`):
+        class probabilities q(y|x) `(batch, num_classes)` of images x
+        alone (no labels).
+        """
         validation.check_loop_arguments(kwargs)
         if not validation.is_stream(x):
-            x = validation.check_model_inputs(self, x, "x")
+            if self.classifier is not None:
+                x = validation.check_classifier_inputs(self, x)
+            else:
+                x = validation.check_model_inputs(self, x, "x")
         return super().predict(x, *args, **kwargs)
 
     def predict_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if self.classifier is not None:
+            return self.class_probabilities(x)
         return self.reconstruct(x)
 
     # Inference -------------------------------------------------------
@@ -404,6 +459,14 @@ class VAE(DistributeMixin, keras.Model):
             validation.check_model_inputs(self, inputs, "x")
         )
         return self.posterior(*self.posterior_parameters(x, condition))
+
+    def classify(self, x):
+        """The classifier's q(y|x) for images x (no labels), a
+        `tfd.Categorical`; only for a model with a classifier
+        (`objective="semi_supervised"`)."""
+        x = validation.check_classifier_inputs(self, x)
+        return distributions.tfd.Categorical(
+            logits=self.classifier(ops.convert_to_tensor(x, "float32")))
 
     def decode(self, latents):
         """The likelihood p(x|z) for latents `z` `(batch, latent_dim)`
@@ -524,6 +587,11 @@ class VAE(DistributeMixin, keras.Model):
         z = self.prior().sample(num_samples, seed=seed)
         parameters = self.likelihood_parameters(z, condition)
         return self.likelihood_distribution(parameters).mean()
+
+    def class_probabilities(self, x):
+        """q(y|x) `(batch, num_classes)` on tensors (`predict`, the
+        `classify` signature)."""
+        return ops.softmax(self.classifier(x))
 
     def compute_elbo(self, x, seed, condition=None):
         """`elbo` on tensors: log p(x|z) - KL(q(z|x) || p(z)) at one

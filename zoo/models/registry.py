@@ -25,6 +25,10 @@ MODELS = {
     "iwae": {"network": "conv", "objective": "iwae"},
     "beta_tcvae": {"network": "conv", "objective": "beta_tc"},
     "conditional_vae": {"network": "conv", "num_classes": 10},
+    # M2 pairs each example with every class (10x a VAE's step): dense
+    # networks, as in Kingma et al. (2014).
+    "semi_supervised_vae": {"network": "mlp", "num_classes": 10,
+                            "objective": "semi_supervised"},
     "mixture_prior_vae": {"network": "conv", "prior": "mixture"},
     "vamp_prior_vae": {"network": "conv", "prior": "vamp"},
 }

@@ -24,15 +24,18 @@ from zoo.networks import conv
 from zoo.networks import custom
 from zoo.networks import mlp
 from zoo.networks import resnet
+import keras
+
 from zoo.networks.heads import LabelCondition
 from zoo.networks.heads import check_widths
+from zoo.networks.heads import classifier_head
 
 #: name -> the module that builds it; each has `DEFAULTS`, `encoder` and
 #: `decoder`.
 NETWORKS = {"mlp": mlp, "conv": conv, "resnet": resnet}
 
-__all__ = ["LabelCondition", "NETWORKS", "build", "check_widths",
-           "check_options"]
+__all__ = ["LabelCondition", "NETWORKS", "build", "build_classifier",
+           "check_widths", "check_options"]
 
 
 def check_options(network, options, has_encoder, has_decoder):
@@ -108,3 +111,26 @@ def build(network, options, image_shape, latent_dim, parameter_shape,
         decoder = module.decoder(latent_dim, parameter_shape,
                                  options["filters"], reversed_units, labels)
     return encoder, decoder
+
+
+def build_classifier(network, options, image_shape, num_classes,
+                     encoder_body=None):
+    """A classifier q(y|x) with the encoder's architecture: the built-in
+    `network`'s encoder body (or a fresh copy of the user's), ending in
+    the logits of `num_classes` classes (`heads.classifier_head`). Its
+    weights are its own, never shared with the encoder."""
+    if encoder_body is not None:
+        if isinstance(encoder_body, keras.Model):
+            body = keras.models.clone_model(encoder_body)
+        else:
+            body = encoder_body.__class__.from_config(
+                encoder_body.get_config())
+        return custom.encoder(body, image_shape, num_classes,
+                              name="classifier", head=classifier_head)
+    if network == "mlp":
+        return mlp.encoder(image_shape, num_classes, options["hidden_units"],
+                           name="classifier", head=classifier_head)
+    return NETWORKS[network].encoder(
+        image_shape, num_classes, options["filters"],
+        options["hidden_units"], name="classifier", head=classifier_head,
+    )

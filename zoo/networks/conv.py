@@ -15,7 +15,7 @@ DEFAULTS = {"filters": (32, 64), "hidden_units": (256,)}
 
 
 def encoder(input_shape, latent_dim, filters, hidden_units, labels=None,
-            name="encoder"):
+            name="encoder", head=posterior_head):
     """Conv2D(3x3, stride 2, relu) per entry of `filters` -> Flatten ->
     [concatenate the label code] -> Dense(relu) per entry of `hidden_units`
     -> posterior head.
@@ -33,7 +33,7 @@ def encoder(input_shape, latent_dim, filters, hidden_units, labels=None,
     features = layers.Flatten(name="flatten")(features)
     inputs, features = with_label(inputs, features, labels)
     features = dense_stack(features, hidden_units)
-    return posterior_head(inputs, features, latent_dim, name)
+    return head(inputs, features, latent_dim, name)
 
 
 def decoder(latent_dim, output_shape, filters, hidden_units, labels=None,

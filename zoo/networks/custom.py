@@ -67,15 +67,16 @@ def _all_layers(layer):
         yield from _all_layers(child)
 
 
-def encoder(body, input_shape, latent_dim, labels=None, name="encoder"):
-    """The posterior head on the user's `body`."""
+def encoder(body, input_shape, latent_dim, labels=None, name="encoder",
+            head=posterior_head):
+    """The posterior head (or another `head`) on the user's `body`."""
     inputs = keras.Input(shape=input_shape, name="x")
     features = _call(body, inputs, "encoder",
                      f"a batch of examples of shape {tuple(input_shape)}")
     if len(features.shape) > 2:
         features = keras.layers.Flatten(name="flatten")(features)
     inputs, features = with_label(inputs, features, labels)
-    return posterior_head(inputs, features, latent_dim, name)
+    return head(inputs, features, latent_dim, name)
 
 
 def decoder(body, latent_dim, output_shape, labels=None, name="decoder"):

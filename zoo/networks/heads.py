@@ -9,6 +9,9 @@ built from stock layers so that an encoder is a plain functional Keras
 model. Output heads run in float32 so that mixed precision keeps the ELBO in
 full precision.
 
+A semi-supervised model also has a classifier, q(y|x): the same encoder
+body ending in `classifier_head`, the logits of the classes.
+
 Conditional networks (`labels=LabelCondition(...)`) take a second input,
 int class ids `labels` `(batch,)`, whose code (one-hot or a learned
 embedding) is concatenated to the flattened image features (encoder) and to
@@ -84,6 +87,15 @@ def posterior_head(inputs, features, latent_dim, name="encoder"):
         1.0, offset=SCALE_FLOOR, dtype="float32", name="z_stddev"
     )(z_stddev)
     return keras.Model(inputs, [z_mean, z_stddev], name=name)
+
+
+def classifier_head(inputs, features, num_classes, name="classifier"):
+    """A classifier: `inputs` -> `features` -> the logits of q(y|x),
+    `(batch, num_classes)` (float32). Any network's encoder body ends in
+    it when built with `head=classifier_head`."""
+    logits = layers.Dense(num_classes, dtype="float32", name="logits")(
+        features)
+    return keras.Model(inputs, logits, name=name)
 
 
 def likelihood_head(features, output_shape):

@@ -13,7 +13,7 @@ DEFAULTS = {"hidden_units": (512, 256)}
 
 
 def encoder(input_shape, latent_dim, hidden_units, labels=None,
-            name="encoder"):
+            name="encoder", head=posterior_head):
     """Flatten -> [concatenate the label code] -> Dense(relu) per entry of
     `hidden_units` -> posterior head. With `hidden_units=()` the map is
     linear (with a Gaussian likelihood, probabilistic PCA)."""
@@ -21,7 +21,7 @@ def encoder(input_shape, latent_dim, hidden_units, labels=None,
     features = layers.Flatten(name="flatten")(inputs)
     inputs, features = with_label(inputs, features, labels)
     features = dense_stack(features, hidden_units)
-    return posterior_head(inputs, features, latent_dim, name)
+    return head(inputs, features, latent_dim, name)
 
 
 def decoder(latent_dim, output_shape, hidden_units, labels=None,

@@ -44,7 +44,7 @@ def residual_block(features, name):
 
 
 def encoder(input_shape, latent_dim, filters, hidden_units, labels=None,
-            name="encoder"):
+            name="encoder", head=posterior_head):
     """Conv3x3 stem to `filters[0]` -> per entry of `filters`: residual
     block, Conv2D(3x3, stride 2) to that width -> relu -> Flatten ->
     [concatenate the label code] -> Dense(relu) per entry of
@@ -62,7 +62,7 @@ def encoder(input_shape, latent_dim, filters, hidden_units, labels=None,
     features = layers.Flatten(name="flatten")(features)
     inputs, features = with_label(inputs, features, labels)
     features = dense_stack(features, hidden_units)
-    return posterior_head(inputs, features, latent_dim, name)
+    return head(inputs, features, latent_dim, name)
 
 
 def decoder(latent_dim, output_shape, filters, hidden_units, labels=None,

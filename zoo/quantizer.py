@@ -35,7 +35,8 @@ s_k their sum,
     e_k  = m_k / N~_k,   N~_k = (N_k + eps) / (sum_j N_j + K eps) * sum_j N_j
 
 (N~ is N with Laplace smoothing, so a code no vector chose keeps a finite
-value). `codebook_update="loss"` learns the codes by gradient descent on
+value). Under `tf.distribute` each replica updates them from its slice of
+the batch and the replicas' values are averaged. `codebook_update="loss"` learns the codes by gradient descent on
 the codebook term instead.
 
 Dead-code restarts: a code whose moving-average count N_k falls below
@@ -159,6 +160,7 @@ class VectorQuantizer(keras.layers.Layer):
         self.codebook = self.add_weight(
             shape=shape, initializer=initializer, name="codebook",
             trainable=codebook_update == "loss", autocast=False,
+            aggregation="mean",
         )
         self.commitment_weight = self.add_weight(
             shape=(), initializer=keras.initializers.Constant(
@@ -170,11 +172,11 @@ class VectorQuantizer(keras.layers.Layer):
         # e_k = m_k / N_k is the initial codebook.
         self.counts = self.add_weight(
             shape=(num_embeddings,), initializer="ones", trainable=False,
-            name="ema_counts", autocast=False,
+            name="ema_counts", autocast=False, aggregation="mean",
         )
         self.sums = self.add_weight(
             shape=shape, initializer="zeros", trainable=False,
-            name="ema_sums", autocast=False,
+            name="ema_sums", autocast=False, aggregation="mean",
         )
         self.sums.assign(self.codebook)
 

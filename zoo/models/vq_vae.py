@@ -227,6 +227,18 @@ class VQVAE(Autoencoder):
 
     # Training ------------------------------------------------------------
 
+    @property
+    def trainable_weights(self):
+        """The autoencoder's trainable weights: those of the PixelCNN are
+        left out, since `fit` does not train the prior (`fit_prior` does)."""
+        prior = {id(weight) for weight in self.prior_network.weights}
+        return [weight for weight in super().trainable_weights
+                if id(weight) not in prior]
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
     def call(self, inputs, training=None):
         """Encode, quantise (adding the quantizer's loss), track the
         codebook metrics; return p(x|z_q)'s parameters."""

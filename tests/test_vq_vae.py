@@ -177,6 +177,15 @@ def test_invalid_options_name_the_option(options, message):
         zoo.get("vq_vae", **{**TINY, **options})
 
 
+def test_fit_prior_takes_validation_images_not_validation_data():
+    model = tiny()
+    x = real_images(SHAPE, count=8)
+    with pytest.raises(ValueError, match="validation_x"):
+        model.fit_prior(x, validation_data=(x, x))
+    history = model.fit_prior(x, validation_x=x, epochs=1, verbose=0)
+    assert np.isfinite(history.history["val_loss"][0])
+
+
 # The PixelCNN prior ----------------------------------------------------------
 
 

@@ -1,8 +1,10 @@
 """The registry: named presets of the zoo's options.
 
-Every model is a `zoo.VAE`; a registry name fixes some of its options
-(the network, the objective, the prior, the condition) and `zoo.get`
-takes any of them, the preset's included, to override it:
+Every model with a Gaussian latent is a `zoo.VAE`; a registry name fixes
+some of its options (the network, the objective, the prior, the condition)
+and `zoo.get` takes any of them, the preset's included, to override it.
+`vq_vae` is a `zoo.VQVAE` (a discrete codebook latent, `CLASSES`), built
+from its own options:
 
     zoo.get("iwae", input_shape=(28, 28, 1), latent_dim=16)
     zoo.get("iwae", network="mlp", ...)                  # a dense IWAE

@@ -267,12 +267,25 @@ class VQVAE(Autoencoder):
         )
         return -batch_mean(log_prob)
 
-    def fit_prior(self, x, batch_size=256, **kwargs):
-        """Fit the PixelCNN prior to the codes of the images `x` with
-        `prior_network.fit(codes, codes, batch_size=..., **kwargs)`,
-        compiling it first (Adam, cross-entropy) if it is not. Returns the
-        History."""
+    def fit_prior(self, x, validation_x=None, batch_size=256, **kwargs):
+        """Fit the PixelCNN prior to the codes of the images `x`.
+
+        Runs `prior_network.fit(codes, codes, batch_size=..., **kwargs)`
+        (compiling it first, Adam and the codes' cross-entropy, if it is
+        not compiled); `kwargs` are `fit`'s (`epochs`, `callbacks`, ...).
+        `validation_x`: optional images whose codes are the validation
+        data. Returns the History; its `loss` is in nats per code.
+        """
+        if "validation_data" in kwargs:
+            raise ValueError(
+                "fit_prior trains on codes, not images: pass validation "
+                "images as `validation_x=` (their codes are computed), not "
+                "`validation_data`."
+            )
         codes = self.encode_in_batches(x).numpy()
+        if validation_x is not None:
+            validation = self.encode_in_batches(validation_x).numpy()
+            kwargs["validation_data"] = (validation, validation)
         if not self.prior_network.compiled:
             self.prior_network.compile()
         return self.prior_network.fit(

@@ -328,9 +328,14 @@ class ServingModel:
             "sample", num_samples=num_samples, seed=seed, labels=labels
         )
 
-    def score(self, x, num_samples=100, labels=None):
+    def score(self, x, num_samples=None, labels=None):
         """`{"elbo", "log_likelihood"}` per example, in nats; the
-        importance-weighted `log_likelihood` uses `num_samples` samples."""
+        importance-weighted `log_likelihood` uses `num_samples` samples
+        (default 100). A codebook model's `score` takes no `num_samples`:
+        its bound needs no samples."""
+        specs = self.signatures["score"].structured_input_signature[1]
+        if num_samples is None and "num_samples" in specs:
+            num_samples = 100
         return self.run("score", x=x, num_samples=num_samples, labels=labels)
 
     def run(self, signature, **inputs):

@@ -71,7 +71,7 @@ MODELS = {
     "conv_vae_long": ("conv_vae", {"hidden_units": (128,)}, LONG),
     "vq_vae": ("vq_vae", {"num_embeddings": 64}, SHORT),
 }
-VQ_PRIOR_EPOCHS = 5
+VQ_PRIOR_EPOCHS = 2
 LATENT_DIM = 16
 BATCH_SIZE = 128
 TRAIN_IMAGES = 60000

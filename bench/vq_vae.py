@@ -47,7 +47,6 @@ from zoo import datasets
 from zoo import quantizer
 from zoo.evaluation import generation
 from zoo.evaluation import likelihood
-from zoo.evaluation import training
 from zoo.models import registry
 
 SETTINGS = {

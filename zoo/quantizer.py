@@ -36,8 +36,8 @@ s_k their sum,
 
 (N~ is N with Laplace smoothing, so a code no vector chose keeps a finite
 value). Under `tf.distribute` each replica updates them from its slice of
-the batch and the replicas' values are averaged. `codebook_update="loss"` learns the codes by gradient descent on
-the codebook term instead.
+the batch and the replicas' values are averaged. `codebook_update="loss"`
+learns the codes by gradient descent on the codebook term instead.
 
 Dead-code restarts: a code whose moving-average count N_k falls below
 `restart_threshold` vectors per batch is re-seeded from a random encoder
@@ -285,10 +285,10 @@ def _check_number(value, name, low, high, closed_low=True, closed_high=True):
         if high is not None:
             ok = ok and (value <= high if closed_high else value < high)
     if not ok:
-        interval = (
-            f"{'[' if closed_low else '('}{low}, "
-            f"{'inf)' if high is None else str(high) + (']' if closed_high else ')')}"
-        )
+        left = "[" if closed_low else "("
+        right = "inf)" if high is None else (
+            f"{high}{']' if closed_high else ')'}")
+        interval = f"{left}{low}, {right}"
         raise ValueError(
             f"`{name}` must be a number in {interval}. Received: "
             f"{name}={value!r}"

@@ -92,8 +92,9 @@ class Autoencoder(DistributeMixin, keras.Model):
         """`keras.Model.fit`, with the data checked before any step.
 
         `fit(x)` trains the model on x; `fit(x_noisy, x_clean)` trains a
-        denoising model whose reconstruction target is `x_clean`. A `tf.data.Dataset`
-        yielding `x` or `(x, y)` batches works as in Keras.
+        denoising model whose reconstruction target is `x_clean`. A
+        `tf.data.Dataset` yielding `x` or `(x, y)` batches works as in
+        Keras.
         """
         validation.check_loop_arguments(kwargs)
         x, y = validation.check_model_data(self, x, y)

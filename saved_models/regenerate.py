@@ -141,7 +141,7 @@ def regenerate_codebook(name, test_data, epochs=None):
     directory = HERE / name
     shutil.rmtree(directory, ignore_errors=True)
     path = export.export_for_serving(model, directory, version=1)
-    model.save(directory / KERAS_FILE)
+    save_without_optimizer(model, directory / KERAS_FILE)
     serving = export.load_for_serving(path)
     x_test, _ = test_data.split("test")
 
@@ -183,6 +183,15 @@ def regenerate_codebook(name, test_data, epochs=None):
     }
     atomic.write_json(directory / "model_card.json", card)
     print(json.dumps(card, indent=2), flush=True)
+
+
+def save_without_optimizer(model, path):
+    """Save the trained `model`'s weights as a `.keras` file without its
+    optimizer's state (a third of the size): a fresh model of the same
+    config takes the weights; `from_preset` compiles a new optimizer."""
+    fresh = model.__class__.from_config(model.get_config())
+    fresh.set_weights(model.get_weights())
+    fresh.save(path)
 
 
 def regenerate(name, test_data, epochs=None):

@@ -209,6 +209,7 @@ class VQVAE(Autoencoder):
         self.commitment_tracker = keras.metrics.Mean(name="commitment")
         self.perplexity_tracker = keras.metrics.Mean(name="perplexity")
         self.usage_tracker = keras.metrics.Mean(name="codebook_usage")
+        self.built = True  # every part is built above (count_params works)
 
     @property
     def commitment_weight(self):

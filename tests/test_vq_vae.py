@@ -253,6 +253,26 @@ def test_bound_is_likelihood_plus_prior_by_hand(trained):
     np.testing.assert_array_equal(model.log_likelihood(x), model.elbo(x))
 
 
+def test_training_loss_is_the_vq_objective(trained):
+    """loss = -mean log p(x|z_q) + beta * mean sum ||z_e - e||^2 (EMA
+    codebook: no codebook term), by hand in numpy."""
+    model, x, _ = trained
+    x = x[:32]
+    logs = model.test_on_batch(x, return_dict=True)
+    z_e = np.asarray(model.encoder(x), "float64")
+    codebook = np.asarray(model.quantizer.codebook, "float64")
+    codes = ((z_e[..., None, :] - codebook) ** 2).sum(-1).argmin(-1)
+    logits = np.asarray(model.decoder(codebook[codes].astype("float32")),
+                        "float64")
+    reconstruction = -np.mean(
+        (x * logits - np.logaddexp(0, logits)).sum(axis=(1, 2, 3)))
+    commitment = np.mean(((z_e - codebook[codes]) ** 2).sum(axis=(1, 2, 3)))
+    assert logs["reconstruction"] == pytest.approx(reconstruction, rel=1e-5)
+    assert logs["commitment"] == pytest.approx(commitment, rel=1e-4)
+    assert logs["loss"] == pytest.approx(
+        reconstruction + 0.25 * commitment, rel=1e-5)
+
+
 def test_history_reports_the_codebook_use(trained):
     model, x, _ = trained
     logs = model.evaluate(x, verbose=0, return_dict=True)

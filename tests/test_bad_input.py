@@ -413,7 +413,7 @@ EXTERNAL = [
      "[0, K) / must be code indices of shape",
      "tests/test_vq_vae.py::test_decode_refuses_bad_indices"),
     ("VQVAE.fit_prior", "validation_data (images where codes are needed)",
-     "ValueError", "pass validation images as `validation_x=`",
+     "ValueError", "pass validation images as validation_x=",
      "tests/test_vq_vae.py::"
      "test_fit_prior_takes_validation_images_not_validation_data"),
     ("serving signature decode (vq_vae)", "indices outside [0, K)",

@@ -71,6 +71,8 @@ def one_step(strategy, output):
         networks = {"hidden_units": (8,)}
         if registry.MODELS[name].get("network") != "mlp":
             networks["filters"] = (4,)
+        if registry.latent_structure(name) == "codebook":
+            networks.pop("hidden_units")  # a convolutional grid only
         keras.utils.set_random_seed(0)
         with strategy.scope():
             model = zoo.get(

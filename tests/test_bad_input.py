@@ -403,6 +403,23 @@ CASES = [
 # Bad inputs whose test lives beside the feature: (entry, bad, error,
 # message excerpt, test id).
 EXTERNAL = [
+    ("zoo.get('vq_vae', ...)", "codebook_update, decay, commitment_weight, "
+     "restart_threshold, dead_code_restarts, num_embeddings, prior_blocks "
+     "out of range; hidden_units with a convolutional network; an objective "
+     "or num_classes", "ValueError", "names the option",
+     "tests/test_vq_vae.py::test_invalid_options_name_the_option"),
+    ("VQVAE.decode", "indices out of [0, K), not integers, or not of the "
+     "code grid's shape", "ValueError", "must hold integer code indices in "
+     "[0, K) / must be code indices of shape",
+     "tests/test_vq_vae.py::test_decode_refuses_bad_indices"),
+    ("VQVAE.fit_prior", "validation_data (images where codes are needed)",
+     "ValueError", "pass validation images as validation_x=",
+     "tests/test_vq_vae.py::"
+     "test_fit_prior_takes_validation_images_not_validation_data"),
+    ("serving signature decode (vq_vae)", "indices outside [0, K)",
+     "InvalidArgumentError", "`indices` must be code indices in [0, K)",
+     "tests/test_vq_vae.py::"
+     "test_tf1_loader_runs_every_codebook_signature_like_the_model"),
     ("zoo.datasets.fashion_mnist", "no data anywhere, offline",
      "FileNotFoundError", "Tried: ... Get the data one of these ways",
      "tests/test_datasets.py::test_missing_data_lists_every_place_and_way"),

@@ -105,6 +105,8 @@ def test_help(capsys, command):
         (["sample", "no/such/run", "--n", "1000000000"],
          "--n: must be at most 1,048,576"),
         (["train"], "name the model to train"),
+        (["train", "vq_vae", "--dataset", "digits"],
+         "`zoo train vq_vae` is not supported yet"),
     ],
 )
 def test_bad_arguments_exit_with_one_line(capsys, argv, reason):

@@ -9,6 +9,14 @@ one case, the user's own networks being one of the network values) by a
 lighter subset of the contract: construction, one `fit` step on arrays,
 the `.keras` round trip and an export read back by TF Serving's TF1
 loader.
+
+Two latent structures meet the contract (`model.latent_structure`):
+"gaussian" (`zoo.VAE`: q(z|x) is a Gaussian, the latent term is its KL)
+and "codebook" (`zoo.VQVAE`: the codes of a learned codebook, the latent
+term the commitment loss). Where a point is written for one of them
+(`encode` returns q(z|x) or the codes; history has `kl` or the codebook's
+metrics; the schedulable weight is beta or the commitment weight) the test
+checks each structure's version of it; the helpers below say which.
 """
 
 import json
@@ -43,6 +51,44 @@ def weights_of(model):
     return [np.array(weight) for weight in model.get_weights()]
 
 
+def is_codebook(model):
+    """Whether the model's latent is discrete codes (`zoo.VQVAE`) rather
+    than a Gaussian posterior."""
+    return model.latent_structure == "codebook"
+
+
+#: The history every model's `fit` reports, by latent structure.
+HISTORY = {
+    "gaussian": {"loss", "reconstruction", "kl"},
+    "codebook": {"loss", "reconstruction", "commitment", "perplexity",
+                 "codebook_usage"},
+}
+
+
+def latent_term_weight(model):
+    """The schedulable weight on the latent term: beta on the KL of a
+    Gaussian latent, the commitment weight of a codebook."""
+    return model.commitment_weight if is_codebook(model) else model.beta
+
+
+def encoding(model, x):
+    """What `encode(x)` gives, as an array to compare: q(z|x)'s mean, or
+    the code vectors."""
+    encoded = model.encode(x)
+    return encoded.vectors if is_codebook(model) else encoded.mean()
+
+
+def some_latents(model, count):
+    """`count` valid inputs of `decode`: normal z, or random code
+    indices (labelled for a conditional model)."""
+    rng = np.random.default_rng(0)
+    if is_codebook(model):
+        return rng.integers(0, model.num_embeddings,
+                            (count, *model.grid_shape)).astype("int32")
+    return model_inputs(model, rng.normal(
+        size=(count, LATENT_DIM)).astype("float32"))
+
+
 # 1. Construction -----------------------------------------------------------
 
 
@@ -50,8 +96,21 @@ def weights_of(model):
 @pytest.mark.parametrize("name", MODELS)
 def test_construction_gives_the_documented_shapes(name, shape):
     model = zoo.get(name, input_shape=shape, latent_dim=LATENT_DIM)
-    assert isinstance(model, zoo.VAE)
     x = model_inputs(model, real_images(shape, count=3))
+    if is_codebook(model):
+        assert isinstance(model, zoo.VQVAE)
+        z_e = model.encoder(x)
+        assert z_e.shape == (3, *model.grid_shape, LATENT_DIM)
+        codes = model.encode(x)
+        assert codes.indices.shape == (3, *model.grid_shape)
+        assert 0 <= np.min(codes.indices)
+        assert np.max(codes.indices) < model.num_embeddings
+        assert model.decoder(codes.vectors).shape == (
+            3, *model.parameter_shape)
+        assert model.decode(codes.indices).mean().shape == (3, *shape)
+        assert model.predict(x, verbose=0).shape == (3, *shape)
+        return
+    assert isinstance(model, zoo.VAE)
     z_mean, z_stddev = model.encoder(x)
     assert z_mean.shape == (3, LATENT_DIM)
     assert np.all(z_stddev.numpy() > 0)
@@ -118,10 +177,8 @@ def test_fit_trains_the_negative_elbo_with_documented_history(name):
         validation_data=(model_inputs(model, real_images((28, 28, 1), 32)),),
         verbose=0,
     )
-    assert set(history.history) >= {
-        "loss", "reconstruction", "kl",
-        "val_loss", "val_reconstruction", "val_kl",
-    }
+    expected = HISTORY[model.latent_structure]
+    assert set(history.history) >= expected | {f"val_{key}" for key in expected}
     assert all(np.isfinite(v[0]) for v in history.history.values())
 
 
@@ -169,11 +226,11 @@ def test_fit_takes_a_tf_data_dataset(name):
     assert np.isfinite(second.history["val_loss"][0])
 
 
-# 3-4. KL through add_loss; beta is a variable ------------------------------
+# 3-4. KL (or the commitment) through add_loss; its weight is a variable ---
 
 
 @pytest.mark.parametrize("name", MODELS)
-def test_kl_is_one_finite_scalar_in_model_losses(name):
+def test_latent_term_is_one_finite_scalar_in_model_losses(name):
     model = build(name)
     model(model_inputs(model, real_images((28, 28, 1), count=8)))
     assert len(model.losses) == 1
@@ -184,27 +241,34 @@ def test_kl_is_one_finite_scalar_in_model_losses(name):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_beta_assign_after_compile_changes_the_next_loss(name):
+    """beta (the commitment weight for a codebook) is a variable."""
     model = build(name)
+    weight = latent_term_weight(model)
     x = model_inputs(model, real_images((28, 28, 1), count=32))
     logs = {}
     for beta in (1.0, 100.0):
-        model.beta.assign(beta)
+        weight.assign(beta)
         model.seed_generator.state.assign([0, 0])  # the same noise twice
         logs[beta] = model.test_on_batch(x, return_dict=True)
     assert logs[1.0]["reconstruction"] == pytest.approx(
         logs[100.0]["reconstruction"], rel=1e-5
     )
     assert abs(logs[100.0]["loss"] - logs[1.0]["loss"]) > 1e-3
-    penalty_is_beta_kl = type(model.objective) is zoo.objectives.ELBO
-    if penalty_is_beta_kl:
+    if is_codebook(model):  # EMA codebook: loss = rec. + beta * commitment
+        term = "commitment"
+        penalty_is_weighted_term = model.quantizer.codebook_update == "ema"
+    else:
+        term = "kl"
+        penalty_is_weighted_term = type(model.objective) is zoo.objectives.ELBO
+    if penalty_is_weighted_term:
         for beta in (1.0, 100.0):
             assert logs[beta]["loss"] == pytest.approx(
-                logs[beta]["reconstruction"] + beta * logs[beta]["kl"],
+                logs[beta]["reconstruction"] + beta * logs[beta][term],
                 rel=1e-4,
             )
     model.train_on_batch(x)
-    assert float(model.beta) == 100.0
-    assert not any(w is model.beta for w in model.trainable_weights)
+    assert float(weight) == 100.0
+    assert not any(w is weight for w in model.trainable_weights)
 
 
 # 5. Inference API ----------------------------------------------------------
@@ -225,8 +289,20 @@ def test_sample_has_the_input_shape_and_is_seeded(name, shape):
 
 @pytest.mark.parametrize("name", MODELS)
 def test_encode_returns_the_posterior_distribution(name):
+    """q(z|x) for a Gaussian latent; for a codebook, the nearest codes of
+    the encoder's outputs (q(z|x) is a point mass at them)."""
     model = build(name)
     x = model_inputs(model, real_images((28, 28, 1), count=6))
+    if is_codebook(model):
+        codes = model.encode(x)
+        z_e = np.asarray(model.encoder(x))
+        codebook = np.asarray(model.quantizer.codebook)
+        distances = ((z_e[..., None, :] - codebook) ** 2).sum(-1)
+        assert codes.indices.dtype == tf.int32
+        np.testing.assert_array_equal(codes.indices, distances.argmin(-1))
+        np.testing.assert_array_equal(
+            codes.vectors, codebook[np.asarray(codes.indices)])
+        return
     posterior = model.encode(x)
     assert posterior.event_shape == (LATENT_DIM,)
     assert posterior.batch_shape == (6,)
@@ -240,6 +316,11 @@ def test_importance_weighted_bound_is_above_the_elbo(name):
     model = build(name)
     x = model_inputs(model, real_images((28, 28, 1), count=64))
     model.fit(x, epochs=3, batch_size=32, verbose=0)
+    if is_codebook(model):  # a point-mass posterior: K samples are one
+        bound = model.log_likelihood(x).numpy()
+        assert np.all(np.isfinite(bound))
+        np.testing.assert_array_equal(bound, model.elbo(x))
+        return
     elbo = np.mean([np.mean(model.elbo(x, seed=s)) for s in range(5)])
     bound = np.mean(model.log_likelihood(x, num_samples=64, chunk_size=16))
     assert np.isfinite(bound)
@@ -259,8 +340,11 @@ def test_encoder_works_inside_another_keras_model(name, trainable):
         for tensor in model.encoder.inputs
     ]
     inputs = inputs[0] if len(inputs) == 1 else inputs
-    z_mean, _ = model.encoder(inputs)
-    outputs = keras.layers.Dense(10, activation="softmax")(z_mean)
+    features = model.encoder(inputs)  # [z_mean, z_stddev], or the grid z_e
+    if not is_codebook(model):
+        features = features[0]
+    features = keras.layers.Flatten()(features)
+    outputs = keras.layers.Dense(10, activation="softmax")(features)
     classifier = keras.Model(inputs, outputs)
     classifier.compile("adam", "sparse_categorical_crossentropy")
     x = model_inputs(model, real_images((28, 28, 1), count=32))
@@ -284,18 +368,15 @@ def test_keras_round_trip_is_exact(name, shape, tmp_path):
     model = build(name, shape)
     x = model_inputs(model, real_images(shape, count=16))
     model.fit(x, epochs=1, batch_size=16, verbose=0)
-    model.beta.assign(2.5)
+    latent_term_weight(model).assign(2.5)
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.models.load_model(path)  # safe_mode=True by default
     assert type(loaded) is type(model)
     assert loaded.get_config() == model.get_config()
-    assert float(loaded.beta) == 2.5
-    np.testing.assert_array_equal(
-        loaded.encode(x).mean(), model.encode(x).mean()
-    )
-    z = model_inputs(model, np.random.default_rng(0).normal(
-        size=(4, LATENT_DIM)).astype("float32"))
+    assert float(latent_term_weight(loaded)) == 2.5
+    np.testing.assert_array_equal(encoding(loaded, x), encoding(model, x))
+    z = some_latents(model, 4)
     np.testing.assert_array_equal(loaded.decode(z).mean(), model.decode(z).mean())
     history = loaded.fit(x, epochs=1, batch_size=16, verbose=0)
     assert np.isfinite(history.history["loss"][0])

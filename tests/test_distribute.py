@@ -47,6 +47,8 @@ EXEMPT = {
     "beta_tcvae": "log q(z) is estimated from every pair of examples in "
     "the batch (minibatch-weighted sampling); each replica sees only its "
     "slice",
+    "vq_vae": "the codebook's moving averages and dead-code restarts are "
+    "computed from each replica's slice and averaged over the replicas",
 }
 
 

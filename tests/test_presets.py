@@ -13,10 +13,23 @@ from conftest import real_images
 
 SAVED_MODELS = pathlib.Path(__file__).parent.parent / "saved_models"
 SHIPPED = ("beta_vae", "conv_vae", "conv_vae_long", "dense_vae")
+#: Presets with a codebook latent (`zoo.VQVAE`): `encode` gives codes.
+CODEBOOK_PRESETS = ("vq_vae",)
 
 
 def test_list_presets_names_every_shipped_model():
-    assert zoo.list_presets() == list(SHIPPED)
+    assert zoo.list_presets() == sorted(SHIPPED + CODEBOOK_PRESETS)
+
+
+@pytest.mark.parametrize("name", CODEBOOK_PRESETS)
+def test_codebook_preset_encodes_like_its_saved_model(name):
+    model = zoo.from_preset(name)
+    x = (real_images((28, 28, 1), count=16) > 0.5).astype("float32")
+    served = tf.saved_model.load(str(SAVED_MODELS / name / "1"))
+    encoded = served.signatures["encode"](x=tf.constant(x))
+    np.testing.assert_array_equal(model.encode(x).indices,
+                                  encoded["indices"])
+    assert model.count_params() == zoo.preset_card(name)["parameters"]
 
 
 @pytest.mark.parametrize("name", SHIPPED)

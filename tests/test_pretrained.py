@@ -54,3 +54,39 @@ def test_shipped_model_reproduces_its_card_scores(
         negative_elbo, card["check_negative_elbo"], rtol=1e-5
     )
     assert nll <= negative_elbo
+
+
+# The shipped vq_vae: a codebook latent, scored by its bound -------------------
+
+
+def test_shipped_vq_vae_has_a_complete_card_and_fits_in_5_mb():
+    card = json.loads(
+        (SAVED_MODELS / "vq_vae" / "model_card.json").read_text())
+    for key in ("data", "options", "epochs", "prior_epochs", "seed",
+                "test_negative_bound", "test_perplexity", "test_codes_used",
+                "check_negative_bound", "command", "zoo_version"):
+        assert key in card
+    assert export.versions(SAVED_MODELS / "vq_vae") == [1]
+    size = sum(path.stat().st_size
+               for path in (SAVED_MODELS / "vq_vae" / "1").rglob("*")
+               if path.is_file())
+    assert size == card["size_bytes"] < 5 * 2**20
+
+
+@pytest.mark.slow
+def test_shipped_vq_vae_scores_its_card_through_the_score_signature(
+    binarized_test_images
+):
+    """The bound has no sampling: the card is reproduced to round-off, and
+    the `.keras` file gives the same bound as the SavedModel."""
+    card = json.loads(
+        (SAVED_MODELS / "vq_vae" / "model_card.json").read_text())
+    serving = export.load_for_serving(SAVED_MODELS / "vq_vae" / "1")
+    x = binarized_test_images[: card["check_examples"]]
+    scores = serving.score(x)
+    np.testing.assert_array_equal(scores["elbo"], scores["log_likelihood"])
+    np.testing.assert_allclose(-np.mean(scores["log_likelihood"]),
+                               card["check_negative_bound"], rtol=1e-5)
+    model = zoo.from_preset("vq_vae")
+    np.testing.assert_allclose(model.elbo(x[:50]),
+                               scores["log_likelihood"][:50], rtol=1e-5)

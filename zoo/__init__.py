@@ -13,6 +13,7 @@ from zoo import plotting
 from zoo import networks
 from zoo import objectives
 from zoo.models import VAE
+from zoo.models import VQVAE
 from zoo.models.registry import get
 from zoo.models.registry import list_models
 from zoo.presets import from_preset
@@ -20,7 +21,7 @@ from zoo.presets import list_presets
 from zoo.presets import preset_card
 
 __all__ = [
-    "VAE", "__version__", "callbacks", "datasets", "evaluation", "export",
+    "VAE", "VQVAE", "__version__", "callbacks", "datasets", "evaluation", "export",
     "from_preset", "get", "list_models", "list_presets", "networks",
     "objectives", "plotting", "preset_card",
 ]

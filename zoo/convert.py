@@ -111,6 +111,12 @@ def _convert(model, directory, format, overwrite):
     from zoo import quiet
     from zoo.models.base import VAE
 
+    if getattr(model, "latent_structure", None) == "codebook":
+        raise ValueError(
+            "ONNX and LiteRT conversion covers the Gaussian-latent models; "
+            "a codebook model (vq_vae) is not converted yet: export it for "
+            "TF Serving with zoo.export.export_for_serving."
+        )
     if not isinstance(model, VAE):
         raise ValueError(
             "`model` must be a zoo model, e.g. zoo.get('conv_vae', ...). "

@@ -254,7 +254,8 @@ class DistributeMixin:
     """Two workarounds that make Keras 3's `fit` and `evaluate` work for a
     zoo model under `MultiWorkerMirroredStrategy`; a no-op elsewhere.
 
-    Mixed into `zoo.models.VAE`. The private Keras API they need
+    Mixed into `zoo.models.core.Autoencoder`, the base of every zoo
+    model. The private Keras API they need
     (`Model._maybe_symbolic_build`, `_distribute_strategy` and
     `StrategyExtended._in_multi_worker_mode`) is used here and nowhere
     else in the zoo.

@@ -20,7 +20,25 @@ watches (`saved_model.pb` and `variables/`), with one signature per use:
     score_from_noise  x, eps (float32, [K, batch,          elbo, log_likelihood
                       latent_dim])
 
-The last three take their noise as inputs (`zoo.deterministic` says what
+A model with a codebook latent (`zoo.VQVAE`, `vq_vae`) has the five
+signatures of `CODEBOOK_SIGNATURES` instead:
+
+    signature         inputs                               outputs
+    serving_default   x                                    reconstruction
+    reconstruct       x                                    reconstruction
+    encode            x                                    indices (int32,
+                                                           [batch, h, w]),
+                                                           vectors
+    decode            indices (int32, [batch, h, w])       reconstruction,
+                                                           parameters
+    sample            num_samples (int32, []),             images
+                      seed (int32, [2])
+    score             x                                    elbo, log_likelihood
+
+where `score`'s two outputs are both the bound log p(x|z_q) + log p(z_q)
+(`VQVAE.elbo`), and `sample` draws the codes from the PixelCNN prior.
+
+The last three of `SIGNATURES` take their noise as inputs (`zoo.deterministic` says what
 `eps` and `u` are), so they have no random ops: they are the ones that
 convert to ONNX and LiteRT (`zoo.convert`).
 
@@ -59,7 +77,7 @@ import tensorflow as tf
 
 from zoo import atomic
 from zoo import deterministic
-from zoo.models.base import VAE
+from zoo.models.core import Autoencoder
 
 #: The exported signatures of an unconditional model: name -> (input names,
 #: output names). `signatures(model)` gives any model's.
@@ -76,6 +94,17 @@ SIGNATURES = {
 }
 
 
+#: The exported signatures of a model with a codebook latent (`zoo.VQVAE`).
+CODEBOOK_SIGNATURES = {
+    "serving_default": (("x",), ("reconstruction",)),
+    "reconstruct": (("x",), ("reconstruction",)),
+    "encode": (("x",), ("indices", "vectors")),
+    "decode": (("indices",), ("reconstruction", "parameters")),
+    "sample": (("num_samples", "seed"), ("images",)),
+    "score": (("x",), ("elbo", "log_likelihood")),
+}
+
+
 #: The signature of a model with a classifier (`objective=
 #: "semi_supervised"`): images -> q(y|x).
 CLASSIFY = (("x",), ("probabilities",))
@@ -84,6 +113,8 @@ CLASSIFY = (("x",), ("probabilities",))
 def signatures(model):
     """The signatures `export_for_serving` writes for `model`: name ->
     (input names, output names); conditional models take `labels` too."""
+    if model.latent_structure == "codebook":
+        return dict(CODEBOOK_SIGNATURES)
     result = dict(SIGNATURES)
     if deterministic.has_learned_prior(model):
         result["sample_from_noise"] = (("eps", "u"), ("images",))
@@ -130,8 +161,8 @@ def export_for_serving(model, base_dir, version=None, overwrite=False,
     renamed in: between those two renames the version is briefly absent.
 
     Args:
-        model: a zoo model, any of `zoo.list_models()` (a `zoo.models.VAE`),
-            trained or not.
+        model: a zoo model, any of `zoo.list_models()` (a `zoo.VAE` or a
+            `zoo.VQVAE`), trained or not.
         base_dir: str or path, the model's directory, e.g.
             `"saved_models/conv_vae"`; created if missing.
         version: positive int, or None (default) for one more than the
@@ -172,7 +203,7 @@ def export_for_serving(model, base_dir, version=None, overwrite=False,
     >>> sorted(os.listdir(path))
     ['assets', 'fingerprint.pb', 'saved_model.pb', 'variables']
     """
-    if not isinstance(model, VAE):
+    if not isinstance(model, Autoencoder):
         raise ValueError(
             "`model` must be a zoo model, e.g. zoo.get('conv_vae', ...). "
             f"Received: model={model!r}"
@@ -311,9 +342,14 @@ class ServingModel:
         """`{"probabilities"}`: q(y|x) of a semi-supervised model."""
         return self.run("classify", x=x)
 
-    def score(self, x, num_samples=100, labels=None):
+    def score(self, x, num_samples=None, labels=None):
         """`{"elbo", "log_likelihood"}` per example, in nats; the
-        importance-weighted `log_likelihood` uses `num_samples` samples."""
+        importance-weighted `log_likelihood` uses `num_samples` samples
+        (default 100). A codebook model's `score` takes no `num_samples`:
+        its bound needs no samples."""
+        specs = self.signatures["score"].structured_input_signature[1]
+        if num_samples is None and "num_samples" in specs:
+            num_samples = 100
         return self.run("score", x=x, num_samples=num_samples, labels=labels)
 
     def run(self, signature, **inputs):
@@ -390,6 +426,8 @@ def _damaged_files(path):
 def _export_archive(model, max_samples=MAX_SAMPLES):
     """An `ExportArchive` holding the serving signatures of `model`, which
     check their inputs (module docstring) before computing anything."""
+    if model.latent_structure == "codebook":
+        return _codebook_archive(model, max_samples)
     images = tf.TensorSpec((None, *model.image_shape), tf.float32, name="x")
     latents = tf.TensorSpec((None, model.latent_dim), tf.float32, name="z")
     seed = tf.TensorSpec((2,), tf.int32, name="seed")
@@ -464,6 +502,68 @@ def _export_archive(model, max_samples=MAX_SAMPLES):
         archive.add_endpoint("classify", classify, [images])
     _add_deterministic_endpoints(archive, model, images, condition,
                                  max_samples)
+    return archive
+
+
+def _codebook_archive(model, max_samples):
+    """The `CODEBOOK_SIGNATURES` of a `zoo.VQVAE`, checking their inputs
+    like the others (finite images, in the likelihood's support for
+    `score`; indices in [0, K); at most `max_samples` samples)."""
+    images = tf.TensorSpec((None, *model.image_shape), tf.float32, name="x")
+    indices = tf.TensorSpec((None, *model.grid_shape), tf.int32,
+                            name="indices")
+    seed = tf.TensorSpec((2,), tf.int32, name="seed")
+    num_samples = tf.TensorSpec((), tf.int32, name="num_samples")
+    likelihood = model.likelihood_family
+
+    def reconstruct(x):
+        x = _checked(_assert_finite(x, "x"), x)
+        return {"reconstruction": model.reconstruct(x)}
+
+    def encode(x):
+        x = _checked(_assert_finite(x, "x"), x)
+        codes = model.compute_codes(x)
+        return {"indices": codes, "vectors": model.quantizer.lookup(codes)}
+
+    def decode(indices):
+        message = (
+            f"`indices` must be code indices in [0, {model.num_embeddings}),"
+            " e.g. the output of the encode signature."
+        )
+        indices = _checked([
+            tf.debugging.assert_non_negative(indices, message=message),
+            tf.debugging.assert_less(
+                indices, tf.constant(model.num_embeddings, tf.int32),
+                message=message,
+            ),
+        ], indices)
+        parameters = model.decoder(model.quantizer.lookup(indices))
+        reconstruction = model.likelihood_distribution(parameters).mean()
+        return {"reconstruction": reconstruction, "parameters": parameters}
+
+    def sample(num_samples, seed):
+        num_samples = _checked(
+            _assert_samples(num_samples, 1, max_samples), num_samples
+        )
+        return {"images": model.compute_samples(num_samples, seed)}
+
+    def score(x):
+        x = _checked(
+            _assert_finite(x, "x") + likelihood.assert_support(
+                x, "x", "rescale the images (e.g. divide uint8 pixels by 255)."
+            ),
+            x,
+        )
+        bound = model.compute_elbo(x)
+        return {"elbo": bound, "log_likelihood": bound}
+
+    archive = keras.export.ExportArchive()
+    # The first endpoint is also exported as "serving_default".
+    archive.add_endpoint("reconstruct", reconstruct, [images])
+    archive.add_endpoint("encode", encode, [images])
+    archive.add_endpoint("decode", decode, [indices])
+    archive.add_endpoint("sample", sample, [num_samples, seed])
+    archive.add_endpoint("score", score, [images])
     return archive
 
 

@@ -129,6 +129,42 @@ def check_latents(z, latent_dim, argument="z"):
     return array
 
 
+def check_codes(codes, grid_shape, num_embeddings, argument="indices"):
+    """Validate a batch of code grids of a codebook latent
+    (`zoo.models.VQVAE.decode`) and return it as an int32 array.
+
+    Args:
+        codes: array-like of int code indices `(batch, *grid_shape)`, each
+            in [0, num_embeddings).
+        grid_shape: the model's code grid `(h, w)`.
+        num_embeddings: K, the codebook's size.
+        argument: the name used in error messages (default `"indices"`).
+
+    Raises:
+        ValueError: non-numeric or non-integer values, a shape other than
+            `(batch, *grid_shape)`, an empty batch, or indices outside
+            [0, num_embeddings).
+    """
+    expected = f"(batch, {', '.join(map(str, grid_shape))})"
+    array = _real_array(codes, argument, expected)
+    if array.shape[1:] != tuple(grid_shape) or array.ndim != len(grid_shape) + 1:
+        raise ValueError(
+            f"`{argument}` must be code indices of shape {expected}, e.g. "
+            f"encode(x).indices of this model. "
+            f"Received: {argument}.shape={array.shape}"
+        )
+    _check_values(array, argument)
+    if np.any(array != np.round(array)) or array.min() < 0 or (
+        array.max() >= num_embeddings
+    ):
+        raise ValueError(
+            f"`{argument}` must hold integer code indices in [0, "
+            f"{num_embeddings}) (the codebook has {num_embeddings} codes). "
+            f"Received values in [{array.min()}, {array.max()}]."
+        )
+    return array.astype("int32")
+
+
 def check_labels(labels, num_classes, num_examples, argument="labels",
                  allow_unlabelled=False):
     """Validate class ids for `num_examples` examples; return int32 `(n,)`.

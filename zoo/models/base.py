@@ -3,9 +3,10 @@
 What varies between models is an option, each combinable with every other:
 the network (`zoo.networks`), the objective (`zoo.objectives`), the prior
 (`zoo.priors`), the likelihood (`zoo.distributions`) and the condition
-(`zoo.conditions`). The data checks live in `zoo.validation`, the
-`tf.distribute` workarounds in `zoo.distribute`, the bound helpers in
-`zoo.bounds`.
+(`zoo.conditions`). The Keras loop (checked `fit`,
+`evaluate`, `predict`, `compile` without a loss) is `zoo.models.core`'s,
+shared with `zoo.models.VQVAE`; the data checks live in `zoo.validation`,
+the bound helpers in `zoo.bounds`.
 """
 
 import math
@@ -23,13 +24,13 @@ from zoo import priors
 from zoo import validation
 from zoo.bounds import importance_weighted_bound
 from zoo.bounds import stateless_seed
-from zoo.distribute import DistributeMixin
 from zoo.models import release_0_1
+from zoo.models.core import Autoencoder
 from zoo.version import __version__
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class VAE(DistributeMixin, keras.Model):
+class VAE(Autoencoder):
     """Variational autoencoder: prior p(z), encoder q(z|x), decoder p(x|z).
 
     Mathematical details:
@@ -123,6 +124,8 @@ class VAE(DistributeMixin, keras.Model):
         Burda, Grosse & Salakhutdinov, Importance Weighted Autoencoders, 2016.
     """
 
+    latent_structure = "gaussian"
+
     def __init__(
         self,
         input_shape,
@@ -206,12 +209,6 @@ class VAE(DistributeMixin, keras.Model):
             )
 
     @property
-    def parameter_shape(self):
-        """Shape of the decoder's output: the likelihood's parameters."""
-        channels = self.image_shape[-1] * self.likelihood_family.num_parameters
-        return (*self.image_shape[:-1], channels)
-
-    @property
     def beta(self):
         """The objective's KL weight, a non-trainable variable (None for the
         capacity objective)."""
@@ -239,12 +236,6 @@ class VAE(DistributeMixin, keras.Model):
     def posterior(self, z_mean, z_stddev):
         """q(z|x) from the encoder's outputs."""
         return distributions.diagonal_gaussian_posterior(z_mean, z_stddev)
-
-    def likelihood_distribution(self, parameters):
-        """p(x|z) from the decoder's outputs."""
-        return self.likelihood_family.distribution(
-            parameters, event_ndims=len(self.image_shape)
-        )
 
     def kl_divergence(self, posterior, z):
         """KL(q(z|x) || p(z)) per example: analytic where TFP registers it,
@@ -311,17 +302,6 @@ class VAE(DistributeMixin, keras.Model):
             "weights": weights,
         }
 
-    def split_inputs(self, inputs):
-        """`(x, condition)` from the model's inputs: `(x, None)` for an
-        unconditional model, `(x, labels)` from `[x, labels]` (or a dict
-        `{"x": x, "labels": labels}`) for a conditional one."""
-        return self.conditioning.split(inputs)
-
-    def condition_spec(self):
-        """The `tf.TensorSpec` of the condition the networks take beside x
-        and z (exported as an input of every signature), or None."""
-        return self.conditioning.spec()
-
     def posterior_parameters(self, x, condition=None, training=None):
         """The encoder's `[z_mean, z_stddev]` for x (given the condition)."""
         if condition is None:
@@ -365,68 +345,6 @@ class VAE(DistributeMixin, keras.Model):
         ELBO."""
         return self.objective.reconstruction_loss(self, target, y_pred)
 
-    def compute_loss(
-        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
-    ):
-        """The objective: the reconstruction term plus the `add_loss` terms.
-
-        The target is `y` when given (denoising), else `x` (the images of
-        a conditional model's `[x, labels]`).
-        """
-        if sample_weight is not None:  # e.g. from a Python generator
-            raise ValueError(validation.unweighted_message("sample_weight"))
-        target = self.split_inputs(x)[0] if y is None else y
-        reconstruction = self.reconstruction_loss(target, y_pred)
-        self.reconstruction_tracker.update_state(
-            reconstruction, sample_weight=ops.shape(target)[0]
-        )
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
-        added = super().compute_loss(
-            x=x, y=None, y_pred=y_pred, training=training
-        )
-        return reconstruction / replicas + added
-
-    def compile(self, optimizer="adam", loss=None, **kwargs):
-        """`keras.Model.compile` with Adam as the default optimizer.
-
-        The model owns its loss (the objective), so `loss` must stay None.
-        """
-        if loss is not None:
-            raise ValueError(
-                "A zoo model owns its loss, the negative ELBO; call "
-                f"compile() without `loss`. Received: loss={loss!r}"
-            )
-        super().compile(optimizer=optimizer, **kwargs)
-
-    def compile_from_config(self, config):
-        """Recompile a loaded model with its saved optimizer."""
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
-
-    def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit`, with the data checked before any step.
-
-        `fit(x)` trains a VAE on x; `fit(x_noisy, x_clean)` trains a denoising
-        VAE whose reconstruction target is `x_clean`. A `tf.data.Dataset`
-        yielding `x` or `(x, y)` batches works as in Keras.
-        """
-        validation.check_loop_arguments(kwargs)
-        x, y = validation.check_model_data(self, x, y)
-        if validation.is_stream(x):
-            kwargs.setdefault("shuffle", False)  # a stream shuffles itself
-        if kwargs.get("validation_data") is not None:
-            kwargs["validation_data"] = validation.check_model_validation_data(
-                self, kwargs["validation_data"]
-            )
-        return super().fit(x, y, *args, **kwargs)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.evaluate`, with the data checked first."""
-        validation.check_loop_arguments(kwargs)
-        x, y = validation.check_model_data(self, x, y)
-        return super().evaluate(x, y, *args, **kwargs)
-
     def predict(self, x, *args, **kwargs):
         """Reconstructions in data space: the mean of p(x | z = mu(x)).
 
@@ -434,19 +352,18 @@ class VAE(DistributeMixin, keras.Model):
         class probabilities q(y|x) `(batch, num_classes)` of images x
         alone (no labels).
         """
-        validation.check_loop_arguments(kwargs)
-        if not validation.is_stream(x):
-            if self.classifier is not None:
-                x = validation.check_classifier_inputs(self, x)
-            else:
-                x = validation.check_model_inputs(self, x, "x")
         return super().predict(x, *args, **kwargs)
 
-    def predict_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+    def check_predict_inputs(self, x):
         if self.classifier is not None:
-            return self.class_probabilities(x)
-        return self.reconstruct(x)
+            return validation.check_classifier_inputs(self, x)
+        return super().check_predict_inputs(x)
+
+    def predict_step(self, data):
+        if self.classifier is None:
+            return super().predict_step(data)
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return self.class_probabilities(x)
 
     # Inference -------------------------------------------------------
 

@@ -1,8 +1,10 @@
 """The registry: named presets of the zoo's options.
 
-Every model is a `zoo.VAE`; a registry name fixes some of its options
-(the network, the objective, the prior, the condition) and `zoo.get`
-takes any of them, the preset's included, to override it:
+Every model with a Gaussian latent is a `zoo.VAE`; a registry name fixes
+some of its options (the network, the objective, the prior, the condition)
+and `zoo.get` takes any of them, the preset's included, to override it.
+`vq_vae` is a `zoo.VQVAE` (a discrete codebook latent, `CLASSES`), built
+from its own options:
 
     zoo.get("iwae", input_shape=(28, 28, 1), latent_dim=16)
     zoo.get("iwae", network="mlp", ...)                  # a dense IWAE
@@ -16,6 +18,7 @@ import inspect
 
 from zoo import objectives
 from zoo.models.base import VAE
+from zoo.models.vq_vae import VQVAE
 
 # name -> the options the preset fixes.
 MODELS = {
@@ -31,7 +34,12 @@ MODELS = {
                             "objective": "semi_supervised"},
     "mixture_prior_vae": {"network": "conv", "prior": "mixture"},
     "vamp_prior_vae": {"network": "conv", "prior": "vamp"},
+    "vq_vae": {"network": "conv"},
 }
+
+#: The presets that are not a `VAE`: name -> their class. A `VQVAE` has a
+#: discrete codebook latent and its own options (no objective or prior).
+CLASSES = {"vq_vae": VQVAE}
 
 
 def list_models():
@@ -39,11 +47,24 @@ def list_models():
     return sorted(MODELS)
 
 
-def model_options():
-    """The options of `zoo.VAE` (beside its objective's), sorted."""
+def model_class(name):
+    """The class `zoo.get(name, ...)` builds: `zoo.VAE`, or the preset's
+    own (`CLASSES`)."""
+    _entry(name)
+    return CLASSES.get(name, VAE)
+
+
+def latent_structure(name):
+    """`"gaussian"` or `"codebook"`: the latent of the model `name`."""
+    return model_class(name).latent_structure
+
+
+def model_options(cls=VAE):
+    """The options of `cls`, by default `zoo.VAE` (beside its
+    objective's), sorted."""
     return sorted(
         parameter.name
-        for parameter in inspect.signature(VAE.__init__).parameters.values()
+        for parameter in inspect.signature(cls.__init__).parameters.values()
         if parameter.kind is parameter.POSITIONAL_OR_KEYWORD
         and parameter.name != "self"
     )
@@ -53,6 +74,8 @@ def options(name, objective=None):
     """The options `zoo.get(name, ...)` accepts, sorted: the model's and
     its objective's (the preset's, or `objective`)."""
     preset = _entry(name)
+    if name in CLASSES:
+        return model_options(CLASSES[name])
     objective = objective or preset.get("objective", "elbo")
     if isinstance(objective, objectives.Objective):
         return model_options()
@@ -72,6 +95,8 @@ def get(name, **options_):
             valid ones.
     """
     preset = _entry(name)
+    if name in CLASSES:
+        return _get_class(name, preset, options_)
     objective = options_.pop("objective", preset.get("objective", "elbo"))
     if objective == "beta" and "gamma" in options_ and (
         "capacity" not in options_
@@ -96,12 +121,7 @@ def get(name, **options_):
             f"Unknown option(s) {unknown} for model {name!r} (objective "
             f"{objective!r}). Valid options: {valid}."
         )
-    missing = [key for key in ("input_shape", "latent_dim") if key not in options_]
-    if missing:
-        raise ValueError(
-            f"zoo.get({name!r}, ...) needs {missing}, e.g. "
-            "input_shape=(28, 28, 1), latent_dim=16."
-        )
+    _check_required(name, options_)
     model_keys = set(model_options()) | {"name"}
     objective_options = {
         key: value for key, value in options_.items() if key not in model_keys
@@ -111,6 +131,28 @@ def get(name, **options_):
         preset = {**preset, "network": None}  # the user's own networks
     return VAE(**{**preset, **model,
                   "objective": objectives.get(objective, **objective_options)})
+
+
+def _get_class(name, preset, options_):
+    """`zoo.get` for a preset of its own class (`CLASSES`)."""
+    valid = options(name)
+    unknown = sorted(set(options_) - set(valid) - {"name"})
+    if unknown:
+        raise ValueError(
+            f"Unknown option(s) {unknown} for model {name!r}. Valid "
+            f"options: {valid}."
+        )
+    _check_required(name, options_)
+    return CLASSES[name](**{**preset, **options_})
+
+
+def _check_required(name, options_):
+    missing = [key for key in ("input_shape", "latent_dim") if key not in options_]
+    if missing:
+        raise ValueError(
+            f"zoo.get({name!r}, ...) needs {missing}, e.g. "
+            "input_shape=(28, 28, 1), latent_dim=16."
+        )
 
 
 def _entry(name):

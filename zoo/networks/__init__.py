@@ -35,7 +35,7 @@ from zoo.networks.heads import classifier_head
 NETWORKS = {"mlp": mlp, "conv": conv, "resnet": resnet}
 
 __all__ = ["LabelCondition", "NETWORKS", "build", "build_classifier",
-           "check_widths", "check_options"]
+           "build_grid", "check_widths", "check_options", "grid_shape"]
 
 
 def check_options(network, options, has_encoder, has_decoder):
@@ -134,3 +134,31 @@ def build_classifier(network, options, image_shape, num_classes,
         image_shape, num_classes, options["filters"],
         options["hidden_units"], name="classifier", head=classifier_head,
     )
+
+
+def build_grid(network, options, image_shape, latent_dim, parameter_shape):
+    """`(encoder, decoder)` of a discrete latent (`zoo.models.VQVAE`): the
+    encoder maps x to a grid of `latent_dim`-vectors `(batch, h, w,
+    latent_dim)` (`grid_shape(encoder)` gives `(h, w)`), the decoder maps
+    such a grid to the likelihood's parameters `parameter_shape`."""
+    if network != "mlp" and len(image_shape) != 3:
+        raise ValueError(
+            f"network={network!r} needs images, input_shape=(height, width, "
+            f"channels). Received: input_shape={image_shape!r}. Use "
+            "network='mlp' for flat vectors."
+        )
+    if network == "mlp":
+        units = options["hidden_units"]
+        return (mlp.grid_encoder(image_shape, latent_dim, units),
+                mlp.grid_decoder(latent_dim, parameter_shape, units[::-1]))
+    module = NETWORKS[network]
+    encoder = module.grid_encoder(image_shape, latent_dim, options["filters"])
+    decoder = module.grid_decoder(
+        grid_shape(encoder), latent_dim, parameter_shape, options["filters"]
+    )
+    return encoder, decoder
+
+
+def grid_shape(encoder):
+    """`(h, w)`: the code grid of a `build_grid` encoder."""
+    return tuple(encoder.output.shape[1:-1])

@@ -24,12 +24,7 @@ def encoder(input_shape, latent_dim, filters, hidden_units, labels=None,
     H x W x C input works. `labels`: None, or a `LabelCondition`.
     """
     inputs = keras.Input(shape=input_shape, name="x")
-    features = inputs
-    for index, width in enumerate(filters):
-        features = layers.Conv2D(
-            width, 3, strides=2, padding="same", activation="relu",
-            name=f"conv_{index}",
-        )(features)
+    features = downsample(inputs, filters)
     features = layers.Flatten(name="flatten")(features)
     inputs, features = with_label(inputs, features, labels)
     features = dense_stack(features, hidden_units)
@@ -48,6 +43,25 @@ def decoder(latent_dim, output_shape, filters, hidden_units, labels=None,
     inputs, features = with_label(inputs, inputs, labels)
     features = dense_stack(features, hidden_units)
     features, grid = grid_from_vector(features, output_shape, filters)
+    parameters = upsample(features, grid, filters, output_shape)
+    return keras.Model(inputs, parameters, name=name)
+
+
+def downsample(features, filters):
+    """Conv2D(3x3, stride 2, relu) per entry of `filters`: the encoder's
+    body, to a grid of `ceil(H / 2^len(filters))` rows and columns."""
+    for index, width in enumerate(filters):
+        features = layers.Conv2D(
+            width, 3, strides=2, padding="same", activation="relu",
+            name=f"conv_{index}",
+        )(features)
+    return features
+
+
+def upsample(features, grid, filters, output_shape):
+    """The decoder's body from the `grid` feature map: Conv2DTranspose(3x3,
+    stride 2, relu) per entry of `filters` (widest first) -> Conv2D(3x3)
+    to the parameter channels -> crop to exactly `output_shape`."""
     for index, width_ in enumerate(reversed(filters)):
         features = layers.Conv2DTranspose(
             width_, 3, strides=2, padding="same", activation="relu",
@@ -57,6 +71,25 @@ def decoder(latent_dim, output_shape, filters, hidden_units, labels=None,
         output_shape[-1], 3, padding="same", dtype="float32",
         name="parameters",
     )(features)
-    parameters = crop(parameters, grid, len(filters), output_shape)
+    return crop(parameters, grid, len(filters), output_shape)
+
+
+def grid_encoder(input_shape, latent_dim, filters, name="encoder"):
+    """For a discrete latent (`zoo.models.VQVAE`): `downsample` -> Conv1x1
+    to `latent_dim` channels, the grid of vectors z_e."""
+    inputs = keras.Input(shape=input_shape, name="x")
+    features = downsample(inputs, filters)
+    z_e = layers.Conv2D(latent_dim, 1, dtype="float32", name="z_e")(features)
+    return keras.Model(inputs, z_e, name=name)
+
+
+def grid_decoder(grid, latent_dim, output_shape, filters, name="decoder"):
+    """Mirror of `grid_encoder`: z_q `(*grid, latent_dim)` ->
+    Conv2D(3x3, relu) to `filters[-1]` -> `upsample`."""
+    inputs = keras.Input(shape=(*grid, latent_dim), name="z")
+    features = layers.Conv2D(
+        filters[-1], 3, padding="same", activation="relu", name="grid"
+    )(inputs)
+    parameters = upsample(features, grid, filters, output_shape)
     return keras.Model(inputs, parameters, name=name)
 

@@ -33,3 +33,30 @@ def decoder(latent_dim, output_shape, hidden_units, labels=None,
     features = dense_stack(features, hidden_units)
     return keras.Model(inputs, likelihood_head(features, output_shape),
                        name=name)
+
+
+#: The code grid of `grid_encoder`: 16 positions, each a D-vector.
+GRID = (4, 4)
+
+
+def grid_encoder(input_shape, latent_dim, hidden_units, name="encoder"):
+    """For a discrete latent (`zoo.models.VQVAE`): Flatten -> Dense(relu)
+    per entry of `hidden_units` -> Dense -> Reshape to a `GRID` of
+    `latent_dim`-vectors z_e."""
+    inputs = keras.Input(shape=input_shape, name="x")
+    features = layers.Flatten(name="flatten")(inputs)
+    features = dense_stack(features, hidden_units)
+    z_e = layers.Dense(GRID[0] * GRID[1] * latent_dim, dtype="float32",
+                       name="z_e_flat")(features)
+    z_e = layers.Reshape((*GRID, latent_dim), name="z_e")(z_e)
+    return keras.Model(inputs, z_e, name=name)
+
+
+def grid_decoder(latent_dim, output_shape, hidden_units, name="decoder"):
+    """Mirror of `grid_encoder`: z_q `(*GRID, latent_dim)` -> Flatten ->
+    Dense(relu) per entry of `hidden_units` -> the likelihood head."""
+    inputs = keras.Input(shape=(*GRID, latent_dim), name="z")
+    features = layers.Flatten(name="flatten_z")(inputs)
+    features = dense_stack(features, hidden_units)
+    return keras.Model(inputs, likelihood_head(features, output_shape),
+                       name=name)

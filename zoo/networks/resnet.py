@@ -50,15 +50,7 @@ def encoder(input_shape, latent_dim, filters, hidden_units, labels=None,
     [concatenate the label code] -> Dense(relu) per entry of
     `hidden_units` -> posterior head."""
     inputs = keras.Input(shape=input_shape, name="x")
-    features = layers.Conv2D(
-        filters[0], 3, padding="same", name="stem"
-    )(inputs)
-    for index, width in enumerate(filters):
-        features = residual_block(features, f"block_{index}")
-        features = layers.Conv2D(
-            width, 3, strides=2, padding="same", name=f"down_{index}"
-        )(features)
-    features = layers.Activation("relu", name="relu")(features)
+    features = downsample(inputs, filters)
     features = layers.Flatten(name="flatten")(features)
     inputs, features = with_label(inputs, features, labels)
     features = dense_stack(features, hidden_units)
@@ -76,6 +68,30 @@ def decoder(latent_dim, output_shape, filters, hidden_units, labels=None,
     inputs, features = with_label(inputs, inputs, labels)
     features = dense_stack(features, hidden_units)
     features, grid = grid_from_vector(features, output_shape, filters)
+    parameters = upsample(features, grid, filters, output_shape)
+    return keras.Model(inputs, parameters, name=name)
+
+
+def downsample(features, filters):
+    """The encoder's body: Conv3x3 stem to `filters[0]` -> per entry of
+    `filters`: residual block, Conv2D(3x3, stride 2) to that width ->
+    relu."""
+    features = layers.Conv2D(
+        filters[0], 3, padding="same", name="stem"
+    )(features)
+    for index, width in enumerate(filters):
+        features = residual_block(features, f"block_{index}")
+        features = layers.Conv2D(
+            width, 3, strides=2, padding="same", name=f"down_{index}"
+        )(features)
+    return layers.Activation("relu", name="relu")(features)
+
+
+def upsample(features, grid, filters, output_shape):
+    """The decoder's body from the `grid` feature map: per entry of
+    `filters` (widest first): Conv2DTranspose(3x3, stride 2), residual
+    block -> relu -> Conv2D(3x3) to the parameter channels -> crop to
+    exactly `output_shape`."""
     for index, width_ in enumerate(reversed(filters)):
         features = layers.Conv2DTranspose(
             width_, 3, strides=2, padding="same", name=f"up_{index}"
@@ -86,5 +102,24 @@ def decoder(latent_dim, output_shape, filters, hidden_units, labels=None,
         output_shape[-1], 3, padding="same", dtype="float32",
         name="parameters",
     )(features)
-    parameters = crop(parameters, grid, len(filters), output_shape)
+    return crop(parameters, grid, len(filters), output_shape)
+
+
+def grid_encoder(input_shape, latent_dim, filters, name="encoder"):
+    """For a discrete latent (`zoo.models.VQVAE`): `downsample` -> Conv1x1
+    to `latent_dim` channels, the grid of vectors z_e."""
+    inputs = keras.Input(shape=input_shape, name="x")
+    features = downsample(inputs, filters)
+    z_e = layers.Conv2D(latent_dim, 1, dtype="float32", name="z_e")(features)
+    return keras.Model(inputs, z_e, name=name)
+
+
+def grid_decoder(grid, latent_dim, output_shape, filters, name="decoder"):
+    """Mirror of `grid_encoder`: z_q `(*grid, latent_dim)` -> Conv2D(3x3)
+    to `filters[-1]` -> `upsample`."""
+    inputs = keras.Input(shape=(*grid, latent_dim), name="z")
+    features = layers.Conv2D(
+        filters[-1], 3, padding="same", name="grid"
+    )(inputs)
+    parameters = upsample(features, grid, filters, output_shape)
     return keras.Model(inputs, parameters, name=name)

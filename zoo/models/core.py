@@ -1,0 +1,133 @@
+"""What every zoo model shares: the Keras loop around its objective.
+
+`Autoencoder` is the base of `zoo.VAE` (a Gaussian latent) and
+`zoo.models.VQVAE` (a discrete codebook latent). It owns the loss (the
+subclass's `reconstruction_loss` of the target plus the `add_loss` terms of
+its latent), checks every input before any weight changes
+(`zoo.validation`), and reads the condition (`zoo.conditions`). A subclass
+provides `image_shape`, `likelihood_family`, `conditioning`,
+`reconstruction_loss`, `reconstruct` and a `reconstruction_tracker` metric.
+"""
+
+import keras
+import tensorflow as tf
+from keras import ops
+
+from zoo import validation
+from zoo.distribute import DistributeMixin
+
+
+class Autoencoder(DistributeMixin, keras.Model):
+    """A zoo model: `compile()` with no loss, checked `fit`, `evaluate` and
+    `predict`, and the inputs `x` or `[x, labels]`."""
+
+    #: The latent structure: "gaussian" (a posterior q(z|x) with a KL
+    #: term) or "codebook" (discrete codes of a learned codebook).
+    latent_structure = None
+
+    #: q(y|x), a Keras model giving class logits, for a model that has a
+    #: classifier (`zoo.VAE` with `objective="semi_supervised"`); else None.
+    classifier = None
+
+    @property
+    def parameter_shape(self):
+        """Shape of the decoder's output: the likelihood's parameters."""
+        channels = self.image_shape[-1] * self.likelihood_family.num_parameters
+        return (*self.image_shape[:-1], channels)
+
+    def likelihood_distribution(self, parameters):
+        """p(x|z) from the decoder's outputs."""
+        return self.likelihood_family.distribution(
+            parameters, event_ndims=len(self.image_shape)
+        )
+
+    def split_inputs(self, inputs):
+        """`(x, condition)` from the model's inputs: `(x, None)` for an
+        unconditional model, `(x, labels)` from `[x, labels]` (or a dict
+        `{"x": x, "labels": labels}`) for a conditional one."""
+        return self.conditioning.split(inputs)
+
+    def condition_spec(self):
+        """The `tf.TensorSpec` of the condition the networks take beside x
+        and z (exported as an input of every signature), or None."""
+        return self.conditioning.spec()
+
+    def compute_loss(
+        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
+    ):
+        """The objective: the reconstruction term plus the `add_loss` terms.
+
+        The target is `y` when given (denoising), else `x` (the images of
+        a conditional model's `[x, labels]`).
+        """
+        if sample_weight is not None:  # e.g. from a Python generator
+            raise ValueError(validation.unweighted_message("sample_weight"))
+        target = self.split_inputs(x)[0] if y is None else y
+        reconstruction = self.reconstruction_loss(target, y_pred)
+        self.reconstruction_tracker.update_state(
+            reconstruction, sample_weight=ops.shape(target)[0]
+        )
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        added = super().compute_loss(
+            x=x, y=None, y_pred=y_pred, training=training
+        )
+        return reconstruction / replicas + added
+
+    def compile(self, optimizer="adam", loss=None, **kwargs):
+        """`keras.Model.compile` with Adam as the default optimizer.
+
+        The model owns its loss (the objective), so `loss` must stay None.
+        """
+        if loss is not None:
+            raise ValueError(
+                "A zoo model owns its loss, the negative ELBO (or its bound);"
+                " call "
+                f"compile() without `loss`. Received: loss={loss!r}"
+            )
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config):
+        """Recompile a loaded model with its saved optimizer."""
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`, with the data checked before any step.
+
+        `fit(x)` trains the model on x; `fit(x_noisy, x_clean)` trains a
+        denoising model whose reconstruction target is `x_clean`. A
+        `tf.data.Dataset` yielding `x` or `(x, y)` batches works as in
+        Keras.
+        """
+        validation.check_loop_arguments(kwargs)
+        x, y = validation.check_model_data(self, x, y)
+        if validation.is_stream(x):
+            kwargs.setdefault("shuffle", False)  # a stream shuffles itself
+        if kwargs.get("validation_data") is not None:
+            kwargs["validation_data"] = validation.check_model_validation_data(
+                self, kwargs["validation_data"]
+            )
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.evaluate`, with the data checked first."""
+        validation.check_loop_arguments(kwargs)
+        x, y = validation.check_model_data(self, x, y)
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        """Reconstructions in data space: `reconstruct(x)`, the mean of
+        p(x|z) at the encoder's code of x."""
+        validation.check_loop_arguments(kwargs)
+        if not validation.is_stream(x):
+            x = self.check_predict_inputs(x)
+        return super().predict(x, *args, **kwargs)
+
+    def check_predict_inputs(self, x):
+        """`predict`'s in-memory inputs, checked (`zoo.validation`)."""
+        return validation.check_model_inputs(self, x, "x")
+
+    def predict_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return self.reconstruct(x)

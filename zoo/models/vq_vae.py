@@ -1,0 +1,405 @@
+"""`VQVAE`: a discrete latent, a codebook, and a PixelCNN prior over codes.
+
+The latent structure is a grid of discrete codes: the encoder (one of the
+zoo's networks, `zoo.networks.build_grid`) maps x to a grid of vectors
+z_e, the quantizer (`zoo.quantizer`) replaces each by the nearest of K
+learned codes, and the decoder maps the grid of codes z_q to the
+likelihood's parameters (`zoo.distributions`). The prior over the code grid
+is a gated PixelCNN (`zoo.pixelcnn`), trained after the autoencoder on the
+codes of the training set.
+"""
+
+import collections
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from zoo import conditions
+from zoo import distributions
+from zoo import networks
+from zoo import quantizer
+from zoo import validation
+from zoo.bounds import batch_mean
+from zoo.bounds import stateless_seed
+from zoo.models.core import Autoencoder
+from zoo.pixelcnn import PixelCNN
+from zoo.version import __version__
+
+#: What `VQVAE.encode` returns: int32 code indices `(batch, h, w)` and
+#: their codebook vectors z_q `(batch, h, w, latent_dim)`.
+Codes = collections.namedtuple("Codes", ["indices", "vectors"])
+
+#: The most codes a codebook may hold.
+MAX_EMBEDDINGS = 2**16
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class VQVAE(Autoencoder):
+    """Vector-quantised VAE with a learned autoregressive prior.
+
+    Mathematical details:
+
+    The posterior is a point mass: q(z|x) = 1 for z = k(x), the grid of
+    nearest codes of the encoder's outputs, and 0 elsewhere. Its entropy is
+    0, so the ELBO is
+
+        log p(x) >= E_q[log p(x|z)] - KL(q(z|x) || p(z))
+                  = log p(x | z_q) + log p_prior(z_q),
+
+    (KL(q || p) = -H(q) - E_q log p(z) = -log p(z_q)). This is a true
+    lower bound on log p(x) in nats, comparable with the other models'
+    ELBO and importance-weighted bounds: `elbo(x)` and `log_likelihood(x)`
+    both return it (with a point-mass posterior every importance sample is
+    the same, so more samples cannot tighten it). Here p(x|z_q) is the
+    decoder's likelihood and p_prior the PixelCNN (`zoo.pixelcnn`); for a
+    prior not yet trained the bound is poor but still a bound.
+
+    Training has two stages, as in van den Oord et al. (2017):
+
+    1. `fit(x)` trains encoder, codebook and decoder on
+
+           loss = -log p(x | z_q) + beta * ||z_e - sg(e)||^2
+                  (+ ||sg(z_e) - e||^2 with codebook_update="loss")
+
+       (per example, summed over the grid; `zoo.quantizer`), with a
+       uniform prior, whose KL is the constant grid size * log K and is
+       left out. History: `loss`, `reconstruction`, `commitment` (the
+       unweighted ||z_e - e||^2), `perplexity` and `codebook_usage`.
+    2. `fit_prior(x)` (or `prior_network.fit(codes, codes)` with
+       `codes = encode(x).indices`) fits the PixelCNN by maximum likelihood
+       on the codes of the training set.
+
+    `sample(n, seed)` then draws code grids from the PixelCNN ancestrally
+    and decodes them.
+
+    Args:
+        input_shape: tuple of ints, the shape of one example.
+        latent_dim: int > 0, D, the size of each code vector.
+        num_embeddings: int > 0, K, the codebook's size (default 128).
+        network: `"conv"` (default), `"resnet"` or `"mlp"`. The code grid is
+            the convolutional networks' last feature map (`ceil(H / 2^s)` x
+            `ceil(W / 2^s)` for s stages), or 4 x 4 for `"mlp"`.
+        filters: tuple of ints, the stages of `"conv"` and `"resnet"`.
+        hidden_units: tuple of ints, the dense layers of `"mlp"` (the
+            convolutional networks have none here: refused).
+        likelihood: `"bernoulli"` (default), `"continuous_bernoulli"` or
+            `"gaussian"`.
+        likelihood_scale: for `"gaussian"`, a fixed standard deviation or
+            None (learned).
+        commitment_weight: float >= 0, beta (default 0.25); the non-trainable
+            variable `model.commitment_weight`.
+        codebook_update: `"ema"` (default) or `"loss"`.
+        decay: float in [0, 1), the moving averages' decay (default 0.99).
+        dead_code_restarts: bool (default True): re-seed unused codes from
+            encoder outputs.
+        restart_threshold: float >= 0 (default 1.0), the moving-average
+            count (vectors per batch) below which a code is restarted.
+        prior_width: int > 0, the PixelCNN's channels (default 64).
+        prior_blocks: int >= 0, its gated blocks (default 4).
+        seed: int or None, seeds the codebook and the restarts.
+        **kwargs: passed to `keras.Model` (e.g. `name`).
+
+    Example:
+
+    >>> import numpy as np, zoo
+    >>> model = zoo.get("vq_vae", input_shape=(28, 28, 1), latent_dim=8,
+    ...                 num_embeddings=32)
+    >>> model.compile()
+    >>> x = np.random.default_rng(0).uniform(size=(64, 28, 28, 1))
+    >>> history = model.fit(x.astype("float32"), epochs=1, verbose=0)
+    >>> model.encode(x.astype("float32")).indices.shape
+    TensorShape([64, 7, 7])
+
+    References:
+        van den Oord, Vinyals & Kavukcuoglu, Neural Discrete Representation
+        Learning, NeurIPS 2017, https://arxiv.org/abs/1711.00937.
+        Razavi, van den Oord & Vinyals, Generating Diverse High-Fidelity
+        Images with VQ-VAE-2, NeurIPS 2019 (EMA codebook).
+        van den Oord et al., Conditional Image Generation with PixelCNN
+        Decoders, NeurIPS 2016 (the gated PixelCNN prior).
+    """
+
+    latent_structure = "codebook"
+
+    def __init__(
+        self,
+        input_shape,
+        latent_dim,
+        num_embeddings=128,
+        network="conv",
+        filters=None,
+        hidden_units=None,
+        likelihood="bernoulli",
+        likelihood_scale=None,
+        commitment_weight=0.25,
+        codebook_update="ema",
+        decay=0.99,
+        dead_code_restarts=True,
+        restart_threshold=1.0,
+        prior_width=64,
+        prior_blocks=4,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.image_shape = validation.check_input_shape(input_shape)
+        self.latent_dim = validation.check_size(
+            latent_dim, "latent_dim", validation.MAX_LATENT_DIM,
+            "code vectors have tens to hundreds of dimensions.",
+        )
+        self.num_embeddings = validation.check_size(
+            num_embeddings, "num_embeddings", MAX_EMBEDDINGS,
+            "codebooks have hundreds to a few thousand codes.",
+        )
+        if seed is not None and not isinstance(seed, (int, np.integer)):
+            raise ValueError(
+                f"`seed` must be an int or None. Received: seed={seed!r}"
+            )
+        if network in ("conv", "resnet") and hidden_units is not None:
+            raise ValueError(
+                f"A VQ-VAE's network={network!r} maps images to a grid of "
+                "codes with convolutions only; it has no dense layers. Drop "
+                f"`hidden_units`. Received: hidden_units={hidden_units!r}"
+            )
+        self.network = network
+        self.network_options = networks.check_options(
+            network, {"filters": filters, "hidden_units": hidden_units},
+            False, False,
+        )
+        if network in ("conv", "resnet"):
+            self.network_options.pop("hidden_units")
+        self.likelihood = likelihood
+        self.likelihood_scale = likelihood_scale
+        self.likelihood_family = distributions.get_likelihood(
+            likelihood, likelihood_scale
+        )
+        self.conditioning = conditions.get(None, None)
+        self.prior_width = validation.check_size(
+            prior_width, "prior_width", 4096, "a few hundred channels suffice."
+        )
+        if isinstance(prior_blocks, bool) or not isinstance(
+            prior_blocks, (int, np.integer)
+        ) or not 0 <= prior_blocks <= 64:
+            raise ValueError(
+                "`prior_blocks` must be an int in [0, 64]. "
+                f"Received: prior_blocks={prior_blocks!r}"
+            )
+        self.prior_blocks = int(prior_blocks)
+        self.seed = seed
+        self.encoder, self.decoder = networks.build_grid(
+            network, self.network_options, self.image_shape, self.latent_dim,
+            self.parameter_shape,
+        )
+        self.grid_shape = networks.grid_shape(self.encoder)
+        self.quantizer = quantizer.VectorQuantizer(
+            self.num_embeddings, self.latent_dim,
+            commitment_weight=commitment_weight,
+            codebook_update=codebook_update, decay=decay,
+            dead_code_restarts=dead_code_restarts,
+            restart_threshold=restart_threshold, seed=seed, name="quantizer",
+        )
+        self.quantizer.build((None, *self.grid_shape, self.latent_dim))
+        self.prior_network = PixelCNN(
+            self.num_embeddings, self.grid_shape, width=self.prior_width,
+            num_blocks=self.prior_blocks, name="prior_network",
+        )
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        self.commitment_tracker = keras.metrics.Mean(name="commitment")
+        self.perplexity_tracker = keras.metrics.Mean(name="perplexity")
+        self.usage_tracker = keras.metrics.Mean(name="codebook_usage")
+        self.built = True  # every part is built above (count_params works)
+
+    @property
+    def commitment_weight(self):
+        """beta, the commitment term's weight: a non-trainable variable."""
+        return self.quantizer.commitment_weight
+
+    @property
+    def seed_generator(self):
+        """The generator of the training-time randomness (the restarts)."""
+        return self.quantizer.seed_generator
+
+    @property
+    def num_classes(self):
+        """None: a VQ-VAE here is unconditional."""
+        return None
+
+    # Training ------------------------------------------------------------
+
+    @property
+    def trainable_weights(self):
+        """The autoencoder's trainable weights: those of the PixelCNN are
+        left out, since `fit` does not train the prior (`fit_prior` does)."""
+        prior = {id(weight) for weight in self.prior_network.weights}
+        return [weight for weight in super().trainable_weights
+                if id(weight) not in prior]
+
+    @property
+    def trainable_variables(self):
+        return self.trainable_weights
+
+    def call(self, inputs, training=None):
+        """Encode, quantise (adding the quantizer's loss), track the
+        codebook metrics; return p(x|z_q)'s parameters."""
+        z_e = self.encoder(inputs, training=training)
+        z_q, indices = self.quantizer(z_e, training=training)
+        distance = ops.sum(
+            (ops.cast(z_e, "float32") - z_q) ** 2,
+            axis=tuple(range(1, len(z_q.shape))),
+        )
+        batch = ops.shape(z_q)[0]
+        self.commitment_tracker.update_state(
+            batch_mean(distance), sample_weight=batch
+        )
+        self.perplexity_tracker.update_state(
+            quantizer.perplexity(indices, self.num_embeddings)
+        )
+        self.usage_tracker.update_state(
+            quantizer.usage(indices, self.num_embeddings)
+        )
+        return self.decoder(z_q, training=training)
+
+    def reconstruction_loss(self, target, y_pred):
+        """-mean_batch log p(target | z_q), in nats per example."""
+        log_prob = self.likelihood_distribution(y_pred).log_prob(
+            ops.cast(target, "float32")
+        )
+        return -batch_mean(log_prob)
+
+    def fit_prior(self, x, validation_x=None, batch_size=256, **kwargs):
+        """Fit the PixelCNN prior to the codes of the images `x`.
+
+        Runs `prior_network.fit(codes, codes, batch_size=..., **kwargs)`
+        (compiling it first, Adam and the codes' cross-entropy, if it is
+        not compiled); `kwargs` are `fit`'s (`epochs`, `callbacks`, ...).
+        `validation_x`: optional images whose codes are the validation
+        data. Returns the History; its `loss` is in nats per code.
+        """
+        if "validation_data" in kwargs:
+            raise ValueError(
+                "fit_prior trains on codes, not images: pass validation "
+                "images as `validation_x=` (their codes are computed), not "
+                "`validation_data`."
+            )
+        codes = self.encode_in_batches(x).numpy()
+        if validation_x is not None:
+            validation = self.encode_in_batches(validation_x).numpy()
+            kwargs["validation_data"] = (validation, validation)
+        if not self.prior_network.compiled:
+            self.prior_network.compile()
+        return self.prior_network.fit(
+            codes, codes, batch_size=batch_size, **kwargs
+        )
+
+    # Inference -------------------------------------------------------
+
+    def encode(self, inputs):
+        """The codes of x: `Codes(indices, vectors)`, int32 indices
+        `(batch, h, w)` and their code vectors `(batch, h, w, latent_dim)`
+        (the posterior is a point mass at them)."""
+        x = validation.check_model_inputs(self, inputs, "x")
+        indices = self.compute_codes(ops.convert_to_tensor(x, "float32"))
+        return Codes(indices, self.quantizer.lookup(indices))
+
+    def encode_in_batches(self, x, batch_size=1000):
+        """`encode(x).indices`, `batch_size` images at a time."""
+        x = validation.check_model_inputs(self, x, "x")
+        return tf.concat([
+            self.compute_codes(tf.constant(x[start:start + batch_size]))
+            for start in range(0, len(x), batch_size)
+        ], axis=0)
+
+    def decode(self, indices):
+        """The likelihood p(x | z_q) for int code indices
+        `(batch, h, w)`."""
+        indices = validation.check_codes(
+            indices, self.grid_shape, self.num_embeddings
+        )
+        return self.likelihood_distribution(
+            self.decoder(self.quantizer.lookup(indices))
+        )
+
+    def reconstruct(self, inputs):
+        """E[x | z_q(x)]: the likelihood mean at the codes of x."""
+        return self.likelihood_distribution(
+            self.decoder(self.quantizer.lookup(self.compute_codes(inputs)))
+        ).mean()
+
+    def sample(self, num_samples, seed=None):
+        """`num_samples` new examples: code grids drawn from the PixelCNN
+        prior, decoded to the likelihood mean. The same `seed` gives the
+        same samples."""
+        num_samples = validation.check_size(
+            num_samples, "num_samples", validation.MAX_SAMPLES,
+            "draw more in several calls.",
+        )
+        return self.compute_samples(
+            tf.constant(num_samples, tf.int32), stateless_seed(seed)
+        )
+
+    def elbo(self, inputs):
+        """The bound log p(x|z_q) + log p_prior(z_q) per example, in nats
+        (class docstring: it is the ELBO of the point-mass posterior)."""
+        x = validation.check_model_inputs(self, inputs, "x", target=True)
+        return self.compute_elbo(ops.convert_to_tensor(x, "float32"))
+
+    def log_likelihood(self, inputs):
+        """The same lower bound on log p(x) as `elbo`, in nats: with a
+        point-mass posterior importance sampling cannot tighten it."""
+        return self.elbo(inputs)
+
+    # Graph-safe cores (tensors in, no checks), also used by the serving
+    # signatures (`zoo.export`).
+
+    def compute_codes(self, x):
+        """The int32 code indices `(batch, h, w)` of images x."""
+        return self.quantizer.nearest(self.encoder(x))
+
+    @tf.function(reduce_retracing=True)
+    def compute_samples(self, num_samples, seed):
+        """`sample` on tensors: `seed` is a stateless `(2,)` int seed."""
+        codes = self.prior_network.sample(num_samples, seed)
+        parameters = self.decoder(self.quantizer.lookup(codes))
+        return self.likelihood_distribution(parameters).mean()
+
+    def compute_elbo(self, x):
+        """`elbo` on tensors: log p(x|z_q) + log p_prior(z_q)."""
+        codes = self.compute_codes(x)
+        parameters = self.decoder(self.quantizer.lookup(codes))
+        log_likelihood = self.likelihood_distribution(parameters).log_prob(x)
+        return log_likelihood + self.prior_network.log_prob(codes)
+
+    # Config ----------------------------------------------------------
+
+    def get_config(self):
+        layer = self.quantizer
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "zoo_version": __version__,
+            "input_shape": self.image_shape,
+            "latent_dim": self.latent_dim,
+            "num_embeddings": self.num_embeddings,
+            "network": self.network,
+            "filters": self.network_options.get("filters"),
+            "hidden_units": self.network_options.get("hidden_units"),
+            "likelihood": self.likelihood,
+            "likelihood_scale": self.likelihood_scale,
+            "commitment_weight": float(
+                ops.convert_to_numpy(self.commitment_weight)),
+            "codebook_update": layer.codebook_update,
+            "decay": layer.decay,
+            "dead_code_restarts": layer.dead_code_restarts,
+            "restart_threshold": layer.restart_threshold,
+            "prior_width": self.prior_width,
+            "prior_blocks": self.prior_blocks,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config.pop("zoo_version", None)
+        return cls(**config)

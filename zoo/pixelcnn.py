@@ -1,0 +1,213 @@
+"""A gated PixelCNN: an autoregressive prior over a grid of discrete codes.
+
+The prior of `zoo.models.VQVAE`. It models a grid of code indices c
+(h x w, each in {0, ..., K-1}) in raster order (row by row, left to right),
+
+    p(c) = prod_i p(c_i | c_<i),
+
+with every conditional a softmax over the K codes. All h * w conditionals
+come out of one pass of masked convolutions: the kernel of a masked
+convolution is zero at the positions after its centre in raster order (and,
+for the first layer, mask "A", at the centre itself), so the logits at
+position i depend on c_<i only. Layers after the first use mask "B" (centre
+allowed), which keeps that property.
+
+Each hidden layer is a gated block (van den Oord et al. 2016),
+
+    y = x + Conv1x1(tanh(W_f * x) . sigmoid(W_g * x)),
+
+with W_f and W_g one masked convolution of twice the width. (The paper
+also splits the network into a vertical and a horizontal stack to remove
+the "blind spot" of stacked masked convolutions; this single-stack version
+keeps the blind spot, which matters little on the small code grids of a
+VQ-VAE.)
+
+Training is plain Keras: `compile()` defaults to the sparse categorical
+cross-entropy from logits, and `fit(codes, codes)` maximises log p(c) of
+the training set's codes. `log_prob(codes)` gives log p(c) in nats per
+grid; `sample(n, seed)` draws grids ancestrally, one position at a time,
+with stateless seeds (the same seed gives the same grids).
+
+References:
+    van den Oord, Kalchbrenner, Vinyals, Espeholt, Graves & Kavukcuoglu,
+    Conditional Image Generation with PixelCNN Decoders, NeurIPS 2016,
+    https://arxiv.org/abs/1606.05328.
+    van den Oord, Kalchbrenner & Kavukcuoglu, Pixel Recurrent Neural
+    Networks, ICML 2016 (masks A and B).
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+from keras import ops
+
+
+def causal_mask(kernel_size, mask_type, in_channels, out_channels):
+    """The `(k, k, in, out)` 0/1 mask of a masked convolution: ones at the
+    rows above the centre and, in the centre row, left of the centre (and
+    at the centre itself for mask "B")."""
+    if mask_type not in ("A", "B"):
+        raise ValueError(
+            f"`mask_type` must be 'A' (first layer) or 'B'. "
+            f"Received: mask_type={mask_type!r}"
+        )
+    mask = np.zeros((kernel_size, kernel_size, in_channels, out_channels),
+                    "float32")
+    centre = kernel_size // 2
+    mask[:centre] = 1.0
+    mask[centre, :centre] = 1.0
+    if mask_type == "B":
+        mask[centre, centre] = 1.0
+    return mask
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class MaskedConv2D(layers.Conv2D):
+    """`Conv2D` (stride 1, "same" padding) whose kernel is multiplied by a
+    causal mask (`causal_mask`) at every call."""
+
+    def __init__(self, filters, kernel_size, mask_type="B", **kwargs):
+        if not isinstance(kernel_size, int) or kernel_size % 2 == 0:
+            raise ValueError(
+                "`kernel_size` of a masked convolution must be an odd int. "
+                f"Received: kernel_size={kernel_size!r}"
+            )
+        kwargs["padding"] = "same"
+        super().__init__(filters, kernel_size, **kwargs)
+        self.mask_type = mask_type
+        causal_mask(1, mask_type, 1, 1)  # checks mask_type
+
+    def build(self, input_shape):
+        super().build(input_shape)
+        self.mask = ops.convert_to_tensor(causal_mask(
+            self.kernel_size[0], self.mask_type, input_shape[-1], self.filters
+        ))
+
+    def convolution_op(self, inputs, kernel):
+        return super().convolution_op(inputs, kernel * self.mask)
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("padding", None)
+        return {**config, "mask_type": self.mask_type}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class GatedBlock(layers.Layer):
+    """x + Conv1x1(tanh(f) * sigmoid(g)), [f, g] = MaskedConv_B(x)."""
+
+    def __init__(self, width, kernel_size=3, **kwargs):
+        super().__init__(**kwargs)
+        self.width = width
+        self.kernel_size = kernel_size
+        self.gates = MaskedConv2D(2 * width, kernel_size, "B", name="gates")
+        self.mix = layers.Conv2D(width, 1, name="mix")
+
+    def build(self, input_shape):
+        self.gates.build(input_shape)
+        self.mix.build((*input_shape[:-1], self.width))
+
+    def call(self, inputs):
+        filters, gates = ops.split(self.gates(inputs), 2, axis=-1)
+        return inputs + self.mix(ops.tanh(filters) * ops.sigmoid(gates))
+
+    def get_config(self):
+        return {**super().get_config(), "width": self.width,
+                "kernel_size": self.kernel_size}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class PixelCNN(keras.Model):
+    """Gated PixelCNN over `grid_shape` grids of codes in {0, ..., K-1}.
+
+    Embedding(K, width) -> MaskedConv_A(width, 7x7) -> `num_blocks` gated
+    blocks (3x3) -> relu -> Conv1x1(width, relu) -> Conv1x1(K): the logits
+    of p(c_i | c_<i) `(batch, h, w, K)` for int codes `(batch, h, w)`.
+
+    Args:
+        num_embeddings: int > 0, K.
+        grid_shape: `(h, w)`, the code grid.
+        width: int > 0, the channels of every layer (default 64).
+        num_blocks: int >= 0, the gated blocks (default 4).
+    """
+
+    def __init__(self, num_embeddings, grid_shape, width=64, num_blocks=4,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.num_embeddings = int(num_embeddings)
+        self.grid_shape = tuple(int(size) for size in grid_shape)
+        self.width = int(width)
+        self.num_blocks = int(num_blocks)
+        self.embedding = layers.Embedding(num_embeddings, width,
+                                          name="embedding")
+        self.first = MaskedConv2D(width, 7, "A", name="masked_a")
+        self.blocks = [GatedBlock(width, name=f"gated_{index}")
+                       for index in range(num_blocks)]
+        self.hidden = layers.Conv2D(width, 1, activation="relu",
+                                    name="hidden")
+        self.logits = layers.Conv2D(num_embeddings, 1, dtype="float32",
+                                    name="logits")
+        self.build((None, *self.grid_shape))
+
+    def build(self, input_shape):
+        grid = (None, *self.grid_shape)
+        self.embedding.build(grid)
+        self.first.build((*grid, self.width))
+        for block in self.blocks:
+            block.build((*grid, self.width))
+        self.hidden.build((*grid, self.width))
+        self.logits.build((*grid, self.width))
+        self.built = True
+
+    def call(self, codes):
+        features = self.first(self.embedding(ops.cast(codes, "int32")))
+        for block in self.blocks:
+            features = block(features)
+        features = self.hidden(ops.relu(features))
+        return self.logits(features)
+
+    def compile(self, optimizer="adam", loss=None, **kwargs):
+        """`keras.Model.compile`, by default Adam on the cross-entropy of
+        the codes (`fit(codes, codes)` maximises log p(codes))."""
+        if loss is None:
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        super().compile(optimizer=optimizer, loss=loss, **kwargs)
+
+    def log_prob(self, codes):
+        """log p(c) = sum_i log p(c_i | c_<i), in nats, `(batch,)`."""
+        codes = ops.cast(codes, "int32")
+        log_probs = ops.log_softmax(self(codes), axis=-1)
+        picked = ops.take_along_axis(log_probs, codes[..., None], axis=-1)
+        return ops.sum(picked, axis=(1, 2, 3))
+
+    def sample(self, num_samples, seed):
+        """`num_samples` grids drawn in raster order, int32
+        `(num_samples, h, w)`; `seed` is a stateless `(2,)` int seed."""
+        height, width = self.grid_shape
+        codes = tf.zeros((num_samples, height, width), tf.int32)
+        seeds = tf.random.experimental.stateless_split(
+            tf.cast(seed, tf.int64), height * width
+        )
+
+        def draw(position, codes):
+            row, column = position // width, position % width
+            logits = self(codes)[:, row, column, :]
+            value = tf.random.stateless_categorical(
+                logits, 1, seeds[position], dtype=tf.int32
+            )[:, 0]
+            update = tf.one_hot(position, height * width, dtype=tf.int32)
+            update = tf.reshape(update, (1, height, width))
+            return position + 1, codes + update * value[:, None, None]
+
+        _, codes = tf.while_loop(
+            lambda position, _: position < height * width, draw,
+            (tf.constant(0), codes),
+        )
+        return codes
+
+    def get_config(self):
+        return {**super().get_config(),
+                "num_embeddings": self.num_embeddings,
+                "grid_shape": self.grid_shape, "width": self.width,
+                "num_blocks": self.num_blocks}

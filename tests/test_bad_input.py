@@ -23,6 +23,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from hypothesis import example
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -757,6 +758,9 @@ def assert_clear_error(error):
     ),
     beta=st.one_of(st.floats(), st.integers(-2, 4)),
 )
+# Found by this test: a beta above float32's largest became inf in Keras.
+@example(name="beta_tcvae", input_shape=(8, 8, 1), latent_dim=2,
+         likelihood="bernoulli", beta=3.4028235677973366e38)
 def test_fuzz_model_options(name, input_shape, latent_dim, likelihood, beta):
     try:
         model = zoo.get(name, input_shape=input_shape, latent_dim=latent_dim,

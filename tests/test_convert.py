@@ -200,3 +200,18 @@ def test_missing_package_says_how_to_install(monkeypatch, tmp_path):
     with pytest.raises(ImportError, match=r"pip install -e \.\[export\]"):
         convert.to_onnx(zoo.get("dense_vae", input_shape=(4, 4, 1),
                                 latent_dim=2), tmp_path)
+
+
+@pytest.mark.slow
+def test_the_classify_signature_converts_and_matches(tmp_path):
+    """A semi-supervised model's `classify` (no random ops) converts to
+    ONNX and gives the Keras classifier's q(y|x)."""
+    shape = (8, 8, 1)
+    model = zoo.get("semi_supervised_vae", input_shape=shape, latent_dim=2,
+                    seed=0, hidden_units=(8,), num_classes=3)
+    report = convert.to_onnx(model, tmp_path / "onnx")
+    assert report["converted"]["classify"]["outputs"] == ["probabilities"]
+    x = signature_inputs(model, shape, "reconstruct")["x"]
+    actual = run_onnx(tmp_path / "onnx", "classify", {"x": x})
+    np.testing.assert_allclose(
+        actual["probabilities"], model.class_probabilities(x), **TOLERANCE)

@@ -35,6 +35,7 @@ from zoo import distributions
 from zoo import validation
 from zoo.bounds import batch_mean
 from zoo.bounds import importance_weighted_bound
+from zoo.validation import FLOAT32_MAX
 
 
 class Objective(keras.layers.Layer):
@@ -157,16 +158,17 @@ class Capacity(Objective):
         super().__init__(**kwargs)
         if isinstance(capacity, bool) or not isinstance(
             capacity, (int, float)
-        ) or not 0 <= capacity < math.inf:
+        ) or not 0 <= capacity <= FLOAT32_MAX:
             raise ValueError(
-                "`capacity` must be a float >= 0 (nats). "
+                "`capacity` must be a finite float >= 0 (nats; a float32). "
                 f"Received: capacity={capacity!r}"
             )
         if isinstance(gamma, bool) or not isinstance(
             gamma, (int, float)
-        ) or not 0 < gamma < math.inf:
+        ) or not 0 < gamma <= FLOAT32_MAX:
             raise ValueError(
-                f"`gamma` must be a finite float > 0. Received: gamma={gamma!r}"
+                f"`gamma` must be a finite float > 0 (a float32). "
+                f"Received: gamma={gamma!r}"
             )
         self.gamma = float(gamma)
         self.capacity = self.schedulable(capacity, "capacity")
@@ -563,8 +565,10 @@ def check_weight(value, name):
     """`value` as a float, or `ValueError` unless it is a finite float >= 0."""
     if isinstance(value, bool) or not isinstance(
         value, (int, float)
-    ) or not 0 <= value < math.inf:
+    ) or not 0 <= value <= FLOAT32_MAX:
         raise ValueError(
-            f"`{name}` must be a finite float >= 0. Received: {name}={value!r}"
+            f"`{name}` must be a finite float >= 0 (at most float32's "
+            f"largest, {FLOAT32_MAX:.4g}: weights are float32 variables). "
+            f"Received: {name}={value!r}"
         )
     return float(value)

@@ -68,6 +68,7 @@ import numpy as np
 from keras import ops
 
 from zoo.bounds import batch_mean
+from zoo.validation import FLOAT32_MAX
 
 #: How the codebook learns: moving averages or the codebook loss.
 CODEBOOK_UPDATES = ("ema", "loss")
@@ -134,7 +135,8 @@ class VectorQuantizer(keras.layers.Layer):
                 f"`codebook_update` must be one of {CODEBOOK_UPDATES}. "
                 f"Received: codebook_update={codebook_update!r}"
             )
-        _check_number(commitment_weight, "commitment_weight", 0.0, None)
+        _check_number(commitment_weight, "commitment_weight", 0.0,
+                      FLOAT32_MAX)
         _check_number(decay, "decay", 0.0, 1.0, closed_high=False)
         _check_number(epsilon, "epsilon", 0.0, None, closed_low=False)
         _check_number(restart_threshold, "restart_threshold", 0.0, None)

@@ -20,6 +20,10 @@ MAX_LATENT_DIM = 65_536
 #: own limit at export (`zoo.export.export_for_serving(max_samples=...)`).
 MAX_SAMPLES = 2**20
 
+#: The largest weight (beta, capacity, ...) a model takes: float32's largest,
+#: since its weights are float32 variables (a larger one would become inf).
+FLOAT32_MAX = 3.4028234663852886e38
+
 
 def check_size(value, argument, limit, fix):
     """Return the positive int `value`, or raise `ValueError` naming

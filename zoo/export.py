@@ -455,12 +455,6 @@ def _export_archive(model, max_samples=MAX_SAMPLES):
         reconstruction = model.likelihood_distribution(parameters).mean()
         return {"reconstruction": reconstruction, "parameters": parameters}
 
-    def sample(num_samples, seed):
-        num_samples = _checked(
-            _assert_samples(num_samples, 1, max_samples), num_samples
-        )
-        return {"images": model.compute_samples(num_samples, seed)}
-
     def sample_labels(labels, seed):
         count = _checked(
             _assert_samples(tf.size(labels), 1, max_samples), tf.size(labels)
@@ -470,9 +464,7 @@ def _export_archive(model, max_samples=MAX_SAMPLES):
     def score(x, num_samples, labels=None):
         seed = tf.constant(SCORE_SEED, tf.int32)
         x, num_samples = _checked(
-            _assert_finite(x, "x") + likelihood.assert_support(
-                x, "x", "rescale the images (e.g. divide uint8 pixels by 255)."
-            )
+            _assert_scorable(x, likelihood)
             + _assert_samples(num_samples, tf.shape(x)[0], max_samples),
             (x, num_samples),
         )
@@ -492,7 +484,8 @@ def _export_archive(model, max_samples=MAX_SAMPLES):
     if condition:
         archive.add_endpoint("sample", sample_labels, [*condition, seed])
     else:
-        archive.add_endpoint("sample", sample, [num_samples, seed])
+        archive.add_endpoint("sample", _sampler(model, max_samples),
+                             [num_samples, seed])
     archive.add_endpoint("score", score, [images, num_samples, *condition])
     if model.classifier is not None:
         def classify(x):
@@ -541,19 +534,8 @@ def _codebook_archive(model, max_samples):
         reconstruction = model.likelihood_distribution(parameters).mean()
         return {"reconstruction": reconstruction, "parameters": parameters}
 
-    def sample(num_samples, seed):
-        num_samples = _checked(
-            _assert_samples(num_samples, 1, max_samples), num_samples
-        )
-        return {"images": model.compute_samples(num_samples, seed)}
-
     def score(x):
-        x = _checked(
-            _assert_finite(x, "x") + likelihood.assert_support(
-                x, "x", "rescale the images (e.g. divide uint8 pixels by 255)."
-            ),
-            x,
-        )
+        x = _checked(_assert_scorable(x, likelihood), x)
         bound = model.compute_elbo(x)
         return {"elbo": bound, "log_likelihood": bound}
 
@@ -562,9 +544,30 @@ def _codebook_archive(model, max_samples):
     archive.add_endpoint("reconstruct", reconstruct, [images])
     archive.add_endpoint("encode", encode, [images])
     archive.add_endpoint("decode", decode, [indices])
-    archive.add_endpoint("sample", sample, [num_samples, seed])
+    archive.add_endpoint("sample", _sampler(model, max_samples),
+                         [num_samples, seed])
     archive.add_endpoint("score", score, [images])
     return archive
+
+
+def _sampler(model, max_samples):
+    """The `sample` endpoint of an unconditional model: `num_samples`
+    (1 to `max_samples`) images drawn with `seed`."""
+    def sample(num_samples, seed):
+        num_samples = _checked(
+            _assert_samples(num_samples, 1, max_samples), num_samples
+        )
+        return {"images": model.compute_samples(num_samples, seed)}
+
+    return sample
+
+
+def _assert_scorable(x, likelihood):
+    """The checks of `score`'s images: finite, in the likelihood's
+    support."""
+    return _assert_finite(x, "x") + likelihood.assert_support(
+        x, "x", "rescale the images (e.g. divide uint8 pixels by 255)."
+    )
 
 
 def _checked(checks, values):
@@ -602,9 +605,7 @@ def _add_deterministic_endpoints(archive, model, images, condition,
 
     def score_from_noise(x, eps, labels=None):
         x, eps = _checked(
-            _assert_finite(x, "x") + likelihood.assert_support(
-                x, "x", "rescale the images (e.g. divide uint8 pixels by 255)."
-            )
+            _assert_scorable(x, likelihood)
             + _assert_finite(eps, "eps")
             + _assert_samples(tf.shape(eps)[0], tf.shape(x)[0], max_samples),
             (x, eps),

@@ -8,11 +8,8 @@ For each model: training images per second (median over epochs 2..N), train
 wall seconds, test -ELBO (all 10,000 test images, K = 1) and the quick NLL
 (K = 100 on the first 2,000). For the models in --track, the quick NLL is also
 scored after every epoch (outside the timed region) to give the time to reach
-NLL 252. For conv_vae, the same network is also trained by a bare
-`tf.function` GradientTape loop to give the fit / bare time ratio: two fresh
-copies, their epochs alternated (a bare epoch after each `fit` epoch, outside
-its clock) so that both see the same machine load, and the bare step compiled
-with the same `jit_compile` that `fit` resolved.
+NLL 252 to the epoch; `python -m bench.speed` measures it every 100 steps,
+and the fit / bare loop ratio, with alternated repetitions.
 
 A conditional model (conditional_vae) trains on `[x, labels]`; its NLL column
 is the marginal -log p(x) = -log (1/C) sum_y p(x|y) (comparable with the
@@ -23,7 +20,7 @@ others), and its -ELBO and `test_conditional_nll_quick` are given the label.
     python -m bench.headline --final            # also K = 1,000 on all 10,000
     python -m bench.headline --smoke            # seconds; headline_smoke.json
     python -m bench.headline --models conv_vae iwae --no-reference \
-        --no-fit-over-bare --tag iwae             # headline_iwae.json
+        --tag iwae                                # headline_iwae.json
 """
 
 import argparse
@@ -32,7 +29,6 @@ import time
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 import zoo
 from bench import reference
@@ -41,7 +37,6 @@ from zoo.evaluation import likelihood
 from zoo.models import registry
 
 TARGET_NLL = 252.0
-FIT_OVER_BARE_EPOCHS = 4
 
 
 class EpochClock(keras.callbacks.Callback):
@@ -146,71 +141,6 @@ def run_zoo(name, data, settings, track):
     return row
 
 
-class BareEpoch(keras.callbacks.Callback):
-    """After each `fit` epoch (its clock stopped), one epoch of a bare
-    `tf.function` GradientTape loop on a second copy of the network."""
-
-    def __init__(self, model, dataset, jit_compile):
-        super().__init__()
-        self.seconds = []
-        self.dataset = dataset
-        optimizer = keras.optimizers.Adam()
-        optimizer.build(model.trainable_variables)
-
-        @tf.function(jit_compile=jit_compile)
-        def step(x):
-            with tf.GradientTape() as tape:
-                y_pred = model(x, training=True)
-                loss = (model.reconstruction_loss(x, y_pred)
-                        + tf.add_n(model.losses))
-            gradients = tape.gradient(loss, model.trainable_variables)
-            optimizer.apply(gradients, model.trainable_variables)
-            return loss
-
-        self.step = step
-
-    def on_epoch_end(self, epoch, logs=None):
-        start = time.perf_counter()
-        for x in self.dataset:
-            self.step(x)
-        self.seconds.append(time.perf_counter() - start)
-
-
-def fit_over_bare(data, settings):
-    """conv_vae trained by `fit` and by a bare loop, epochs alternated;
-    returns both throughputs and the fit / bare ratio of median epoch
-    times (epochs 2..N)."""
-    keras.utils.set_random_seed(0)
-    fit_model, bare_model = (
-        zoo.get("conv_vae", input_shape=data.image_shape,
-                latent_dim=settings["latent_dim"], seed=0)
-        for _ in range(2)
-    )
-    fit_model.compile(optimizer="adam")
-    dataset = data.as_dataset("train", batch_size=settings["batch_size"], seed=0)
-    # The step fit compiles: jit_compile as resolved by compile ("auto"
-    # turns XLA off on CPU-only machines).
-    bare = BareEpoch(bare_model, dataset, bool(fit_model.jit_compile))
-    clock = EpochClock()
-    fit_model.fit(dataset, epochs=FIT_OVER_BARE_EPOCHS,
-                  callbacks=[clock, bare], verbose=0)
-    fit_median = statistics.median(clock.seconds[1:])
-    bare_median = statistics.median(bare.seconds[1:])
-    return {
-        # Load on a shared machine only adds time, so the fastest epochs
-        # are the least disturbed estimate of each loop's own cost.
-        "fit_over_bare_time_fastest_epoch": (
-            min(clock.seconds[1:]) / min(bare.seconds[1:])),
-        "jit_compile": bool(fit_model.jit_compile),
-        "epochs": FIT_OVER_BARE_EPOCHS,
-        "fit_epoch_seconds": clock.seconds,
-        "bare_epoch_seconds": bare.seconds,
-        "fit_images_per_second": len(data.x_train) / fit_median,
-        "bare_images_per_second": len(data.x_train) / bare_median,
-        "fit_over_bare_time": fit_median / bare_median,
-    }
-
-
 def _row(name, seconds, data, negative_elbo, nll, tracker, parameters):
     row = {
         "model": name,
@@ -273,8 +203,6 @@ def main(argv=None):
                         help="also score the final setting, K = 1,000 on "
                         "all test images (about 16 minutes per model on 2 "
                         "CPU cores)")
-    parser.add_argument("--no-fit-over-bare", action="store_true",
-                        help="skip the fit / bare loop comparison")
     parser.add_argument("--tag", default=None,
                         help="write headline_TAG.json (a partial run) "
                         "instead of headline.json")
@@ -299,19 +227,15 @@ def main(argv=None):
         rows.append(run_zoo(name, data, settings, name in args.track))
     result = {"settings": settings, "rows": rows}
     conv = next((row for row in rows if row["model"] == "conv_vae"), None)
-    if conv is not None and not args.no_fit_over_bare:
-        result["conv_vae_fit_over_bare"] = fit_over_bare(data, settings)
-    if conv is not None:
-        if not args.no_reference:
-            result["conv_vae_time_to_252_over_reference"] = _ratio(
-                conv.get("seconds_to_nll_252"), rows[0]["train_seconds"])
+    if conv is not None and not args.no_reference:
+        result["conv_vae_time_to_252_over_reference"] = _ratio(
+            conv.get("seconds_to_nll_252"), rows[0]["train_seconds"])
     table = markdown(rows, rows[0])
     result["markdown"] = table
     name = "headline" + (f"_{args.tag}" if args.tag else "")
     path = write_result(name + ("_smoke" if args.smoke else ""), result)
     print(table)
-    print(result.get("conv_vae_fit_over_bare"),
-          result.get("conv_vae_time_to_252_over_reference"))
+    print(result.get("conv_vae_time_to_252_over_reference"))
     print(f"written to {path}")
 
 

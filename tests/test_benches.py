@@ -36,11 +36,6 @@ def test_headline_smoke_writes_the_side_by_side_rows(results):
     conditional = result["rows"][2]
     assert (conditional["test_nll_quick"]
             <= conditional["test_conditional_nll_quick"] + np.log(10) + 1)
-    overhead = result["conv_vae_fit_over_bare"]
-    assert len(overhead["fit_epoch_seconds"]) == len(
-        overhead["bare_epoch_seconds"]) == 4
-    assert overhead["fit_over_bare_time"] > 0
-    assert overhead["fit_over_bare_time_fastest_epoch"] > 0
     assert "| conv_vae |" in result["markdown"]
     assert "| conditional_vae ¹ |" in result["markdown"]
     assert "NLL (K=1000, 10k)" in result["markdown"]
@@ -51,12 +46,30 @@ def test_headline_smoke_writes_the_side_by_side_rows(results):
 def test_latency_reports_p50_and_p99_per_signature_and_batch(results):
     from bench import latency
 
-    latency.main(["--model", str(results / "none"), "--calls", "20"])
-    rows = json.loads((results / "latency.json").read_text())["rows"]
+    latency.main(["--model", str(results / "none"), "--calls", "20",
+                  "--threads", "default"])
+    result = json.loads((results / "latency_threads_default.json").read_text())
+    rows = result["threads"]["default"]["rows"]
     assert {(row["signature"], row["batch"]) for row in rows} == {
         ("encode", 1), ("encode", 256), ("reconstruct", 1),
         ("reconstruct", 256)}
     assert all(0 < row["p50_ms"] <= row["p99_ms"] for row in rows)
+    assert all(row["p99_spread_ms"][0] == row["p99_ms"] for row in rows)
+
+
+def test_latency_summary_takes_medians_over_runs():
+    from bench import latency
+
+    def run(p50, p99):
+        return {"model": "m", "rows": [{"signature": "encode", "batch": 1,
+                                        "calls": 9, "p50_ms": p50,
+                                        "p99_ms": p99}]}
+
+    (row,) = latency.summarize(
+        [run(1.0, 9.0), run(3.0, 2.0), run(2.0, 4.0)])["rows"]
+    assert (row["p50_ms"], row["p99_ms"]) == (2.0, 4.0)
+    assert row["p99_spread_ms"] == [2.0, 9.0]
+    assert row["repetitions"] == 3
 
 
 @pytest.mark.slow
@@ -115,3 +128,53 @@ def test_semi_supervised_smoke_writes_every_arm_and_the_plot(results,
             + semi_supervised.SETTINGS["smoke"]["dropouts"])
     assert result["machine"]["cores"] > 0
     assert (results / "semi_supervised_smoke.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_speed_smoke_alternates_every_loop_and_tracks_quality(results):
+    from bench import speed
+
+    speed.main(["--smoke"])
+    result = json.loads((results / "speed_smoke.json").read_text())
+    loops = result["loops"]
+    for name in ("fit", "bare", "reference", *speed.DESIGNS):
+        # one warm-up pass, then the alternated repetitions
+        assert len(loops[name]["wall_seconds"]) == 6
+        low, high = loops[name]["images_per_second_spread"]
+        assert 0 < low <= loops[name]["images_per_second"] <= high
+    assert loops["fit"]["parameters"] == loops["bare"]["parameters"]
+    for part in ("xla", *(f"xla_{name}" for name in speed.XLA_ENVIRONMENTS)):
+        assert result[part]["xla_over_no_xla_time"] > 0
+    quality = result["time_to_quality"]
+    assert [point["step"] for point in quality["conv_vae_curve"]] == [2, 4]
+    assert quality["conv_vae_nll_quick_final"] > 0
+    assert quality["reference_nll_quick_final"] > 0
+    for run in ("fit", "bare"):
+        groups = result["profile"][run]["ms_per_step"]
+        assert any(name.startswith("decoder/") for name in groups)
+
+
+def test_speed_groups_ops_by_layer_and_pass():
+    from bench import speed
+
+    assert speed.op_group(
+        "StatefulPartitionedCall/gradient_tape/vae_1/decoder_1/deconv_1_1/"
+        "conv_transpose/Conv2DBackpropFilter") == "decoder/deconv_1 (gradient)"
+    assert speed.op_group(
+        "StatefulPartitionedCall/vae_1/encoder_1/conv_0_1/Relu"
+    ) == "encoder/conv_0 (forward)"
+    assert speed.op_group("StatefulPartitionedCall/adam/Sqrt_9") == "optimizer"
+
+
+def test_speed_ratio_from_medians_uses_step_counts():
+    from bench import speed
+
+    quality = {"conv_vae_reached": {"step": 300, "train_seconds": 30.0},
+               "reference_train_seconds": 240.0, "steps_per_epoch": 400}
+    loops = {"fit": {"images_per_second": 128 / 0.1},  # 0.1 s a step
+             "reference": {"images_per_second": 128 / 0.05}}
+    ratios = speed.ratios(quality, loops, {"epochs": 5})
+    assert ratios["time_to_252_over_reference"] == pytest.approx(0.125)
+    # 300 steps x 0.1 s / (2,000 steps x 0.05 s)
+    assert ratios["time_to_252_over_reference_from_medians"] == (
+        pytest.approx(0.3))

@@ -11,7 +11,7 @@ from zoo.networks.heads import posterior_head
 from zoo.networks.heads import with_label
 
 #: The options of `network="conv"` and their defaults.
-DEFAULTS = {"filters": (32, 64), "hidden_units": (256,)}
+DEFAULTS = {"filters": (32, 64), "hidden_units": ()}
 
 
 def encoder(input_shape, latent_dim, filters, hidden_units, labels=None,

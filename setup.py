@@ -30,9 +30,12 @@ setup(
         "tensorboard",
     ],
     extras_require={
-        "test": ["pytest", "pytest-xdist", "psutil", "hypothesis", "tensorflow-serving-api"],
+        "test": ["pytest", "pytest-xdist", "psutil", "hypothesis", "tensorflow-serving-api",
+                 "xprof"],
         "notebooks": ["nbmake", "ipykernel"],
         "serving": ["tensorflow-serving-api"],
+        # bench.speed's op-level profile reads TensorFlow's profiler output.
+        "bench": ["xprof"],
         # ONNX and LiteRT exports (zoo.convert, `zoo export --format`);
         # checked with TF 2.21 and numpy 2.4: tf2onnx 1.17.0, onnxruntime
         # 1.32.0, ai-edge-litert 2.3.0.

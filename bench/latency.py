@@ -1,6 +1,8 @@
 """Serving latency of a loaded SavedModel: p50/p99 of `encode` and
-`reconstruct` at batch 1 and 256, in-process on this machine's CPU, with
-TensorFlow's default thread pools and with one thread each.
+`reconstruct` at batch 1 (inputs as numpy arrays, and as tensors, as a
+server holds them once it has parsed a request) and at batch 256, in-process
+on this machine's CPU, with TensorFlow's default thread pools and with one
+thread each.
 
 TensorFlow fixes its thread pools when it starts, so each configuration
 runs in its own process; the two alternate over `--repetitions` processes
@@ -62,14 +64,17 @@ def measure(model, threads, calls):
     rows = []
     for signature in ("encode", "reconstruct"):
         function = serving.signatures[signature]
-        for batch in (1, 256):
+        for batch, kind in ((1, "numpy"), (1, "tensor"), (256, "tensor")):
             x = (rng.uniform(size=(batch, 28, 28, 1)) < 0.5).astype("float32")
-            # Tensors, as a server holds them after parsing the request.
-            inputs = {"x": tf.constant(x)}
+            inputs = {"x": x}
             if signature == "encode":
-                inputs["seed"] = tf.constant([0, 0], "int32")
+                inputs["seed"] = np.array([0, 0], "int32")
+            if kind == "tensor":  # as a server holds them after parsing
+                inputs = {key: tf.constant(value)
+                          for key, value in inputs.items()}
             count = calls if batch == 1 else max(calls // 10, 10)
             rows.append({"signature": signature, "batch": batch,
+                         "inputs": kind,
                          **latencies(function, inputs, count)})
     return {"model": str(path), "rows": rows}
 
@@ -92,8 +97,9 @@ def summarize(measured):
     """Rows with the median and (min, max) of p50 and p99 over runs."""
     rows = []
     for index, row in enumerate(measured[0]["rows"]):
-        summary = {"signature": row["signature"], "batch": row["batch"],
-                   "calls": row["calls"], "repetitions": len(measured)}
+        summary = {key: row[key]
+                   for key in ("signature", "batch", "inputs", "calls")}
+        summary["repetitions"] = len(measured)
         for key in ("p50_ms", "p99_ms"):
             values = [run["rows"][index][key] for run in measured]
             summary[key] = statistics.median(values)

@@ -324,8 +324,8 @@ def by_layer(table, steps):
     """xprof's framework_op_stats -> {group: ms per step}, largest first.
 
     A group is the layer an op belongs to ("decoder/deconv_1"), split into
-    its forward and gradient ops, or the optimizer, the metrics and the
-    rest; idle time is left out.
+    its forward and gradient ops, or the optimizer, or "other" (the loss,
+    KL, metrics and data ops); idle time is left out.
     """
     table = table[0] if isinstance(table, list) else table
     columns = [column["id"] for column in table["cols"]]
@@ -351,8 +351,6 @@ def op_group(name):
         return f"{layer.group(1)}/{layer.group(2)} ({part})"
     if re.search(r"adam|Adam|optimizer", name):
         return "optimizer"
-    if re.search(r"metric|reconstruction|mean|Mean|kl_|AssignAdd", name):
-        return "metrics and loss"
     return "other"
 
 
@@ -360,8 +358,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=60,
                         help="batches of 128 per repetition (parts 1, 2)")
-    parser.add_argument("--repetitions", type=int, default=7,
-                        help="alternated repetitions after one warm-up")
+    parser.add_argument("--repetitions", type=int, default=None,
+                        help="alternated repetitions after one warm-up "
+                             "(default 7; 5 with --smoke)")
     parser.add_argument("--profile-steps", type=int, default=20)
     parser.add_argument("--smoke", action="store_true",
                         help="seconds: 3 batches, 5 repetitions, 1 short "
@@ -369,6 +368,8 @@ def main(argv=None):
     parser.add_argument("--xla-only", action="store_true",
                         help=argparse.SUPPRESS)  # part 2's subprocess
     args = parser.parse_args(argv)
+    if args.repetitions is None:
+        args.repetitions = 5 if args.smoke else 7
     if args.repetitions < 5 and not args.xla_only:
         parser.error("--repetitions must be at least 5: targets are judged "
                      f"on medians. Received: {args.repetitions}")

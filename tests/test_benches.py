@@ -50,9 +50,10 @@ def test_latency_reports_p50_and_p99_per_signature_and_batch(results):
                   "--threads", "default"])
     result = json.loads((results / "latency_threads_default.json").read_text())
     rows = result["threads"]["default"]["rows"]
-    assert {(row["signature"], row["batch"]) for row in rows} == {
-        ("encode", 1), ("encode", 256), ("reconstruct", 1),
-        ("reconstruct", 256)}
+    assert {(row["signature"], row["batch"], row["inputs"])
+            for row in rows} == {
+        (signature, batch, inputs) for signature in ("encode", "reconstruct")
+        for batch, inputs in ((1, "numpy"), (1, "tensor"), (256, "tensor"))}
     assert all(0 < row["p50_ms"] <= row["p99_ms"] for row in rows)
     assert all(row["p99_spread_ms"][0] == row["p99_ms"] for row in rows)
 
@@ -62,8 +63,8 @@ def test_latency_summary_takes_medians_over_runs():
 
     def run(p50, p99):
         return {"model": "m", "rows": [{"signature": "encode", "batch": 1,
-                                        "calls": 9, "p50_ms": p50,
-                                        "p99_ms": p99}]}
+                                        "inputs": "numpy", "calls": 9,
+                                        "p50_ms": p50, "p99_ms": p99}]}
 
     (row,) = latency.summarize(
         [run(1.0, 9.0), run(3.0, 2.0), run(2.0, 4.0)])["rows"]

@@ -1,27 +1,50 @@
-"""Disentanglement study: does beta > 1 disentangle procedural sprites?
+"""Disentanglement study: do beta-VAE and beta-TCVAE beat the VAE on sprites?
 
-Trains beta-VAE with beta in {1, 4, 16} and the capacity-annealed beta-VAE
-of Burgess et al. (KL target C raised linearly from 0 by
-`zoo.callbacks.CapacitySchedule`) on `zoo.datasets.sprites.Sprites`, for
-several seeds, and scores each with the metrics of
-`zoo.evaluation.disentanglement`. An untrained network of the same shape is
-scored as the floor. Writes `bench/results/disentanglement.json` (every run,
-and mean and std per model) and one latent-traversal PNG per model.
+Trains, on `zoo.datasets.sprites.Sprites` (32 x 32, five factors), for
+several seeds each:
+
+    vae             beta_vae, beta = 1 (the plain VAE)
+    beta_vae_B      beta_vae, beta = B in {2, 4, 8} (Higgins et al., 2017)
+    capacity        beta_vae with the KL target C raised linearly from 0 to
+                    `capacity_end` nats over the run by
+                    `zoo.callbacks.CapacitySchedule` (Burgess et al., 2018)
+    beta_tcvae_B    beta_tcvae, total-correlation weight B in {2, 6}
+                    (Chen et al., 2018)
+
+and scores each with every metric of `zoo.evaluation.disentanglement`
+(sizes in `SETTINGS`); an untrained network of the same shape is the
+floor. Every run writes, as soon as it finishes,
+
+    bench/results/disentanglement/NAME_seedS.json   its settings, per-epoch
+        training curve, KL per latent dimension, the scores, MIG's matrix
+        I(z_j; v_k) / H(v_k) and timings;
+    bench/results/disentanglement/NAME_seedS.png    its latent traversal,
+        each row labelled with the factor it captures best by MIG's matrix
+        (or "inactive");
+
+and after every run the summary is rebuilt from whatever has finished:
+`disentanglement.json` (mean and std over seeds, the best run of each
+kind), `disentanglement.md` (the table) and `disentanglement_curves.png`
+(the reconstruction term per epoch of every run). A rerun skips every run
+whose JSON holds the current settings, so an interrupted study resumes
+where it stopped; a run whose settings changed is trained again.
 
 Run from the repository root:
 
-    python -m bench.disentanglement            # full: ~15-20 min, 2 cores
+    python -m bench.disentanglement            # full: ~1.5 h, 2 cores
     python -m bench.disentanglement --smoke    # < 60 s, 16 x 16 sprites
 
-The smoke setting writes `disentanglement_smoke.json` and its PNGs instead,
-so it never overwrites the full result.
+The smoke setting writes under `disentanglement_smoke` instead, so it never
+touches the full result.
 """
 
 import argparse
+import json
 import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 from matplotlib.figure import Figure
 
 import zoo
@@ -31,15 +54,23 @@ from zoo.callbacks import CapacitySchedule
 from zoo.datasets.sprites import Sprites
 from zoo.evaluation import disentanglement
 
-# Options of each model; `capacity` models anneal C from 0 to
-# `capacity_end` nats over the whole training run.
+# name: (kind, registry preset, its options). The capacity model anneals C
+# from 0 to the setting's `capacity_end` nats over the whole run; the
+# beta-TCVAE's dataset size N is the setting's `num_images`.
 MODELS = {
-    "untrained": {"beta": 1.0},
-    "beta_1": {"beta": 1.0},
-    "beta_4": {"beta": 4.0},
-    "beta_16": {"beta": 16.0},
-    "capacity": {"capacity": 0.0, "gamma": 100.0},
+    "untrained": ("untrained", "beta_vae", {"beta": 1.0}),
+    "vae": ("vae", "beta_vae", {"beta": 1.0}),
+    "beta_vae_2": ("beta_vae", "beta_vae", {"beta": 2.0}),
+    "beta_vae_4": ("beta_vae", "beta_vae", {"beta": 4.0}),
+    "beta_vae_8": ("beta_vae", "beta_vae", {"beta": 8.0}),
+    "capacity": ("capacity", "beta_vae", {"capacity": 0.0, "gamma": 100.0}),
+    "beta_tcvae_2": ("beta_tcvae", "beta_tcvae", {"tc_weight": 2.0}),
+    "beta_tcvae_6": ("beta_tcvae", "beta_tcvae", {"tc_weight": 6.0}),
 }
+
+# A latent dimension whose mean KL(q(z_j|x) || N(0, 1)) is below this many
+# nats carries (almost) nothing: its traversal row is marked inactive.
+INACTIVE_KL = 0.1
 
 SETTINGS = {
     "full": {
@@ -49,17 +80,21 @@ SETTINGS = {
         "hidden_units": (128,),
         "seeds": (0, 1, 2),
         "num_images": 20000,
-        "epochs": 8,
+        "epochs": 12,
         "batch_size": 64,
         "learning_rate": 1e-3,
         "capacity_end": 20.0,
         "metrics": {
-            "beta_vae": {"num_train": 600, "num_eval": 300, "batch_size": 32},
-            "factor_vae": {"num_train": 600, "num_eval": 300,
-                           "batch_size": 32, "num_variance_estimate": 5000},
-            "mig": {"num_samples": 10000},
-            "dci": {"num_train": 2000, "num_test": 1000},
-            "sap": {"num_samples": 5000},
+            "beta_vae": {"num_train": 500, "num_eval": 250,
+                         "batch_size": 64},
+            "factor_vae": {"num_train": 500, "num_eval": 250,
+                           "batch_size": 64, "num_variance_estimate": 10000},
+            "mig": {"num_samples": 10000, "num_bins": 20},
+            # Boosting fits one tree per class per stage (113 classes in
+            # all): 1,000 images take ~1 min on 2 cores, 10,000 ~8 min.
+            "dci": {"num_train": 1000, "num_test": 500,
+                    "num_estimators": 100},
+            "sap": {"num_samples": 10000},
         },
     },
     "smoke": {
@@ -68,25 +103,26 @@ SETTINGS = {
         "filters": (16, 32),
         "hidden_units": (64,),
         "seeds": (0,),
-        "num_images": 640,
+        "num_images": 320,
         "epochs": 2,
         "batch_size": 64,
         "learning_rate": 1e-3,
         "capacity_end": 10.0,
         "metrics": {
-            "beta_vae": {"num_train": 60, "num_eval": 40, "batch_size": 8},
-            "factor_vae": {"num_train": 60, "num_eval": 40, "batch_size": 8,
-                           "num_variance_estimate": 500},
-            "mig": {"num_samples": 500},
-            "dci": {"num_train": 300, "num_test": 200, "num_trees": 5},
-            "sap": {"num_samples": 500},
+            "beta_vae": {"num_train": 40, "num_eval": 20, "batch_size": 8},
+            "factor_vae": {"num_train": 40, "num_eval": 20, "batch_size": 8,
+                           "num_variance_estimate": 300},
+            "mig": {"num_samples": 300, "num_bins": 20},
+            "dci": {"num_train": 200, "num_test": 100, "num_estimators": 3},
+            "sap": {"num_samples": 300},
         },
     },
 }
 
 
 def score(model, sprites, sizes, seed):
-    """Every metric of `zoo.evaluation.disentanglement`, as a flat dict."""
+    """Every metric of `zoo.evaluation.disentanglement` as a flat dict, and
+    MIG's matrix I(z_j; v_k) / H(v_k) as a nested list."""
     representation = disentanglement.posterior_mean(model)
     scores = {
         "beta_vae": disentanglement.beta_vae_score(
@@ -101,7 +137,10 @@ def score(model, sprites, sizes, seed):
     dci = disentanglement.dci(representation, sprites, seed=seed,
                               **sizes["dci"])
     scores.update({f"dci_{key}": value for key, value in dci.items()})
-    return scores
+    # The same images as MIG's (same seed and size): MIG's own matrix.
+    information = disentanglement.normalized_mutual_information(
+        representation, sprites, seed=seed, **sizes["mig"])
+    return scores, information
 
 
 def kl_per_dimension(model, images):
@@ -111,7 +150,21 @@ def kl_per_dimension(model, images):
     return kl.mean(axis=0)
 
 
-def plot_traversal(model, sprites, kl, title, path, num_values=9):
+def row_labels(kl, information, factor_names):
+    """One label per latent dimension: the factor with the largest
+    I(z_j; v_k) / H(v_k) and that share, or "inactive" below INACTIVE_KL."""
+    labels = []
+    for dimension, shares in enumerate(np.asarray(information)):
+        if kl[dimension] < INACTIVE_KL:
+            captured = "inactive"
+        else:
+            best = int(np.argmax(shares))
+            captured = f"{factor_names[best]} {shares[best]:.2f}"
+        labels.append(f"z{dimension} KL {kl[dimension]:.1f}\n{captured}")
+    return labels
+
+
+def plot_traversal(model, sprites, kl, labels, title, path, num_values=9):
     """Decode z_mean of one sprite with each dimension swept over
     [-2.5, 2.5] in turn: one row per dimension, highest KL first."""
     factors = np.array([[2, 3, 5, 16, 16]])  # a heart in the centre
@@ -124,27 +177,31 @@ def plot_traversal(model, sprites, kl, title, path, num_values=9):
     for row, dimension in enumerate(order):
         z[row * num_values:(row + 1) * num_values, dimension] = values
     images = np.asarray(model.decode(z).mean())[..., 0]
-    figure = Figure(figsize=(num_values, len(order)))
+    figure = Figure(figsize=(num_values + 1.5, len(order)))
     axes = figure.subplots(len(order), num_values, squeeze=False)
     for index, axis in enumerate(axes.flat):
         axis.imshow(images[index], cmap="gray", vmin=0.0, vmax=1.0)
         axis.set_xticks([])
         axis.set_yticks([])
     for row, dimension in enumerate(order):
-        axes[row, 0].set_ylabel(f"z{dimension}\nKL {kl[dimension]:.2f}",
-                                fontsize=8)
+        axes[row, 0].set_ylabel(labels[dimension], fontsize=7,
+                                rotation=0, ha="right", va="center")
     for column, value in enumerate(values):
         axes[-1, column].set_xlabel(f"{value:+.1f}", fontsize=8)
     figure.suptitle(title)
     atomic.save_figure(figure, path, dpi=72, bbox_inches="tight")
 
 
-def train(name, options, setting, images, seed):
-    """Build model `name` with `seed`, train it (unless untrained) and
-    return it with its final training metrics."""
+def train(name, setting, images, seed):
+    """Build model `name` with `seed` and train it (unless untrained);
+    return it and its per-epoch history."""
+    _, preset, options = MODELS[name]
+    options = dict(options)
+    if preset == "beta_tcvae":
+        options["dataset_size"] = setting["num_images"]
     keras.utils.set_random_seed(seed)
     model = zoo.get(
-        "beta_vae",
+        preset,
         input_shape=(setting["image_size"], setting["image_size"], 1),
         latent_dim=setting["latent_dim"],
         filters=setting["filters"],
@@ -165,77 +222,183 @@ def train(name, options, setting, images, seed):
     history = model.fit(images, batch_size=setting["batch_size"],
                         epochs=setting["epochs"], callbacks=callbacks,
                         verbose=0)
-    return model, {key: float(values[-1])
+    return model, {key: [round(float(value), 4) for value in values]
                    for key, values in history.history.items()}
 
 
-def run(setting_name):
-    """Run the study in setting "full" or "smoke"; return the JSON path."""
-    setting = SETTINGS[setting_name]
-    result_name = "disentanglement" + (
-        "" if setting_name == "full" else f"_{setting_name}"
-    )
-    sprites = Sprites(image_size=setting["image_size"])
-    common.RESULTS.mkdir(parents=True, exist_ok=True)
+def run_settings(setting, name):
+    """What a run's result depends on: a finished run is reused only if
+    these equal the current ones (as JSON, so tuples match lists)."""
+    kind, preset, options = MODELS[name]
+    return json.loads(json.dumps({
+        "setting": setting, "kind": kind, "preset": preset,
+        "options": options,
+    }))
+
+
+def run_one(name, seed, setting, sprites, folder):
+    """Train and score one (model, seed); write its JSON and traversal."""
+    images, _ = sprites.sample(setting["num_images"], seed=seed)
     start = time.perf_counter()
+    model, history = train(name, setting, images, seed)
+    train_seconds = time.perf_counter() - start
+    kl = kl_per_dimension(model, images[:1000])
+    start = time.perf_counter()
+    scores, information = score(model, sprites, setting["metrics"], seed)
+    score_seconds = time.perf_counter() - start
+    traversal = f"{name}_seed{seed}.png"
+    plot_traversal(
+        model, sprites, kl,
+        row_labels(kl, information, sprites.factor_names),
+        f"{name} (seed {seed})", folder / traversal,
+    )
+    record = {
+        "name": name,
+        "seed": seed,
+        **run_settings(setting, name),
+        "train_seconds": round(train_seconds, 1),
+        "score_seconds": round(score_seconds, 1),
+        "steps": (-(-setting["num_images"] // setting["batch_size"])
+                  * setting["epochs"] if history else 0),
+        "history": history,
+        "kl_per_dimension": [round(float(value), 4) for value in kl],
+        "factor_names": list(sprites.factor_names),
+        "normalized_mutual_information": np.round(information, 4).tolist(),
+        "scores": scores,
+        "traversal": traversal,
+    }
+    atomic.write_json(folder / f"{name}_seed{seed}.json", record)
+    return record
+
+
+def finished(setting, folder, name, seed):
+    """The record of run (name, seed) if it finished with these settings."""
+    path = folder / f"{name}_seed{seed}.json"
+    if not path.exists():
+        return None
+    record = json.loads(path.read_text())
+    settings = run_settings(setting, name)
+    if any(record.get(key) != value for key, value in settings.items()):
+        return None
+    return record
+
+
+def summarize(setting_name, setting, records, folder):
+    """Mean and std over seeds per model, the best run (by MIG) of each
+    kind, the Markdown table and the curves; returns the summary dict."""
     models = {}
-    for name, options in MODELS.items():
-        traversal = f"{result_name}_traversal_{name}.png"
-        runs = []
-        for seed in setting["seeds"]:
-            images, _ = sprites.sample(setting["num_images"], seed=seed)
-            run_start = time.perf_counter()
-            model, training = train(name, options, setting, images, seed)
-            train_seconds = time.perf_counter() - run_start
-            kl = kl_per_dimension(model, images[:1000])
-            runs.append({
-                "seed": seed,
-                "train_seconds": round(train_seconds, 1),
-                "training": training,
-                "kl_per_dimension": [round(float(value), 3) for value in kl],
-                "scores": score(model, sprites, setting["metrics"], seed),
-            })
-            if seed == setting["seeds"][0]:
-                plot_traversal(model, sprites, kl,
-                               f"{name} {options} (seed {seed})",
-                               common.RESULTS / traversal)
-            print(f"{name} seed {seed}: {runs[-1]['scores']}", flush=True)
-        scores = {metric: [record["scores"][metric] for record in runs]
+    for name in MODELS:
+        runs = [record for record in records if record["name"] == name]
+        if not runs:
+            continue
+        scores = {metric: [run["scores"][metric] for run in runs]
                   for metric in runs[0]["scores"]}
         models[name] = {
-            "options": options,
-            "runs": runs,
+            "kind": MODELS[name][0],
+            "options": MODELS[name][2],
+            "seeds": [run["seed"] for run in runs],
             "mean": {metric: float(np.mean(values))
                      for metric, values in scores.items()},
             "std": {metric: float(np.std(values))
                     for metric, values in scores.items()},
-            "traversal": traversal,
+            "train_seconds": [run["train_seconds"] for run in runs],
+            "score_seconds": [run["score_seconds"] for run in runs],
+            "runs": [f"{folder.name}/{run['name']}_seed{run['seed']}.json"
+                     for run in runs],
         }
-    path = common.write_result(result_name, {
+    best = {}
+    for record in records:
+        kind = MODELS[record["name"]][0]
+        if kind not in best or (record["scores"]["mig"]
+                                > best[kind]["scores"]["mig"]):
+            best[kind] = record
+    summary = {
         "setting": setting_name,
         "config": setting,
         "models": models,
-        "wall_seconds": round(time.perf_counter() - start, 1),
-    })
-    print_table(models)
+        "best_by_mig": {
+            kind: {"run": f"{record['name']}_seed{record['seed']}",
+                   "mig": record["scores"]["mig"],
+                   "traversal": f"{folder.name}/{record['traversal']}"}
+            for kind, record in best.items()
+        },
+    }
+    atomic.write_text(folder.parent / f"{folder.name}.md",
+                      markdown(models) + "\n")
+    plot_curves(records, folder.parent / f"{folder.name}_curves.png")
+    return summary
+
+
+def markdown(models):
+    """The table: one row per model, mean ± std over seeds per metric."""
+    metrics = list(next(iter(models.values()))["mean"])
+    lines = ["| model | seeds | " + " | ".join(metrics) + " |",
+             "|---|---|" + "---|" * len(metrics)]
+    for name, model in models.items():
+        cells = [f"{model['mean'][metric]:.3f} ± {model['std'][metric]:.3f}"
+                 for metric in metrics]
+        lines.append(f"| {name} | {len(model['seeds'])} | "
+                     + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot_curves(records, path):
+    """The reconstruction term per epoch of every trained run, one colour
+    per model: flat at the end means the training budget sufficed."""
+    figure = Figure(figsize=(7, 4))
+    axis = figure.subplots()
+    colours = {name: f"C{index}" for index, name in enumerate(MODELS)}
+    for record in records:
+        curve = record["history"].get("reconstruction")
+        if not curve:
+            continue
+        seen = {line.get_label() for line in axis.get_lines()}
+        axis.plot(np.arange(1, len(curve) + 1), curve,
+                  color=colours[record["name"]],
+                  label=None if record["name"] in seen else record["name"])
+    axis.set_xlabel("epoch")
+    axis.set_ylabel("reconstruction (nats per image)")
+    axis.set_yscale("log")
+    if axis.get_lines():
+        axis.legend(fontsize=7)
+    atomic.save_figure(figure, path, dpi=80, bbox_inches="tight")
+
+
+def run(setting_name):
+    """Run (or resume) the study in setting "full" or "smoke"; return the
+    summary JSON's path."""
+    setting = SETTINGS[setting_name]
+    result_name = "disentanglement" + (
+        "" if setting_name == "full" else f"_{setting_name}"
+    )
+    folder = common.RESULTS / result_name
+    folder.mkdir(parents=True, exist_ok=True)
+    sprites = Sprites(image_size=setting["image_size"])
+    records = []
+    for seed in setting["seeds"]:
+        for name in MODELS:
+            record = finished(setting, folder, name, seed)
+            if record is None:
+                record = run_one(name, seed, setting, sprites, folder)
+                print(f"{name} seed {seed}: train {record['train_seconds']} s,"
+                      f" score {record['score_seconds']} s, "
+                      f"{record['scores']}", flush=True)
+            records.append(record)
+            summary = summarize(setting_name, setting, records, folder)
+            path = common.write_result(result_name, summary)
+    print((folder.parent / f"{result_name}.md").read_text())
     print(f"wrote {path}")
     return path
-
-
-def print_table(models):
-    metric_names = list(next(iter(models.values()))["mean"])
-    print("model       " + " ".join(f"{name:>17}" for name in metric_names))
-    for name, model in models.items():
-        cells = [f"{model['mean'][metric]:.3f} +- {model['std'][metric]:.3f}"
-                 for metric in metric_names]
-        print(f"{name:<11} " + " ".join(f"{cell:>17}" for cell in cells))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true",
-                        help="tiny setting (16x16, 1 seed, 20 steps), < 60 s")
+                        help="tiny setting (16 x 16, 1 seed), < 60 s")
     arguments = parser.parse_args(argv)
+    # One op at a time over every core: the study runs alone (or beside
+    # other jobs) and parallel ops would oversubscribe the cores.
+    tf.config.threading.set_inter_op_parallelism_threads(1)
     run("smoke" if arguments.smoke else "full")
 
 

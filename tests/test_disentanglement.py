@@ -66,7 +66,7 @@ def all_scores(representation_function):
             representation_function, DATASET, num_samples=3000),
     }
     dci = disentanglement.dci(representation_function, DATASET,
-                              num_train=1000, num_test=500)
+                              num_train=500, num_test=500, num_estimators=20)
     scores.update({f"dci_{key}": value for key, value in dci.items()})
     return scores
 
@@ -97,6 +97,16 @@ def test_mixing_two_factors_lowers_mig():
     assert mixed < clean - 0.2, (mixed, clean)
     # Factors c, d and e stay clean; a and b lose most of their gap.
     assert mixed > 0.5
+    # MIG's matrix I(z_j; v_k) / H(v_k): one-hot for the clean code; the
+    # mixed dimensions 0 and 1 carry equal shares of factors a and b.
+    clean = disentanglement.normalized_mutual_information(
+        identity, DATASET, num_samples=3000)
+    np.testing.assert_allclose(clean, np.eye(5), atol=0.05)
+    matrix = disentanglement.normalized_mutual_information(
+        two_mixed, DATASET, num_samples=3000)
+    assert (matrix[:2, :2] > 0.15).all(), matrix
+    np.testing.assert_allclose(matrix[0, :2], matrix[1, :2], atol=0.03)
+    np.testing.assert_allclose(matrix[2:, 2:], np.eye(3), atol=0.05)
 
 
 def test_a_duplicated_factor_has_no_gap():
@@ -109,8 +119,8 @@ def test_a_duplicated_factor_has_no_gap():
     mig = disentanglement.mutual_information_gap(
         duplicated, DATASET, num_samples=3000)
     sap = disentanglement.sap_score(duplicated, DATASET, num_samples=3000)
-    dci = disentanglement.dci(duplicated, DATASET, num_train=1000,
-                              num_test=500)
+    dci = disentanglement.dci(duplicated, DATASET, num_train=500,
+                              num_test=500, num_estimators=20)
     assert mig == pytest.approx(0.8, abs=0.02)
     assert sap == pytest.approx(0.8, abs=0.02)
     assert dci["disentanglement"] > 0.95
@@ -157,7 +167,7 @@ def test_invalid_arguments_are_named():
 
 
 @pytest.mark.slow
-def test_bench_smoke_trains_and_scores(tmp_path, monkeypatch):
+def test_bench_smoke_trains_scores_and_resumes(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(REPOSITORY))
     from bench import common
     from bench import disentanglement as bench
@@ -165,16 +175,32 @@ def test_bench_smoke_trains_and_scores(tmp_path, monkeypatch):
     monkeypatch.setattr(common, "RESULTS", tmp_path)
     result = json.loads(bench.run("smoke").read_text())
     assert result["benchmark"] == "disentanglement_smoke"
-    assert set(result["models"]) == {
-        "untrained", "beta_1", "beta_4", "beta_16", "capacity"
+    assert set(result["models"]) == set(bench.MODELS)
+    assert set(result["best_by_mig"]) == {
+        "untrained", "vae", "beta_vae", "capacity", "beta_tcvae"
     }
     metrics = {"beta_vae", "factor_vae", "mig", "sap", "dci_disentanglement",
                "dci_completeness", "dci_informativeness"}
     for name, model in result["models"].items():
         assert set(model["mean"]) == set(model["std"]) == metrics
         assert all(0.0 <= value <= 1.0 for value in model["mean"].values())
-        assert (tmp_path / model["traversal"]).stat().st_size > 1000
-        (run,) = model["runs"]
+        (run_path,) = model["runs"]
+        run = json.loads((tmp_path / run_path).read_text())
+        assert (tmp_path / "disentanglement_smoke" / run["traversal"]
+                ).stat().st_size > 1000
         assert len(run["kl_per_dimension"]) == 6
+        assert np.shape(run["normalized_mutual_information"]) == (6, 5)
         if name != "untrained":
-            assert math.isfinite(run["training"]["loss"])
+            assert len(run["history"]["reconstruction"]) == 2
+            assert all(map(math.isfinite, run["history"]["loss"]))
+    assert "| beta_tcvae_6 | 1 |" in (
+        tmp_path / "disentanglement_smoke.md").read_text()
+    assert (tmp_path / "disentanglement_smoke_curves.png").exists()
+
+    # A rerun trains nothing: every run is read back.
+    def no_training(*args):
+        raise AssertionError("a finished run was trained again")
+
+    monkeypatch.setattr(bench, "run_one", no_training)
+    again = json.loads(bench.run("smoke").read_text())
+    assert again["models"] == result["models"]

@@ -406,9 +406,15 @@ CASES = [
 EXTERNAL = [
     ("zoo.get('vq_vae', ...)", "codebook_update, decay, commitment_weight, "
      "restart_threshold, dead_code_restarts, num_embeddings, prior_blocks "
-     "out of range; hidden_units with a convolutional network; an objective "
+     "out of range; restart_threshold with dead_code_restarts=False; "
+     "hidden_units with a convolutional network; an objective "
      "or num_classes", "ValueError", "names the option",
      "tests/test_vq_vae.py::test_invalid_options_name_the_option"),
+    ("zoo.quantizer.VectorQuantizer", "epsilon with codebook_update='loss';"
+     " restart_threshold with dead_code_restarts=False", "ValueError",
+     "smooths the counts of the moving-average codebook / turns restarts off",
+     "tests/test_vq_vae.py::"
+     "test_quantizer_refuses_epsilon_without_the_moving_average_codebook"),
     ("VQVAE.decode", "indices out of [0, K), not integers, or not of the "
      "code grid's shape", "ValueError", "must hold integer code indices in "
      "[0, K) / must be code indices of shape",

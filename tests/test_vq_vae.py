@@ -130,8 +130,9 @@ def test_no_update_outside_training():
 
 @pytest.mark.parametrize("restarts", [True, False])
 def test_dead_codes_restart_from_encoder_outputs(restarts):
+    threshold = {"restart_threshold": 0.9} if restarts else {}
     layer = quantizer_layer(CODEBOOK, decay=0.5, dead_code_restarts=restarts,
-                            restart_threshold=0.9, seed=0)
+                            seed=0, **threshold)
     layer(Z_E, training=True)
     codebook = layer.codebook.numpy()
     # Counts: 0.5 + 0.5 n_k = 1.0, 2.0, 1.5 for the used codes, 0.5 for
@@ -166,6 +167,8 @@ def test_perplexity_and_usage_on_a_known_histogram():
     ({"commitment_weight": -1.0}, "commitment_weight"),
     ({"restart_threshold": float("nan")}, "restart_threshold"),
     ({"dead_code_restarts": "yes"}, "dead_code_restarts"),
+    ({"dead_code_restarts": False, "restart_threshold": 0.5},
+     "restarts off"),
     ({"num_embeddings": 0}, "num_embeddings"),
     ({"prior_blocks": -1}, "prior_blocks"),
     ({"hidden_units": (8,)}, "hidden_units"),
@@ -175,6 +178,29 @@ def test_perplexity_and_usage_on_a_known_histogram():
 def test_invalid_options_name_the_option(options, message):
     with pytest.raises(ValueError, match=message):
         zoo.get("vq_vae", **{**TINY, **options})
+
+
+def test_quantizer_refuses_epsilon_without_the_moving_average_codebook():
+    with pytest.raises(ValueError, match="epsilon.*codebook_update='loss'"):
+        quantizer.VectorQuantizer(8, 4, codebook_update="loss", epsilon=1e-3)
+    with pytest.raises(ValueError, match="restart_threshold"):
+        quantizer.VectorQuantizer(8, 4, dead_code_restarts=False,
+                                  restart_threshold=2.0)
+
+
+def test_configs_holding_the_unused_defaults_still_load():
+    """Files written before the refusal hold epsilon for the loss codebook
+    and restart_threshold without restarts: both load, the values dropped."""
+    layer = quantizer.VectorQuantizer.from_config({
+        **quantizer.VectorQuantizer(8, 4).get_config(),
+        "codebook_update": "loss", "epsilon": 1e-5,
+        "dead_code_restarts": False, "restart_threshold": 1.0})
+    assert (layer.epsilon, layer.restart_threshold) == (None, None)
+    model = zoo.models.VQVAE.from_config({
+        **zoo.get("vq_vae", **TINY).get_config(),
+        "dead_code_restarts": False, "restart_threshold": 1.0})
+    assert model.quantizer.restart_threshold is None
+    assert model.get_config()["restart_threshold"] is None
 
 
 def test_fit_prior_takes_validation_images_not_validation_data():

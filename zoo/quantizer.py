@@ -117,16 +117,19 @@ class VectorQuantizer(keras.layers.Layer):
         codebook_update: `"ema"` (default) or `"loss"`.
         decay: float in [0, 1), gamma of the moving averages (default
             0.99; also used by the code counts of `"loss"`).
-        epsilon: float > 0, the Laplace smoothing of the counts (1e-5).
+        epsilon: float > 0, the Laplace smoothing of the counts of the
+            `"ema"` codebook (None: 1e-5); refused with `"loss"`, which has
+            no such smoothing.
         dead_code_restarts: bool (default True).
         restart_threshold: float >= 0, a code whose moving-average count
-            is below it (vectors per batch) is restarted (default 1.0).
+            is below it (vectors per batch) is restarted (None: 1.0);
+            refused with `dead_code_restarts=False`.
         seed: int or None, seeds the initial codebook and the restarts.
     """
 
     def __init__(self, num_embeddings, embedding_dim, commitment_weight=0.25,
-                 codebook_update="ema", decay=0.99, epsilon=1e-5,
-                 dead_code_restarts=True, restart_threshold=1.0, seed=None,
+                 codebook_update="ema", decay=0.99, epsilon=None,
+                 dead_code_restarts=True, restart_threshold=None, seed=None,
                  **kwargs):
         kwargs.setdefault("dtype", "float32")  # distances in full precision
         super().__init__(**kwargs)
@@ -138,20 +141,39 @@ class VectorQuantizer(keras.layers.Layer):
         _check_number(commitment_weight, "commitment_weight", 0.0,
                       FLOAT32_MAX)
         _check_number(decay, "decay", 0.0, 1.0, closed_high=False)
-        _check_number(epsilon, "epsilon", 0.0, None, closed_low=False)
-        _check_number(restart_threshold, "restart_threshold", 0.0, None)
         if not isinstance(dead_code_restarts, (bool, np.bool_)):
             raise ValueError(
                 "`dead_code_restarts` must be True or False. "
                 f"Received: dead_code_restarts={dead_code_restarts!r}"
             )
+        if codebook_update == "ema":
+            epsilon = 1e-5 if epsilon is None else epsilon
+            _check_number(epsilon, "epsilon", 0.0, None, closed_low=False)
+        elif epsilon is not None:
+            raise ValueError(
+                "`epsilon` smooths the counts of the moving-average codebook;"
+                " codebook_update='loss' has none. Drop `epsilon`, or use "
+                f"codebook_update='ema'. Received: epsilon={epsilon!r}"
+            )
+        if dead_code_restarts:
+            restart_threshold = (
+                1.0 if restart_threshold is None else restart_threshold)
+            _check_number(restart_threshold, "restart_threshold", 0.0, None)
+        elif restart_threshold is not None:
+            raise ValueError(
+                "`restart_threshold` sets when a code is restarted, but "
+                "dead_code_restarts=False turns restarts off. Drop "
+                "`restart_threshold`, or set dead_code_restarts=True. "
+                f"Received: restart_threshold={restart_threshold!r}"
+            )
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.codebook_update = codebook_update
         self.decay = float(decay)
-        self.epsilon = float(epsilon)
+        self.epsilon = None if epsilon is None else float(epsilon)
         self.dead_code_restarts = bool(dead_code_restarts)
-        self.restart_threshold = float(restart_threshold)
+        self.restart_threshold = (
+            None if restart_threshold is None else float(restart_threshold))
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         shape = (num_embeddings, embedding_dim)
@@ -275,6 +297,25 @@ class VectorQuantizer(keras.layers.Layer):
             "restart_threshold": self.restart_threshold,
             "seed": self.seed,
         }
+
+    @classmethod
+    def from_config(cls, config):
+        """The layer from `get_config`, including configs written before
+        `epsilon` and `restart_threshold` were refused where they do nothing
+        (those files hold the unused defaults, dropped here)."""
+        return cls(**drop_unused_options(config))
+
+
+def drop_unused_options(config):
+    """`config` with `epsilon` None for the `"loss"` codebook and
+    `restart_threshold` None without restarts: what older configs held
+    there was the default, never used."""
+    config = dict(config)
+    if config.get("codebook_update") == "loss":
+        config["epsilon"] = None
+    if config.get("dead_code_restarts") is False:
+        config["restart_threshold"] = None
+    return config
 
 
 def _check_number(value, name, low, high, closed_low=True, closed_high=True):

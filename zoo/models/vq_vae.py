@@ -94,8 +94,9 @@ class VQVAE(Autoencoder):
         decay: float in [0, 1), the moving averages' decay (default 0.99).
         dead_code_restarts: bool (default True): re-seed unused codes from
             encoder outputs.
-        restart_threshold: float >= 0 (default 1.0), the moving-average
-            count (vectors per batch) below which a code is restarted.
+        restart_threshold: float >= 0, the moving-average count (vectors
+            per batch) below which a code is restarted (None: 1.0);
+            refused with `dead_code_restarts=False`.
         prior_width: int > 0, the PixelCNN's channels (default 64).
         prior_blocks: int >= 0, its gated blocks (default 4).
         seed: int or None, seeds the codebook and the restarts.
@@ -137,7 +138,7 @@ class VQVAE(Autoencoder):
         codebook_update="ema",
         decay=0.99,
         dead_code_restarts=True,
-        restart_threshold=1.0,
+        restart_threshold=None,
         prior_width=64,
         prior_blocks=4,
         seed=None,
@@ -400,6 +401,6 @@ class VQVAE(Autoencoder):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
+        config = quantizer.drop_unused_options(config)
         config.pop("zoo_version", None)
         return cls(**config)

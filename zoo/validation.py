@@ -489,3 +489,12 @@ def check_input_shape(input_shape):
             f"Received: input_shape={input_shape!r}"
         )
     return tuple(int(size) for size in input_shape)
+
+
+def check_seed(seed):
+    """A model's `seed`: an int or None."""
+    if seed is not None and not isinstance(seed, (int, np.integer)):
+        raise ValueError(
+            f"`seed` must be an int or None. Received: seed={seed!r}"
+        )
+    return seed

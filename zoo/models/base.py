@@ -151,10 +151,7 @@ class VAE(Autoencoder):
             latent_dim, "latent_dim", validation.MAX_LATENT_DIM,
             "VAEs use tens to hundreds of latent dimensions.",
         )
-        if seed is not None and not isinstance(seed, (int, np.integer)):
-            raise ValueError(
-                f"`seed` must be an int or None. Received: seed={seed!r}"
-            )
+        validation.check_seed(seed)
         self.encoder_body = None if encoder is None else (
             networks.custom.check_body(encoder, "encoder")
         )

@@ -154,10 +154,7 @@ class VQVAE(Autoencoder):
             num_embeddings, "num_embeddings", MAX_EMBEDDINGS,
             "codebooks have hundreds to a few thousand codes.",
         )
-        if seed is not None and not isinstance(seed, (int, np.integer)):
-            raise ValueError(
-                f"`seed` must be an int or None. Received: seed={seed!r}"
-            )
+        validation.check_seed(seed)
         if network in ("conv", "resnet") and hidden_units is not None:
             raise ValueError(
                 f"A VQ-VAE's network={network!r} maps images to a grid of "

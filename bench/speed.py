@@ -27,8 +27,9 @@ Each pass is timed on the wall clock and on the process's CPU clock
 4. Profile: op-level self time of a few steps under `fit` and under the
    bare loop (TensorFlow's profiler, read with `xprof`), summed by layer.
 
-    python -m bench.speed              # ~15 min on 2 cores; results/speed.json
-    python -m bench.speed --smoke      # seconds; results/speed_smoke.json
+    python -m bench.speed              # ~20 min on 2 cores; results/speed.json
+    python -m bench.speed --smoke      # a minute, without part 2's
+                                       # subprocesses; results/speed_smoke.json
 """
 
 import argparse
@@ -363,8 +364,9 @@ def main(argv=None):
                              "(default 7; 5 with --smoke)")
     parser.add_argument("--profile-steps", type=int, default=20)
     parser.add_argument("--smoke", action="store_true",
-                        help="seconds: 3 batches, 5 repetitions, 1 short "
-                             "epoch; writes speed_smoke.json")
+                        help="a minute: 3 batches, 5 repetitions, 1 short "
+                             "epoch, part 2 in this process only (no "
+                             "subprocesses); writes speed_smoke.json")
     parser.add_argument("--xla-only", action="store_true",
                         help=argparse.SUPPRESS)  # part 2's subprocess
     args = parser.parse_args(argv)
@@ -392,7 +394,8 @@ def main(argv=None):
     print({key: value for key, value in result["loops"].items()
            if not isinstance(value, dict)}, flush=True)
     result["xla"] = xla(x, settings["repetitions"])
-    for name, environment in XLA_ENVIRONMENTS.items():
+    subprocesses = {} if args.smoke else XLA_ENVIRONMENTS
+    for name, environment in subprocesses.items():
         result[f"xla_{name}"] = xla_subprocess(
             settings["batches"], settings["repetitions"], environment)
     print({name: result[name]["xla_over_no_xla_time"]

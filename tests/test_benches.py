@@ -144,8 +144,9 @@ def test_speed_smoke_alternates_every_loop_and_tracks_quality(results):
         low, high = loops[name]["images_per_second_spread"]
         assert 0 < low <= loops[name]["images_per_second"] <= high
     assert loops["fit"]["parameters"] == loops["bare"]["parameters"]
-    for part in ("xla", *(f"xla_{name}" for name in speed.XLA_ENVIRONMENTS)):
-        assert result[part]["xla_over_no_xla_time"] > 0
+    assert result["xla"]["xla_over_no_xla_time"] > 0
+    assert not any(f"xla_{name}" in result
+                   for name in speed.XLA_ENVIRONMENTS)  # smoke: no subprocess
     quality = result["time_to_quality"]
     assert [point["step"] for point in quality["conv_vae_curve"]] == [2, 4]
     assert quality["conv_vae_nll_quick_final"] > 0

@@ -34,10 +34,10 @@ def machine():
     }
 
 
-def write_result(name, result):
-    """Write `result` (a dict) with the machine and date to results/NAME.json."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    record = {
+def stamped(name, result):
+    """`result` (a dict) after the benchmark's name, the date and the
+    machine: what every result file holds, so it says where it came from."""
+    return {
         "benchmark": name,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
             timespec="seconds"
@@ -45,6 +45,12 @@ def write_result(name, result):
         "machine": machine(),
         **result,
     }
+
+
+def write_result(name, result):
+    """Write `result` (a dict) with the machine and date to results/NAME.json."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    record = stamped(name, result)
     path = RESULTS / f"{name}.json"
     from zoo import atomic
 

@@ -85,15 +85,60 @@ def test_speed_options_compares_every_option_set(results):
 
 
 @pytest.mark.slow
-def test_final_nll_scores_a_shipped_model_through_its_signature(results):
+def test_final_nll_smoke_writes_each_model_and_resumes(results,
+                                                       monkeypatch):
+    """Each model's JSON and the tables are written as models finish, with
+    "pending" rows for the rest; a rerun scores only what is missing."""
     from bench import final_nll
 
-    final_nll.main(["--model", str(REPOSITORY / "saved_models/conv_vae/1"),
-                    "--num-samples", "5", "--examples", "20",
-                    "--batch-size", "10"])
-    result = json.loads((results / "final_nll.json").read_text())
-    assert result["examples"] == 20 and result["num_samples"] == 5
-    assert 0 < result["test_nll"] <= result["test_negative_elbo"] + 5
+    shipped = final_nll.shipped_models()
+    assert {"conv_vae_long", "vq_vae"} <= set(shipped)
+    output = ["--smoke", "--output-dir", str(results)]
+    final_nll.main(output + ["--models", "conv_vae_long", "vq_vae"])
+    folder = results / "final_nll"
+    gaussian = json.loads((folder / "conv_vae_long.json").read_text())
+    assert gaussian["examples"] == 20 and gaussian["num_samples"] == 5
+    assert gaussian["version"] == 1 and gaussian["machine"]["cores"] > 0
+    assert 0 < gaussian["test_nll"] <= gaussian["test_negative_elbo"] + 5
+    codebook = json.loads((folder / "vq_vae.json").read_text())
+    assert codebook["signature"] == "score(x)"
+    assert codebook["num_samples"] is None
+    assert codebook["test_nll"] == codebook["test_negative_elbo"]
+    table = (results / "final_nll.md").read_text()
+    assert "test NLL (K=5, 20 images)" in table
+    assert table.count("| pending | pending |") == len(shipped) - 2
+    page = (results / "results.md").read_text()
+    assert f"2 of {len(shipped)} shipped models are scored" in page
+    assert table.strip() in page
+
+    scored = []
+    score = final_nll.score
+    monkeypatch.setattr(final_nll, "score", lambda name, *args: (
+        scored.append(name) or score(name, *args)))
+    final_nll.main(output)
+    assert sorted(scored) == sorted(set(shipped) - {"conv_vae_long",
+                                                    "vq_vae"})
+    assert "pending" not in (results / "final_nll.md").read_text()
+    assert f"All {len(shipped)} shipped models are scored." in (
+        results / "results.md").read_text()
+
+
+def test_final_nll_names_the_shipped_models_for_an_unknown_one(capsys):
+    from bench import final_nll
+
+    with pytest.raises(SystemExit):
+        final_nll.main(["--models", "conv_vae", "no_such_vae"])
+    message = capsys.readouterr().err
+    assert "unknown model(s) no_such_vae" in message
+    assert "conv_vae_long, dense_vae" in message
+
+
+def test_final_nll_keeps_other_settings_out_of_the_final_results(capsys):
+    from bench import final_nll
+
+    with pytest.raises(SystemExit):
+        final_nll.main(["--smoke"])
+    assert "needs --output-dir" in capsys.readouterr().err
 
 
 @pytest.mark.slow

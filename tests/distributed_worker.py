@@ -73,6 +73,8 @@ def one_step(strategy, output):
             networks["filters"] = (4,)
         if registry.latent_structure(name) == "codebook":
             networks.pop("hidden_units")  # a convolutional grid only
+        if registry.latent_structure(name) == "hierarchy":
+            networks = {"width": 4}  # its own networks' option
         keras.utils.set_random_seed(0)
         with strategy.scope():
             model = zoo.get(

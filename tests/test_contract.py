@@ -10,13 +10,16 @@ lighter subset of the contract: construction, one `fit` step on arrays,
 the `.keras` round trip and an export read back by TF Serving's TF1
 loader.
 
-Two latent structures meet the contract (`model.latent_structure`):
-"gaussian" (`zoo.VAE`: q(z|x) is a Gaussian, the latent term is its KL)
-and "codebook" (`zoo.VQVAE`: the codes of a learned codebook, the latent
-term the commitment loss). Where a point is written for one of them
-(`encode` returns q(z|x) or the codes; history has `kl` or the codebook's
-metrics; the schedulable weight is beta or the commitment weight) the test
-checks each structure's version of it; the helpers below say which.
+Three latent structures meet the contract (`model.latent_structure`):
+"gaussian" (`zoo.VAE`: q(z|x) is a Gaussian, the latent term is its KL),
+"hierarchy" (`zoo.HierarchicalVAE`: a Gaussian top group z_0, which
+`encode` and `decode` are about, above spatial groups; the latent term is
+the groups' KL) and "codebook" (`zoo.VQVAE`: the codes of a learned
+codebook, the latent term the commitment loss). Where a point is written
+for one of them (`encode` returns q(z|x) or the codes; history has `kl` or
+the codebook's metrics; the schedulable weight is beta or the commitment
+weight) the test checks each structure's version of it; the helpers below
+say which.
 """
 
 import json
@@ -60,6 +63,7 @@ def is_codebook(model):
 #: The history every model's `fit` reports, by latent structure.
 HISTORY = {
     "gaussian": {"loss", "reconstruction", "kl"},
+    "hierarchy": {"loss", "reconstruction", "kl"},
     "codebook": {"loss", "reconstruction", "commitment", "perplexity",
                  "codebook_usage"},
 }
@@ -110,7 +114,7 @@ def test_construction_gives_the_documented_shapes(name, shape):
         assert model.decode(codes.indices).mean().shape == (3, *shape)
         assert model.predict(x, verbose=0).shape == (3, *shape)
         return
-    assert isinstance(model, zoo.VAE)
+    assert isinstance(model, (zoo.VAE, zoo.HierarchicalVAE))
     z_mean, z_stddev = model.encoder(x)
     assert z_mean.shape == (3, LATENT_DIM)
     assert np.all(z_stddev.numpy() > 0)
@@ -257,6 +261,9 @@ def test_beta_assign_after_compile_changes_the_next_loss(name):
     if is_codebook(model):  # EMA codebook: loss = rec. + beta * commitment
         term = "commitment"
         penalty_is_weighted_term = model.quantizer.codebook_update == "ema"
+    elif model.latent_structure == "hierarchy":  # unless free bits
+        term = "kl"
+        penalty_is_weighted_term = model.free_bits == 0
     else:
         term = "kl"
         penalty_is_weighted_term = type(model.objective) is zoo.objectives.ELBO

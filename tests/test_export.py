@@ -29,12 +29,12 @@ from zoo.export import export_for_serving
 from zoo.export import load_for_serving
 from zoo.models import registry
 
-# The models with a Gaussian latent share `export.SIGNATURES`, checked
-# here; a codebook latent (`vq_vae`) has `export.CODEBOOK_SIGNATURES`,
-# checked the same ways (TF1 loader, saved_model_cli, the model's own
-# outputs) in tests/test_vq_vae.py.
+# The models with a Gaussian latent and the hierarchical one share
+# `export.SIGNATURES`, checked here; a codebook latent (`vq_vae`) has
+# `export.CODEBOOK_SIGNATURES`, checked the same ways (TF1 loader,
+# saved_model_cli, the model's own outputs) in tests/test_vq_vae.py.
 MODELS = [name for name in zoo.list_models()
-          if registry.latent_structure(name) == "gaussian"]
+          if registry.latent_structure(name) != "codebook"]
 SHAPE = (28, 28, 1)
 LATENT_DIM = 2
 BATCH = 3
@@ -64,10 +64,12 @@ class Exported:
         ).astype("float32")
         # The noise of the deterministic signatures: the draws the random
         # ones make with SEED, so both give the same outputs.
+        # (A hierarchical model's noise covers every group: noise_dim.)
         self.eps = tf.random.stateless_normal(
-            (NUM_SAMPLES, LATENT_DIM), SEED).numpy()
+            (NUM_SAMPLES, self.model.noise_dim), SEED).numpy()
         self.eps_k = tf.random.stateless_normal(
-            (NUM_SAMPLES, BATCH, LATENT_DIM), export.SCORE_SEED).numpy()
+            (NUM_SAMPLES, BATCH, self.model.noise_dim),
+            export.SCORE_SEED).numpy()
         self.u = np.linspace(0.0, 0.999, NUM_SAMPLES).astype("float32")
         self.labels = self.sample_labels = None
         if self.conditional:
@@ -144,8 +146,11 @@ class Exported:
     def samples_from_noise(self):
         """`sample_from_noise`'s images computed in numpy: z = eps, or
         for a learned prior z = mu_k + sigma_k * eps with k the number of
-        cumulative mixture weights <= u."""
+        cumulative mixture weights <= u. A hierarchical model's noise is
+        what its `sample` draws with SEED, so its images are `sample`'s."""
         model = self.model
+        if model.latent_structure == "hierarchy":
+            return model.sample(NUM_SAMPLES, seed=SEED[0])
         z = self.eps
         if model.prior_layer is not None:
             prior = model.prior()
@@ -175,8 +180,8 @@ class Exported:
             "elbo": (-1,),
             "log_likelihood": (-1,),
             "probabilities": (-1, self.model.num_classes or 0),
-            "eps": (-1, LATENT_DIM),
-            ("score_from_noise", "eps"): (-1, -1, LATENT_DIM),
+            "eps": (-1, self.model.noise_dim),
+            ("score_from_noise", "eps"): (-1, -1, self.model.noise_dim),
             "u": (-1,),
         }
 

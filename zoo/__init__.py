@@ -12,6 +12,7 @@ from zoo import export
 from zoo import plotting
 from zoo import networks
 from zoo import objectives
+from zoo.models import HierarchicalVAE
 from zoo.models import VAE
 from zoo.models import VQVAE
 from zoo.models.registry import get
@@ -21,7 +22,7 @@ from zoo.presets import list_presets
 from zoo.presets import preset_card
 
 __all__ = [
-    "VAE", "VQVAE", "__version__", "callbacks", "datasets", "evaluation", "export",
+    "HierarchicalVAE", "VAE", "VQVAE", "__version__", "callbacks", "datasets", "evaluation", "export",
     "from_preset", "get", "list_models", "list_presets", "networks",
     "objectives", "plotting", "preset_card",
 ]

@@ -1,6 +1,8 @@
 """Small helpers of the bounds: the importance-weighted bound, the batch
 mean every loss term uses, and stateless seeds."""
 
+import math
+
 import numpy as np
 import tensorflow as tf
 from keras import ops
@@ -15,6 +17,24 @@ def importance_weighted_bound(log_weights):
     """
     num_samples = tf.cast(tf.shape(log_weights)[0], log_weights.dtype)
     return tf.reduce_logsumexp(log_weights, axis=0) - tf.math.log(num_samples)
+
+
+def chunked_bound(bound_of_chunk, num_samples, chunk_size, seed):
+    """The importance-weighted bound over `num_samples` samples, drawn
+    `chunk_size` at a time, so memory grows with the chunk, not with K.
+
+    `bound_of_chunk(size, seed)` gives the `(batch,)` bound b_i of one chunk
+    of k_i = `size` samples drawn with the stateless `seed`; chunk i uses
+    `seed + i`. The chunks combine exactly:
+    log p_K(x) = logsumexp_i(b_i + log k_i) - log K.
+    """
+    chunks = []
+    for index, start in enumerate(range(0, num_samples, chunk_size)):
+        size = min(chunk_size, num_samples - start)
+        chunks.append(bound_of_chunk(size, seed + index) + math.log(size))
+    return tf.reduce_logsumexp(tf.stack(chunks), axis=0) - math.log(
+        num_samples
+    )
 
 
 def batch_mean(values):

@@ -70,7 +70,10 @@ def prior_transform(model, eps, u=None):
 
 def sample_from_noise(model, eps, u=None, labels=None):
     """`{"images"}`: the likelihood means of the prior samples made from
-    the noise (see `prior_transform`)."""
+    the noise (see `prior_transform`; a hierarchical model's `eps` holds
+    every group's noise, `HierarchicalVAE.compute_samples_from_noise`)."""
+    if model.latent_structure == "hierarchy":
+        return {"images": model.compute_samples_from_noise(eps)}
     z = prior_transform(model, eps, u)
     parameters = model.likelihood_parameters(z, labels)
     return {"images": model.likelihood_distribution(parameters).mean()}
@@ -78,7 +81,11 @@ def sample_from_noise(model, eps, u=None, labels=None):
 
 def score_from_noise(model, x, eps, labels=None):
     """`{"elbo", "log_likelihood"}` per example from posterior noise
-    `eps` `(K, batch, latent_dim)`; see the module docstring."""
+    `eps` `(K, batch, latent_dim)`; see the module docstring (a
+    hierarchical model's `eps` is `(K, batch, noise_dim)`, every group's
+    noise: `HierarchicalVAE.compute_scores_from_noise`)."""
+    if model.latent_structure == "hierarchy":
+        return model.compute_scores_from_noise(x, eps)
     z_mean, z_stddev = model.posterior_parameters(x, labels)
     posterior = model.posterior(z_mean, z_stddev)
     z = z_mean[None] + z_stddev[None] * eps

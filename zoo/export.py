@@ -20,6 +20,14 @@ watches (`saved_model.pb` and `variables/`), with one signature per use:
     score_from_noise  x, eps (float32, [K, batch,          elbo, log_likelihood
                       latent_dim])
 
+A hierarchical model (`zoo.HierarchicalVAE`) has the same signatures:
+`encode` and `decode` are about its top group z_0 (`decode` puts every
+lower group at its prior's mean), `sample` and `score` draw every group,
+`score`'s log_likelihood is the importance-weighted bound over all groups
+jointly, and the noise `eps` of the deterministic signatures has
+`model.noise_dim` numbers per sample, one for each dimension of every
+group (`HierarchicalVAE.split_noise`).
+
 A model with a codebook latent (`zoo.VQVAE`, `vq_vae`) has the five
 signatures of `CODEBOOK_SIGNATURES` instead:
 
@@ -582,8 +590,8 @@ def _add_deterministic_endpoints(archive, model, images, condition,
     noise as inputs (see `zoo.deterministic`), checked like the others
     (finite inputs, `x` in the likelihood's support for scoring, at most
     `max_samples` rows of noise times the batch)."""
-    eps = tf.TensorSpec((None, model.latent_dim), tf.float32, name="eps")
-    eps_k = tf.TensorSpec((None, None, model.latent_dim), tf.float32,
+    eps = tf.TensorSpec((None, model.noise_dim), tf.float32, name="eps")
+    eps_k = tf.TensorSpec((None, None, model.noise_dim), tf.float32,
                           name="eps")
     uniform = tf.TensorSpec((None,), tf.float32, name="u")
 

@@ -1,8 +1,9 @@
-"""The zoo's models, `VAE` and `VQVAE`, and the registry of their
-presets."""
+"""The zoo's models, `VAE`, `VQVAE` and `HierarchicalVAE`, and the
+registry of their presets."""
 
 from zoo.models.base import VAE
 from zoo.models.core import Autoencoder
+from zoo.models.hierarchical_vae import HierarchicalVAE
 from zoo.models.vq_vae import VQVAE
 
-__all__ = ["Autoencoder", "VAE", "VQVAE"]
+__all__ = ["Autoencoder", "HierarchicalVAE", "VAE", "VQVAE"]

@@ -22,6 +22,7 @@ from zoo import networks
 from zoo import objectives
 from zoo import priors
 from zoo import validation
+from zoo.bounds import chunked_bound
 from zoo.bounds import importance_weighted_bound
 from zoo.bounds import stateless_seed
 from zoo.models import release_0_1
@@ -221,6 +222,12 @@ class VAE(Autoencoder):
     def num_classes(self):
         """The number of classes of a conditional model, else None."""
         return self.conditioning.num_classes
+
+    @property
+    def noise_dim(self):
+        """The standard normal numbers one sample of z takes:
+        `latent_dim` (the `eps` of `zoo.deterministic`)."""
+        return self.latent_dim
 
     # Distributions -----------------------------------------------------
 
@@ -437,9 +444,8 @@ class VAE(Autoencoder):
         (log p(x | labels) for a conditional model).
 
         The K = `num_samples` importance weights are drawn `chunk_size` at a
-        time, so memory grows with `chunk_size * batch`, not with K. The
-        chunk bounds b_i over k_i samples combine exactly:
-        log p_K(x) = logsumexp_i(b_i + log k_i) - log K.
+        time (`zoo.bounds.chunked_bound`), so memory grows with
+        `chunk_size * batch`, not with K.
         """
         validation.check_size(
             num_samples, "num_samples", validation.MAX_SAMPLES,
@@ -454,16 +460,10 @@ class VAE(Autoencoder):
             "pass a smaller chunk_size or fewer examples per call.",
         )
         x = ops.convert_to_tensor(x, "float32")
-        seed = stateless_seed(seed)
-        chunks = []
-        for index, start in enumerate(range(0, num_samples, chunk_size)):
-            size = min(chunk_size, num_samples - start)
-            bound = self.compute_log_likelihood(
-                x, size, seed + index, condition
-            )
-            chunks.append(bound + math.log(size))
-        return tf.reduce_logsumexp(tf.stack(chunks), axis=0) - math.log(
-            num_samples
+        return chunked_bound(
+            lambda size, seed: self.compute_log_likelihood(
+                x, size, seed, condition),
+            num_samples, chunk_size, stateless_seed(seed),
         )
 
     def marginal_log_likelihood(self, x, num_samples=1000, chunk_size=100,

@@ -3,8 +3,9 @@
 Every model with a Gaussian latent is a `zoo.VAE`; a registry name fixes
 some of its options (the network, the objective, the prior, the condition)
 and `zoo.get` takes any of them, the preset's included, to override it.
-`vq_vae` is a `zoo.VQVAE` (a discrete codebook latent, `CLASSES`), built
-from its own options:
+`vq_vae` is a `zoo.VQVAE` (a discrete codebook latent) and
+`hierarchical_vae` a `zoo.HierarchicalVAE` (a top-down hierarchy of latent
+groups), each built from its own options (`CLASSES`):
 
     zoo.get("iwae", input_shape=(28, 28, 1), latent_dim=16)
     zoo.get("iwae", network="mlp", ...)                  # a dense IWAE
@@ -18,6 +19,7 @@ import inspect
 
 from zoo import objectives
 from zoo.models.base import VAE
+from zoo.models.hierarchical_vae import HierarchicalVAE
 from zoo.models.vq_vae import VQVAE
 
 # name -> the options the preset fixes.
@@ -35,11 +37,13 @@ MODELS = {
     "mixture_prior_vae": {"network": "conv", "prior": "mixture"},
     "vamp_prior_vae": {"network": "conv", "prior": "vamp"},
     "vq_vae": {"network": "conv"},
+    "hierarchical_vae": {},
 }
 
 #: The presets that are not a `VAE`: name -> their class. A `VQVAE` has a
-#: discrete codebook latent and its own options (no objective or prior).
-CLASSES = {"vq_vae": VQVAE}
+#: discrete codebook latent, a `HierarchicalVAE` a hierarchy of groups;
+#: each has its own options (no objective or prior).
+CLASSES = {"vq_vae": VQVAE, "hierarchical_vae": HierarchicalVAE}
 
 
 def list_models():
@@ -55,7 +59,8 @@ def model_class(name):
 
 
 def latent_structure(name):
-    """`"gaussian"` or `"codebook"`: the latent of the model `name`."""
+    """`"gaussian"`, `"codebook"` or `"hierarchy"`: the latent of the
+    model `name`."""
     return model_class(name).latent_structure
 
 

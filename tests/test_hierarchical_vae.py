@@ -1,0 +1,216 @@
+"""What only the hierarchical latent has: the groups, their KL, free bits,
+the joint importance-weighted bound and the temperature.
+
+The contract every model meets (fit, evaluate, the `.keras` round trip,
+`encode`/`decode`/`sample`, bad input, lr 1e-2, mixed precision) and every
+export signature read as TF Serving reads it are checked for
+`hierarchical_vae` by tests/test_contract.py and tests/test_export.py.
+"""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from scipy import stats
+
+import zoo
+from conftest import real_images
+
+SHAPE = (12, 12, 1)
+TINY = {"input_shape": SHAPE, "latent_dim": 3, "width": 8,
+        "group_channels": 2, "seed": 0}
+
+
+def tiny(**options):
+    model = zoo.get("hierarchical_vae", **{**TINY, **options})
+    model.compile()
+    return model
+
+
+def binary_images(count, seed=0):
+    return (real_images(SHAPE, count=count, seed=seed) > 0.5).astype(
+        "float32")
+
+
+def test_groups_span_two_resolutions_below_the_top_vector():
+    model = tiny(scales=2, groups_per_scale=2)
+    groups = model.encode(binary_images(5), all_groups=True)
+    assert [tuple(group.event_shape) for group in groups] == [
+        (3,), (3, 3, 2), (3, 3, 2), (6, 6, 2), (6, 6, 2)]
+    assert all(tuple(group.batch_shape) == (5,) for group in groups)
+    np.testing.assert_array_equal(
+        groups[0].mean(), model.encode(binary_images(5)).mean())
+    assert model.noise_dim == 3 + 2 * 18 + 2 * 72
+
+
+def test_a_fresh_posterior_equals_its_prior_in_every_lower_group():
+    """The residual parameterisation starts at q = p (zero-initialised
+    posterior heads): every lower group's KL is exactly 0 and the top
+    group's is the closed form 0.5 * sum(mu^2 + sigma^2 - 1 - log sigma^2).
+    """
+    model = tiny()
+    x = tf.constant(binary_images(4))
+    eps = tf.random.stateless_normal((4, model.noise_dim), (1, 2))
+    _, z_mean, z_stddev, _, groups = model.posterior_pass(x, eps)
+    kls = model.kl_per_group(z_mean, z_stddev, groups)
+    mu, sigma = np.asarray(z_mean, "float64"), np.asarray(z_stddev, "float64")
+    expected = 0.5 * np.sum(mu**2 + sigma**2 - 1 - np.log(sigma**2), axis=-1)
+    np.testing.assert_allclose(kls[0], expected, rtol=1e-5)
+    for kl in kls[1:]:
+        np.testing.assert_allclose(kl, 0.0, atol=1e-6)
+
+
+def test_group_kl_is_the_gaussian_closed_form_after_training():
+    """Once the posterior has moved off the prior, each lower group's KL
+    is the closed form between the two Gaussians (numpy, float64)."""
+    model = tiny()
+    x = binary_images(64)
+    model.fit(x, epochs=2, batch_size=32, verbose=0)
+    eps = tf.random.stateless_normal((8, model.noise_dim), (3, 4))
+    _, z_mean, z_stddev, _, groups = model.posterior_pass(x[:8], eps)
+    kls = model.kl_per_group(z_mean, z_stddev, groups)
+    for kl, group in zip(kls[1:], groups):
+        mu_q, s_q, mu_p, s_p = (np.asarray(t, "float64") for t in (
+            group.posterior_loc, group.posterior_scale, group.prior_loc,
+            group.prior_scale))
+        closed = (np.log(s_p / s_q) + (s_q**2 + (mu_q - mu_p) ** 2)
+                  / (2 * s_p**2) - 0.5).sum(axis=(1, 2, 3))
+        assert np.abs(closed).max() > 1e-4  # the posterior has moved
+        np.testing.assert_allclose(kl, closed, rtol=1e-4, atol=1e-5)
+
+
+def test_one_sample_bound_is_log_joint_minus_log_posterior_by_hand():
+    """At K = 1 the importance-weighted bound is log p(x|z) + log p(z) -
+    log q(z|x) over every group, on the same noise: scipy's densities."""
+    model = tiny()
+    x = binary_images(64)
+    model.fit(x, epochs=2, batch_size=32, verbose=0)
+    x = x[:6]
+    eps = tf.random.stateless_normal((1, 6, model.noise_dim), (5, 6))
+    bound = model.compute_scores_from_noise(tf.constant(x), eps)[
+        "log_likelihood"]
+    parameters, z_mean, z_stddev, z_top, groups = model.posterior_pass(
+        tf.constant(x), eps[0])
+    logits = np.asarray(parameters, "float64")
+    log_px = (x * -np.logaddexp(0, -logits)
+              + (1 - x) * -np.logaddexp(0, logits)).sum(axis=(1, 2, 3))
+    z0 = np.asarray(z_top, "float64")
+    ratio = (stats.norm.logpdf(z0) - stats.norm.logpdf(
+        z0, np.asarray(z_mean, "float64"), np.asarray(z_stddev, "float64"))
+    ).sum(-1)
+    for group in groups:
+        z = np.asarray(group.z, "float64")
+        ratio += (stats.norm.logpdf(z, np.asarray(group.prior_loc, "float64"),
+                                    np.asarray(group.prior_scale, "float64"))
+                  - stats.norm.logpdf(
+                      z, np.asarray(group.posterior_loc, "float64"),
+                      np.asarray(group.posterior_scale, "float64"))
+                  ).sum(axis=(1, 2, 3))
+    np.testing.assert_allclose(bound, log_px + ratio, rtol=1e-5)
+
+
+def test_the_bound_tightens_with_more_samples():
+    """Seeded: the mean L_64 over 32 images is above the mean ELBO over 5
+    seeds by more than 3 standard errors of that ELBO mean."""
+    model = tiny()
+    x = binary_images(128)
+    model.fit(x, epochs=3, batch_size=32, verbose=0)
+    x = x[:32]
+    elbos = np.array([np.mean(model.elbo(x, seed=s)) for s in range(5)])
+    bound = np.mean(model.log_likelihood(x, num_samples=64, chunk_size=16))
+    standard_error = elbos.std(ddof=1) / np.sqrt(len(elbos))
+    assert bound > elbos.mean() + 3 * standard_error
+
+
+def test_free_bits_charge_each_group_at_least_lambda():
+    """Fresh model (lower groups' KL exactly 0): with free_bits=lambda the
+    latent term is max(KL_top, lambda) + lambda per lower group."""
+    x = binary_images(16)
+    logs = {}
+    for free_bits in (0.0, 5.0):
+        keras.utils.set_random_seed(0)  # the same weights twice
+        model = tiny(free_bits=free_bits, groups_per_scale=2)
+        model.seed_generator.state.assign([0, 0])
+        logs[free_bits] = model.test_on_batch(x, return_dict=True)
+    plain, floored = logs[0.0], logs[5.0]
+    assert plain["kl"] == pytest.approx(floored["kl"], rel=1e-5)
+    top = plain["kl"]  # the lower groups' KL is 0
+    assert floored["loss"] - floored["reconstruction"] == pytest.approx(
+        max(top, 5.0) + 5.0 * 4, rel=1e-4)
+    assert plain["loss"] - plain["reconstruction"] == pytest.approx(
+        top, rel=1e-4)
+
+
+def test_temperature_scales_every_group_and_zero_is_the_prior_means():
+    """Near temperature 0 every group sits at its prior's mean, which is
+    what `decode(0)` gives; at 1 and 0.5 the samples differ."""
+    model = tiny()
+    model.fit(binary_images(64), epochs=1, batch_size=32, verbose=0)
+    cold = model.sample(3, seed=1, temperature=1e-6)
+    means = model.decode(np.zeros((3, 3), "float32")).mean()
+    np.testing.assert_allclose(cold, means, atol=1e-4)
+    warm = model.sample(3, seed=1).numpy()
+    assert not np.allclose(warm, model.sample(3, seed=1, temperature=0.5))
+    assert not np.allclose(warm, cold, atol=1e-3)
+
+
+def test_beta_warmup_drives_the_kl_weight():
+    model = tiny()
+    warmup = zoo.callbacks.BetaWarmUp(steps=4, start=0.0)
+    model.fit(binary_images(64), epochs=1, batch_size=32, verbose=0,
+              callbacks=[warmup])
+    assert float(model.beta) == pytest.approx(0.25)  # the 2nd of 4 steps
+
+
+def test_active_units_count_each_group():
+    model = tiny()
+    x = binary_images(128)
+    model.fit(x, epochs=3, batch_size=32, verbose=0)
+    units = model.active_units(x)
+    assert [total for _, total in units] == [3, 18, 72]
+    assert all(0 <= active <= total for active, total in units)
+    everything = model.active_units(x, threshold=-1.0)
+    assert everything == [(total, total) for _, total in units]
+
+
+def test_plain_cells_ablation_builds_and_trains():
+    model = tiny(residual=False, cells=2)
+    history = model.fit(binary_images(64), epochs=1, batch_size=32,
+                        verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert model.get_config()["residual"] is False
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"input_shape": (64,)}, "input_shape"),
+    ({"cells": -1}, "cells"),
+    ({"residual": "yes"}, "residual"),
+    ({"free_bits": -0.5}, "free_bits"),
+    ({"free_bits": float("nan")}, "free_bits"),
+    ({"width": 0}, "width"),
+    ({"scales": 0}, "scales"),
+    ({"groups_per_scale": 0}, "groups_per_scale"),
+    ({"group_channels": 0}, "group_channels"),
+    ({"filters": (32,)}, "filters"),
+], ids=str)
+def test_invalid_options_name_the_option(options, message):
+    with pytest.raises(ValueError, match=message):
+        zoo.get("hierarchical_vae", **{**TINY, **options})
+
+
+@pytest.mark.parametrize("temperature", [0, -1.0, "hot"])
+def test_sample_refuses_a_bad_temperature(temperature):
+    with pytest.raises(ValueError, match="temperature"):
+        tiny().sample(2, seed=0, temperature=temperature)
+
+
+def test_round_trip_keeps_beta_and_free_bits(tmp_path):
+    model = tiny(free_bits=0.5)
+    model.beta.assign(0.25)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert loaded.free_bits == 0.5 and float(loaded.beta) == 0.25
+    x = binary_images(4)
+    np.testing.assert_array_equal(loaded.reconstruct(tf.constant(x)),
+                                  model.reconstruct(tf.constant(x)))

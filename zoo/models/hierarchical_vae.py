@@ -1,0 +1,520 @@
+"""`HierarchicalVAE`: a top-down hierarchy of latent groups.
+
+A third latent structure beside the zoo's Gaussian vector (`zoo.VAE`) and
+discrete codebook (`zoo.VQVAE`): a vector group z_0 at the top and spatial
+groups z_1..z_L below it, on two or more resolutions, in the spirit of the
+Ladder VAE, NVAE and VDVAE. The networks are `zoo.networks.hierarchy`'s.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from zoo import conditions
+from zoo import distributions
+from zoo import validation
+from zoo.bounds import batch_mean
+from zoo.bounds import chunked_bound
+from zoo.bounds import importance_weighted_bound
+from zoo.bounds import stateless_seed
+from zoo.distributions import tfd
+from zoo.models.core import Autoencoder
+from zoo.networks import hierarchy
+from zoo.version import __version__
+
+#: The most latent groups per resolution.
+MAX_GROUPS_PER_SCALE = 16
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class HierarchicalVAE(Autoencoder):
+    """Hierarchical VAE: p(z_0) p(z_1|z_0) ... p(z_L|z_<L) p(x|z).
+
+    Mathematical details:
+
+    The generative model is top-down: z_0 ~ N(0, I) (`latent_dim`, the
+    fixed prior of every zoo model), then each spatial group
+    z_l ~ p(z_l | z_<l) = N(mu_p, sigma_p^2), whose parameters the top-down
+    network computes from the groups above, and x ~ p(x | z_0..z_L). The
+    posterior follows the same order,
+
+        q(z|x) = q(z_0|x) prod_l q(z_l | x, z_<l),
+
+    each q(z_l | x, z_<l) = N(mu_p + dmu, (sigma_p * s)^2) a residual to the
+    group's prior (NVAE's parameterisation; `zoo.networks.hierarchy`). The
+    ELBO sums one analytic KL per group, each between two Gaussians at the
+    sampled groups above:
+
+        ELBO(x) = E_q[log p(x|z)] - KL(q(z_0|x) || N(0, I))
+                  - sum_l E_q[KL(q(z_l|x, z_<l) || p(z_l|z_<l))].
+
+    Training minimises reconstruction + beta * sum_l max(KL_l, free_bits)
+    (batch means; `beta` a non-trainable variable, so
+    `zoo.callbacks.BetaWarmup` warms the KL up; `free_bits` > 0 stops a
+    group's KL from being pushed below that many nats, against posterior
+    collapse). The `kl` metric is the plain sum of the groups' KL.
+
+    `log_likelihood` is the importance-weighted bound over all groups
+    jointly (Burda et al., 2016):
+
+        log p(x) >= log (1/K) sum_k p(x|z^k) p(z^k) / q(z^k|x),
+
+    with z^k = (z_0^k, ..., z_L^k) drawn ancestrally from q and
+    p(z) / q(z|x) the product of every group's density ratio.
+
+    Args:
+        input_shape: `(H, W, C)`, the shape of one image.
+        latent_dim: int > 0, the size of the top group z_0 (what `encode`
+            gives and `decode` takes).
+        width: int > 0, the channels of every feature map (default 32).
+        scales: int > 0, the resolutions with latent groups, H/2, H/4, ...
+            (default 2: 14x14 and 7x7 for 28x28 images).
+        groups_per_scale: int > 0, latent groups per resolution (default
+            1: with z_0, 3 groups for 2 scales).
+        group_channels: int > 0, the channels of each spatial group
+            (default 4).
+        cells: int >= 0, residual cells per stage and per group (default
+            1).
+        residual: bool, whether cells have skip connections (default
+            True; False is the ablation's plain convolution stack).
+        free_bits: float >= 0, the least KL in nats each group is charged
+            in training (default 0.0, none).
+        beta: float >= 0, the initial KL weight (default 1.0).
+        likelihood: `"bernoulli"` (default), `"continuous_bernoulli"` or
+            `"gaussian"`.
+        likelihood_scale: for `"gaussian"`, a fixed standard deviation or
+            None (learned).
+        seed: int or None, seeds the training-time samples.
+        **kwargs: passed to `keras.Model` (e.g. `name`).
+
+    Example:
+
+    >>> import numpy as np, zoo
+    >>> model = zoo.get("hierarchical_vae", input_shape=(28, 28, 1),
+    ...                 latent_dim=8, width=16)
+    >>> model.compile()
+    >>> x = np.random.default_rng(0).uniform(size=(64, 28, 28, 1))
+    >>> history = model.fit(x.astype("float32"), epochs=1, verbose=0)
+    >>> [group.event_shape for group in model.encode(x, all_groups=True)]
+    [TensorShape([8]), TensorShape([7, 7, 4]), TensorShape([14, 14, 4])]
+
+    References:
+        Sønderby, Raiko, Maaløe, Sønderby & Winther, Ladder Variational
+        Autoencoders, NeurIPS 2016.
+        Vahdat & Kautz, NVAE: A Deep Hierarchical Variational Autoencoder,
+        NeurIPS 2020.
+        Child, Very Deep VAEs Generalize Autoregressive Models and Can
+        Outperform Them on Images, ICLR 2021.
+        Kingma et al., Improved Variational Inference with Inverse
+        Autoregressive Flow, NeurIPS 2016 (free bits).
+        Burda, Grosse & Salakhutdinov, Importance Weighted Autoencoders,
+        ICLR 2016.
+    """
+
+    latent_structure = "hierarchy"
+
+    #: The top group's prior is the fixed N(0, I): no learned prior.
+    prior_layer = None
+
+    def __init__(
+        self,
+        input_shape,
+        latent_dim,
+        width=32,
+        scales=2,
+        groups_per_scale=1,
+        group_channels=4,
+        cells=1,
+        residual=True,
+        free_bits=0.0,
+        beta=1.0,
+        likelihood="bernoulli",
+        likelihood_scale=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.image_shape = validation.check_input_shape(input_shape)
+        if len(self.image_shape) != 3:
+            raise ValueError(
+                "A hierarchical VAE has spatial latent groups, so it takes "
+                "images (H, W, C); use zoo.get('dense_vae', ...) for flat "
+                f"data. Received: input_shape={input_shape!r}"
+            )
+        self.latent_dim = validation.check_size(
+            latent_dim, "latent_dim", validation.MAX_LATENT_DIM,
+            "VAEs use tens to hundreds of latent dimensions.",
+        )
+        self.width = validation.check_size(
+            width, "width", 4096, "a few hundred channels suffice.")
+        self.scales = validation.check_size(
+            scales, "scales", 8, "each scale halves the resolution.")
+        self.groups_per_scale = validation.check_size(
+            groups_per_scale, "groups_per_scale", MAX_GROUPS_PER_SCALE,
+            "deeper hierarchies stack more scales.",
+        )
+        self.group_channels = validation.check_size(
+            group_channels, "group_channels", 1024,
+            "groups have a few to tens of channels.",
+        )
+        if isinstance(cells, bool) or not isinstance(
+            cells, (int, np.integer)
+        ) or not 0 <= cells <= 64:
+            raise ValueError(
+                f"`cells` must be an int in [0, 64]. Received: cells={cells!r}"
+            )
+        self.cells = int(cells)
+        if not isinstance(residual, bool):
+            raise ValueError(
+                "`residual` must be True or False. "
+                f"Received: residual={residual!r}"
+            )
+        self.residual = residual
+        self.free_bits = _non_negative(free_bits, "free_bits")
+        validation.check_seed(seed)
+        self.seed = seed
+        self.likelihood = likelihood
+        self.likelihood_scale = likelihood_scale
+        self.likelihood_family = distributions.get_likelihood(
+            likelihood, likelihood_scale
+        )
+        self.conditioning = conditions.get(None, None)
+        self.beta = self.add_weight(
+            shape=(), initializer=keras.initializers.Constant(
+                _non_negative(beta, "beta")),
+            trainable=False, name="beta",
+        )
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.bottom_up = hierarchy.bottom_up(
+            self.image_shape, self.latent_dim, self.width, self.scales,
+            self.cells, self.residual,
+        )
+        self.encoder = keras.Model(
+            self.bottom_up.inputs, self.bottom_up.outputs[-2:],
+            name="encoder",
+        )
+        self.top_down = hierarchy.TopDown(
+            self.parameter_shape, self.latent_dim, self.width, self.scales,
+            self.groups_per_scale, self.group_channels, self.cells,
+            self.residual, name="top_down",
+        )
+        z = keras.Input(shape=(self.latent_dim,), name="z")
+        self.decoder = keras.Model(z, self.top_down(z), name="decoder")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
+        self.kl_tracker = keras.metrics.Mean(name="kl")
+        self.built = True
+
+    @property
+    def num_classes(self):
+        """None: a hierarchical VAE here is unconditional."""
+        return None
+
+    @property
+    def group_shapes(self):
+        """The event shape of every group, top first: `(latent_dim,)`,
+        then `(h, w, group_channels)` per spatial group."""
+        return [(self.latent_dim,), *self.top_down.group_shapes]
+
+    @property
+    def noise_dim(self):
+        """The standard normal numbers one sample of all groups takes."""
+        return sum(int(np.prod(shape)) for shape in self.group_shapes)
+
+    # Distributions and the pass ------------------------------------------
+
+    def posterior(self, z_mean, z_stddev):
+        """q(z_0|x) from the encoder's outputs."""
+        return distributions.diagonal_gaussian_posterior(z_mean, z_stddev)
+
+    def split_noise(self, eps):
+        """Flat standard normal noise `(batch, noise_dim)` -> one tensor
+        per group, `(batch, *shape)`, top first."""
+        sizes = [int(np.prod(shape)) for shape in self.group_shapes]
+        pieces = tf.split(eps, sizes, axis=-1)
+        return [tf.reshape(piece, (-1, *shape))
+                for piece, shape in zip(pieces, self.group_shapes)]
+
+    def posterior_pass(self, x, eps, training=None):
+        """Every group drawn from q given x and the flat noise `eps`
+        `(batch, noise_dim)` (None: every group at its posterior mean).
+
+        Returns:
+            `(parameters, z_mean, z_stddev, z_top, groups)`: the
+            likelihood's parameters, q(z_0|x)'s parameters and sample, and
+            the lower groups (`zoo.networks.hierarchy.Group`).
+        """
+        *maps, z_mean, z_stddev = self.bottom_up(x, training=training)
+        if eps is None:
+            z_top, noise = z_mean, None
+        else:
+            eps_top, *noise = self.split_noise(eps)
+            z_top = z_mean + z_stddev * eps_top
+        parameters, groups = self.top_down.run(z_top, maps, noise)
+        return parameters, z_mean, z_stddev, z_top, groups
+
+    def kl_per_group(self, z_mean, z_stddev, groups):
+        """The analytic KL of every group, top first, each `(batch,)`:
+        KL(q(z_0|x) || N(0, I)), then KL(q(z_l|x, z_<l) || p(z_l|z_<l))."""
+        top = tfd.kl_divergence(
+            tfd.Normal(z_mean, z_stddev), tfd.Normal(0.0, 1.0))
+        result = [ops.sum(top, axis=-1)]
+        for group in groups:
+            kl = tfd.kl_divergence(
+                tfd.Normal(group.posterior_loc, group.posterior_scale),
+                tfd.Normal(group.prior_loc, group.prior_scale),
+            )
+            result.append(ops.sum(kl, axis=(1, 2, 3)))
+        return result
+
+    def log_density_ratio(self, z_mean, z_stddev, z_top, groups):
+        """log p(z) - log q(z|x) of the sampled groups, `(batch,)`."""
+        ratio = ops.sum(
+            tfd.Normal(0.0, 1.0).log_prob(z_top)
+            - tfd.Normal(z_mean, z_stddev).log_prob(z_top), axis=-1,
+        )
+        for group in groups:
+            ratio += ops.sum(
+                tfd.Normal(group.prior_loc, group.prior_scale).log_prob(
+                    group.z)
+                - tfd.Normal(group.posterior_loc,
+                             group.posterior_scale).log_prob(group.z),
+                axis=(1, 2, 3),
+            )
+        return ratio
+
+    # Training ------------------------------------------------------------
+
+    def call(self, inputs, training=None):
+        """One posterior sample of every group; adds beta times the
+        training KL (with free bits) as the loss; returns p(x|z)'s
+        parameters."""
+        eps = keras.random.normal(
+            (ops.shape(inputs)[0], self.noise_dim), seed=self.seed_generator
+        )
+        parameters, z_mean, z_stddev, _, groups = self.posterior_pass(
+            inputs, eps, training=training)
+        kls = [batch_mean(kl) for kl in self.kl_per_group(
+            z_mean, z_stddev, groups)]
+        batch = ops.shape(inputs)[0]
+        self.kl_tracker.update_state(sum(kls), sample_weight=batch)
+        charged = sum(ops.maximum(kl, self.free_bits) for kl in kls)
+        self.add_loss(ops.cast(self.beta, "float32") * charged)
+        return parameters
+
+    def reconstruction_loss(self, target, y_pred):
+        """-mean_batch log p(target | z), in nats per example."""
+        log_prob = self.likelihood_distribution(y_pred).log_prob(
+            ops.cast(target, "float32")
+        )
+        return -batch_mean(log_prob)
+
+    # Inference -------------------------------------------------------
+
+    def encode(self, inputs, all_groups=False):
+        """The posterior of x's top group, q(z_0|x), a `tfd.Distribution`
+        with event shape `(latent_dim,)`.
+
+        With `all_groups=True`: a list of every group's posterior, top
+        first, each lower group's q(z_l | x, z_<l) taken at the posterior
+        means of the groups above it.
+        """
+        x = validation.check_model_inputs(self, inputs, "x")
+        x = ops.convert_to_tensor(x, "float32")
+        if not all_groups:
+            return self.posterior(*self.encoder(x))
+        _, z_mean, z_stddev, _, groups = self.posterior_pass(x, None)
+        return [self.posterior(z_mean, z_stddev)] + [
+            tfd.Independent(
+                tfd.Normal(group.posterior_loc, group.posterior_scale),
+                reinterpreted_batch_ndims=3,
+            )
+            for group in groups
+        ]
+
+    def decode(self, latents):
+        """The likelihood p(x|z) for top-group latents z_0
+        `(batch, latent_dim)`, every lower group at the mean of its
+        prior."""
+        z = validation.check_model_latents(self, latents)
+        return self.likelihood_distribution(
+            self.decoder(ops.convert_to_tensor(z, "float32")))
+
+    def reconstruct(self, inputs):
+        """E[x|z]: the likelihood mean with every group at its posterior
+        mean."""
+        return self.likelihood_distribution(
+            self.posterior_pass(inputs, None)[0]).mean()
+
+    def sample(self, num_samples, seed=None, temperature=1.0):
+        """`num_samples` new images drawn ancestrally from the priors,
+        returned as the likelihood mean. The same `seed` gives the same
+        samples. `temperature` (> 0, default 1.0) multiplies every group's
+        prior standard deviation (the top group's too); below 1 trades
+        diversity for cleaner samples."""
+        num_samples = validation.check_size(
+            num_samples, "num_samples", validation.MAX_SAMPLES,
+            "draw more in several calls.",
+        )
+        temperature = _non_negative(temperature, "temperature")
+        if temperature == 0:
+            raise ValueError(
+                "`temperature` must be > 0 (0 would give one image); use "
+                "decode(zeros) for the prior means. Received: temperature=0"
+            )
+        return self.compute_samples(
+            num_samples, stateless_seed(seed), temperature=temperature)
+
+    def elbo(self, inputs, seed=0):
+        """Per-example ELBO (beta = 1, no free bits) from one sample of
+        every group, in nats."""
+        x = validation.check_model_inputs(self, inputs, "x", target=True)
+        return self.compute_elbo(
+            ops.convert_to_tensor(x, "float32"), stateless_seed(seed))
+
+    def log_likelihood(self, inputs, num_samples=1000, chunk_size=100,
+                       seed=0):
+        """The importance-weighted bound on log p(x) over all groups
+        jointly, per example, in nats; drawn `chunk_size` samples at a
+        time (`zoo.bounds.chunked_bound`)."""
+        validation.check_size(
+            num_samples, "num_samples", validation.MAX_SAMPLES,
+            "the bound barely tightens past a few thousand samples.",
+        )
+        validation.check_positive_int(chunk_size, "chunk_size")
+        x = validation.check_model_inputs(self, inputs, "x", target=True)
+        validation.check_size(
+            chunk_size * len(x), "chunk_size * batch", validation.MAX_SAMPLES,
+            "pass a smaller chunk_size or fewer examples per call.",
+        )
+        x = ops.convert_to_tensor(x, "float32")
+        return chunked_bound(
+            lambda size, seed: self.compute_log_likelihood(x, size, seed),
+            num_samples, chunk_size, stateless_seed(seed),
+        )
+
+    def active_units(self, x, threshold=0.01, batch_size=500):
+        """Active units per group (Burda et al., 2016): the dimensions
+        whose posterior mean varies over x, Var_x(E_q[z_d]) > `threshold`
+        (lower groups at the posterior means of the groups above).
+
+        Returns:
+            list of `(active, total)` per group, top first.
+        """
+        x = validation.check_model_inputs(self, x, "x")
+        means = [[] for _ in self.group_shapes]
+        for start in range(0, len(x), batch_size):
+            groups = self.encode(x[start:start + batch_size], all_groups=True)
+            for index, group in enumerate(groups):
+                means[index].append(np.asarray(group.mean()))
+        result = []
+        for group_means in means:
+            variance = np.concatenate(group_means).var(axis=0)
+            result.append((int((variance > threshold).sum()), variance.size))
+        return result
+
+    # Graph-safe cores (tensors in, no checks), also used by the serving
+    # signatures (`zoo.export`, `zoo.deterministic`).
+
+    def posterior_parameters(self, x, condition=None):
+        """q(z_0|x)'s `[z_mean, z_stddev]`."""
+        return self.encoder(x)
+
+    def likelihood_parameters(self, z, condition=None):
+        """The decoder's output for top-group latents z (lower groups at
+        their prior means)."""
+        return self.decoder(z)
+
+    def compute_samples(self, num_samples, seed, condition=None,
+                        temperature=1.0):
+        """`sample` on tensors: `seed` is a stateless `(2,)` int seed."""
+        eps = tf.random.stateless_normal(
+            tf.stack([num_samples, self.noise_dim]), seed=seed)
+        return self.compute_samples_from_noise(eps, temperature)
+
+    def compute_samples_from_noise(self, eps, temperature=1.0):
+        """Images from flat standard normal noise `(batch, noise_dim)`:
+        z_0 = temperature * eps_0, each lower group
+        z_l = mu_p + temperature * sigma_p * eps_l."""
+        eps_top, *noise = self.split_noise(eps)
+        parameters, _ = self.top_down.run(
+            temperature * eps_top, noise=noise, temperature=temperature)
+        return self.likelihood_distribution(parameters).mean()
+
+    def compute_elbo(self, x, seed, condition=None):
+        """`elbo` on tensors, with the stateless `seed`."""
+        eps = tf.random.stateless_normal(
+            tf.stack([tf.shape(x)[0], self.noise_dim]), seed=seed)
+        return self.compute_scores_from_noise(x, eps[None])["elbo"]
+
+    @tf.function(reduce_retracing=True)
+    def compute_log_likelihood(self, x, num_samples, seed, condition=None):
+        """The importance-weighted bound with K = `num_samples` in one
+        pass, per example."""
+        eps = tf.random.stateless_normal(
+            tf.stack([num_samples, tf.shape(x)[0], self.noise_dim]),
+            seed=seed)
+        return self.compute_scores_from_noise(x, eps)["log_likelihood"]
+
+    def compute_scores_from_noise(self, x, eps):
+        """`{"elbo", "log_likelihood"}` per example from the posterior
+        noise `eps` `(K, batch, noise_dim)`: the ELBO (analytic KL per
+        group) at the first row's sample, and the importance-weighted
+        bound over all K rows."""
+        num_samples = tf.shape(eps)[0]
+        batch = tf.shape(x)[0]
+        tiled = tf.tile(x, tf.concat([[num_samples], tf.ones(
+            [len(self.image_shape)], tf.int32)], 0))
+        parameters, z_mean, z_stddev, z_top, groups = self.posterior_pass(
+            tiled, tf.reshape(eps, (-1, self.noise_dim)))
+        log_prob = self.likelihood_distribution(parameters).log_prob(tiled)
+        log_weights = tf.reshape(
+            log_prob + self.log_density_ratio(
+                z_mean, z_stddev, z_top, groups),
+            (num_samples, batch),
+        )
+        kl = tf.add_n(self.kl_per_group(z_mean, z_stddev, groups))
+        return {
+            "elbo": (log_prob - kl)[:batch],
+            "log_likelihood": importance_weighted_bound(log_weights),
+        }
+
+    # Config ----------------------------------------------------------
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "zoo_version": __version__,
+            "input_shape": self.image_shape,
+            "latent_dim": self.latent_dim,
+            "width": self.width,
+            "scales": self.scales,
+            "groups_per_scale": self.groups_per_scale,
+            "group_channels": self.group_channels,
+            "cells": self.cells,
+            "residual": self.residual,
+            "free_bits": self.free_bits,
+            "beta": float(ops.convert_to_numpy(self.beta)),
+            "likelihood": self.likelihood,
+            "likelihood_scale": self.likelihood_scale,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config.pop("zoo_version", None)
+        return cls(**config)
+
+
+def _non_negative(value, argument):
+    """`value` as a float >= 0, or a `ValueError` naming `argument`."""
+    if isinstance(value, bool) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ) or not np.isfinite(value) or value < 0:
+        raise ValueError(
+            f"`{argument}` must be a finite number >= 0. "
+            f"Received: {argument}={value!r}"
+        )
+    return float(value)

@@ -225,3 +225,36 @@ def test_speed_ratio_from_medians_uses_step_counts():
     # 300 steps x 0.1 s / (2,000 steps x 0.05 s)
     assert ratios["time_to_252_over_reference_from_medians"] == (
         pytest.approx(0.3))
+
+
+@pytest.mark.slow
+def test_hierarchy_ablation_smoke_writes_each_variant_and_resumes(
+        results, monkeypatch):
+    """Each variant's JSON (groups, active units and KL per group) and the
+    table are written as variants finish; a rerun trains nothing."""
+    from bench import hierarchy
+
+    variants = ["1_group", "3_groups"]
+    output = ["--smoke", "--output-dir", str(results), "--variants",
+              *variants]
+    hierarchy.main(output)
+    three = json.loads((results / "hierarchy" / "3_groups.json").read_text())
+    assert [total for _, total in three["active_units"]] == [16, 196, 784]
+    assert len(three["kl_per_group"]) == 3
+    assert three["validation_nll"] <= three["validation_negative_elbo"] + 5
+    one = json.loads((results / "hierarchy" / "1_group.json").read_text())
+    assert len(one["active_units"]) == 1
+    table = (results / "hierarchy.md").read_text()
+    assert "| 3_groups | 3 |" in table and "| 1_group | 1 |" in table
+    trained = []
+    monkeypatch.setattr(hierarchy, "run", lambda *args: trained.append(args))
+    hierarchy.main(output)
+    assert trained == []
+
+
+def test_hierarchy_ablation_refuses_smoke_over_the_results(capsys):
+    from bench import hierarchy
+
+    with pytest.raises(SystemExit):
+        hierarchy.main(["--smoke"])
+    assert "--output-dir" in capsys.readouterr().err

@@ -173,6 +173,21 @@ def test_active_units_count_each_group():
     assert everything == [(total, total) for _, total in units]
 
 
+def test_no_lower_groups_is_a_one_group_vae():
+    """groups_per_scale=0: z_0 alone; its bound's density ratio is the
+    top group's only, so the IW bound at K = 1 equals the ELBO's
+    Monte Carlo form and `sample` draws only latent_dim numbers."""
+    model = tiny(groups_per_scale=0)
+    x = binary_images(32)
+    model.fit(x, epochs=1, batch_size=32, verbose=0)
+    assert model.noise_dim == 3
+    assert len(model.encode(x, all_groups=True)) == 1
+    assert model.sample(2, seed=0).shape == (2, *SHAPE)
+    z = model.encode(x).mean()
+    np.testing.assert_allclose(model.reconstruct(tf.constant(x)),
+                               model.decode(z).mean(), atol=1e-6)
+
+
 def test_plain_cells_ablation_builds_and_trains():
     model = tiny(residual=False, cells=2)
     history = model.fit(binary_images(64), epochs=1, batch_size=32,
@@ -189,7 +204,8 @@ def test_plain_cells_ablation_builds_and_trains():
     ({"free_bits": float("nan")}, "free_bits"),
     ({"width": 0}, "width"),
     ({"scales": 0}, "scales"),
-    ({"groups_per_scale": 0}, "groups_per_scale"),
+    ({"groups_per_scale": -1}, "groups_per_scale"),
+    ({"groups_per_scale": 1.5}, "groups_per_scale"),
     ({"group_channels": 0}, "group_channels"),
     ({"filters": (32,)}, "filters"),
 ], ids=str)

@@ -70,8 +70,9 @@ class HierarchicalVAE(Autoencoder):
         width: int > 0, the channels of every feature map (default 32).
         scales: int > 0, the resolutions with latent groups, H/2, H/4, ...
             (default 2: 14x14 and 7x7 for 28x28 images).
-        groups_per_scale: int > 0, latent groups per resolution (default
-            1: with z_0, 3 groups for 2 scales).
+        groups_per_scale: int >= 0, latent groups per resolution (default
+            1: with z_0, 3 groups for 2 scales; 0 leaves z_0 alone, a
+            one-group VAE with this network, for the ablation).
         group_channels: int > 0, the channels of each spatial group
             (default 4).
         cells: int >= 0, residual cells per stage and per group (default
@@ -150,21 +151,13 @@ class HierarchicalVAE(Autoencoder):
             width, "width", 4096, "a few hundred channels suffice.")
         self.scales = validation.check_size(
             scales, "scales", 8, "each scale halves the resolution.")
-        self.groups_per_scale = validation.check_size(
-            groups_per_scale, "groups_per_scale", MAX_GROUPS_PER_SCALE,
-            "deeper hierarchies stack more scales.",
-        )
+        self.groups_per_scale = _int_in_range(
+            groups_per_scale, "groups_per_scale", MAX_GROUPS_PER_SCALE)
         self.group_channels = validation.check_size(
             group_channels, "group_channels", 1024,
             "groups have a few to tens of channels.",
         )
-        if isinstance(cells, bool) or not isinstance(
-            cells, (int, np.integer)
-        ) or not 0 <= cells <= 64:
-            raise ValueError(
-                f"`cells` must be an int in [0, 64]. Received: cells={cells!r}"
-            )
-        self.cells = int(cells)
+        self.cells = _int_in_range(cells, "cells", 64)
         if not isinstance(residual, bool):
             raise ValueError(
                 "`residual` must be True or False. "
@@ -506,6 +499,19 @@ class HierarchicalVAE(Autoencoder):
         config = dict(config)
         config.pop("zoo_version", None)
         return cls(**config)
+
+
+def _int_in_range(value, argument, maximum):
+    """`value` as an int in [0, maximum], or a `ValueError` naming
+    `argument`."""
+    if isinstance(value, bool) or not isinstance(
+        value, (int, np.integer)
+    ) or not 0 <= value <= maximum:
+        raise ValueError(
+            f"`{argument}` must be an int in [0, {maximum}]. "
+            f"Received: {argument}={value!r}"
+        )
+    return int(value)
 
 
 def _non_negative(value, argument):

@@ -192,9 +192,9 @@ def main(argv=None):
     parser.add_argument(
         "--models", nargs="*",
         default=[name for name in zoo.list_models()
-                 if registry.latent_structure(name) == "gaussian"],
-        help="default: every Gaussian-latent model (vq_vae has its own "
-             "bench, bench.vq_vae)")
+                 if registry.latent_structure(name) != "codebook"],
+        help="default: every model with a Gaussian latent or hierarchy "
+             "(vq_vae has its own bench, bench.vq_vae)")
     parser.add_argument("--track", nargs="*", default=["reference", "conv_vae"],
                         help="models scored after every epoch (time to 252)")
     parser.add_argument("--epochs", type=int, default=5)

@@ -410,6 +410,14 @@ EXTERNAL = [
      "hidden_units with a convolutional network; an objective "
      "or num_classes", "ValueError", "names the option",
      "tests/test_vq_vae.py::test_invalid_options_name_the_option"),
+    ("zoo.get('hierarchical_vae', ...)", "input_shape not (H, W, C); "
+     "width, scales, group_channels not positive; groups_per_scale, cells "
+     "not ints in range; residual not a bool; free_bits negative or NaN; "
+     "options of other models (filters)", "ValueError", "names the option",
+     "tests/test_hierarchical_vae.py::test_invalid_options_name_the_option"),
+    ("HierarchicalVAE.sample", "temperature 0, negative or not a number",
+     "ValueError", "`temperature` must be",
+     "tests/test_hierarchical_vae.py::test_sample_refuses_a_bad_temperature"),
     ("zoo.quantizer.VectorQuantizer", "epsilon with codebook_update='loss';"
      " restart_threshold with dead_code_restarts=False", "ValueError",
      "smooths the counts of the moving-average codebook / turns restarts off",

@@ -29,11 +29,16 @@ def run(capsys, *argv):
 
 
 @pytest.mark.slow
-def test_train_evaluate_sample_export(tmp_path, capsys):
+@pytest.mark.parametrize("model,options", [
+    ("dense_vae", []),
+    # A hierarchy's run folder is about its top group z_0.
+    ("hierarchical_vae", ["--option", "width=4"]),
+])
+def test_train_evaluate_sample_export(tmp_path, capsys, model, options):
     run_dir = tmp_path / "run"
     status, out, _ = run(
-        capsys, "train", "dense_vae", "--dataset", "digits", "--epochs", "1",
-        "--latent-dim", "2", "--output", str(run_dir),
+        capsys, "train", model, "--dataset", "digits", "--epochs", "1",
+        "--latent-dim", "2", "--output", str(run_dir), *options,
     )
     assert status == 0, out
     assert "test -ELBO" in out

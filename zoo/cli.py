@@ -229,12 +229,12 @@ def _model_options(args, data):
 
 def _check_trainable_here(name):
     """`zoo train` scores and plots a Gaussian latent (ELBO, importance-
-    weighted NLL, latent figures); a codebook model is trained from
-    Python for now."""
+    weighted NLL, latent figures; for a hierarchy, of its top group z_0);
+    a codebook model is trained from Python for now."""
     from zoo.models import registry
 
-    if name in registry.MODELS and registry.latent_structure(name) != (
-        "gaussian"
+    if name in registry.MODELS and registry.latent_structure(name) == (
+        "codebook"
     ):
         raise ValueError(
             f"`zoo train {name}` is not supported yet: its run folder's "

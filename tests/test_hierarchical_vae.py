@@ -22,6 +22,7 @@ TINY = {"input_shape": SHAPE, "latent_dim": 3, "width": 8,
 
 
 def tiny(**options):
+    keras.utils.set_random_seed(0)  # the same weights in any process
     model = zoo.get("hierarchical_vae", **{**TINY, **options})
     model.compile()
     return model
@@ -110,13 +111,14 @@ def test_one_sample_bound_is_log_joint_minus_log_posterior_by_hand():
 
 
 def test_the_bound_tightens_with_more_samples():
-    """Seeded: the mean L_64 over 32 images is above the mean ELBO over 5
-    seeds by more than 3 standard errors of that ELBO mean."""
+    """Seeded: the mean L_64 over 32 images is above the mean ELBO over 20
+    seeds by more than 3 standard errors of that ELBO mean (measured: a
+    gap of 0.15 to 0.35 nats, standard errors of 0.01 to 0.02)."""
     model = tiny()
     x = binary_images(128)
     model.fit(x, epochs=3, batch_size=32, verbose=0)
     x = x[:32]
-    elbos = np.array([np.mean(model.elbo(x, seed=s)) for s in range(5)])
+    elbos = np.array([np.mean(model.elbo(x, seed=s)) for s in range(20)])
     bound = np.mean(model.log_likelihood(x, num_samples=64, chunk_size=16))
     standard_error = elbos.std(ddof=1) / np.sqrt(len(elbos))
     assert bound > elbos.mean() + 3 * standard_error
@@ -128,7 +130,6 @@ def test_free_bits_charge_each_group_at_least_lambda():
     x = binary_images(16)
     logs = {}
     for free_bits in (0.0, 5.0):
-        keras.utils.set_random_seed(0)  # the same weights twice
         model = tiny(free_bits=free_bits, groups_per_scale=2)
         model.seed_generator.state.assign([0, 0])
         logs[free_bits] = model.test_on_batch(x, return_dict=True)

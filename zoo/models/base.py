@@ -166,11 +166,7 @@ class VAE(Autoencoder):
             network, {"filters": filters, "hidden_units": hidden_units},
             encoder is not None, decoder is not None,
         )
-        self.likelihood = likelihood
-        self.likelihood_scale = likelihood_scale
-        self.likelihood_family = distributions.get_likelihood(
-            likelihood, likelihood_scale
-        )
+        self.set_likelihood(likelihood, likelihood_scale)
         self.objective = objectives.get(objective)
         self.conditioning = conditions.get(
             num_classes, label_embedding_dim,

@@ -13,6 +13,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from zoo import distributions
 from zoo import validation
 from zoo.distribute import DistributeMixin
 
@@ -28,6 +29,16 @@ class Autoencoder(DistributeMixin, keras.Model):
     #: q(y|x), a Keras model giving class logits, for a model that has a
     #: classifier (`zoo.VAE` with `objective="semi_supervised"`); else None.
     classifier = None
+
+    def set_likelihood(self, likelihood, likelihood_scale):
+        """Choose p(x|z): `likelihood` and `likelihood_scale` as given
+        (for the config) and their family (`zoo.distributions`), which
+        checks them."""
+        self.likelihood = likelihood
+        self.likelihood_scale = likelihood_scale
+        self.likelihood_family = distributions.get_likelihood(
+            likelihood, likelihood_scale
+        )
 
     @property
     def parameter_shape(self):

@@ -167,11 +167,7 @@ class HierarchicalVAE(Autoencoder):
         self.free_bits = _non_negative(free_bits, "free_bits")
         validation.check_seed(seed)
         self.seed = seed
-        self.likelihood = likelihood
-        self.likelihood_scale = likelihood_scale
-        self.likelihood_family = distributions.get_likelihood(
-            likelihood, likelihood_scale
-        )
+        self.set_likelihood(likelihood, likelihood_scale)
         self.conditioning = conditions.get(None, None)
         self.beta = self.add_weight(
             shape=(), initializer=keras.initializers.Constant(
@@ -179,13 +175,9 @@ class HierarchicalVAE(Autoencoder):
             trainable=False, name="beta",
         )
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.bottom_up = hierarchy.bottom_up(
+        self.encoder, self.bottom_up = hierarchy.bottom_up(
             self.image_shape, self.latent_dim, self.width, self.scales,
             self.cells, self.residual,
-        )
-        self.encoder = keras.Model(
-            self.bottom_up.inputs, self.bottom_up.outputs[-2:],
-            name="encoder",
         )
         self.top_down = hierarchy.TopDown(
             self.parameter_shape, self.latent_dim, self.width, self.scales,

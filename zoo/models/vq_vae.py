@@ -17,7 +17,6 @@ import tensorflow as tf
 from keras import ops
 
 from zoo import conditions
-from zoo import distributions
 from zoo import networks
 from zoo import quantizer
 from zoo import validation
@@ -168,11 +167,7 @@ class VQVAE(Autoencoder):
         )
         if network in ("conv", "resnet"):
             self.network_options.pop("hidden_units")
-        self.likelihood = likelihood
-        self.likelihood_scale = likelihood_scale
-        self.likelihood_family = distributions.get_likelihood(
-            likelihood, likelihood_scale
-        )
+        self.set_likelihood(likelihood, likelihood_scale)
         self.conditioning = conditions.get(None, None)
         self.prior_width = validation.check_size(
             prior_width, "prior_width", 4096, "a few hundred channels suffice."

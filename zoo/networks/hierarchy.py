@@ -49,6 +49,7 @@ from keras import layers
 from keras import ops
 
 from zoo.distributions import SCALE_FLOOR
+from zoo.networks.heads import posterior_head
 
 #: softplus(UNIT_SHIFT) + SCALE_FLOOR = 1: the posterior's scale factor
 #: at zero input, so that a fresh posterior equals its prior exactly.
@@ -111,13 +112,15 @@ def cell_stack(width, cells, residual, name):
     )
 
 
-def bottom_up(input_shape, latent_dim, width, scales, cells, residual,
-              name="bottom_up"):
-    """x -> `[b_1, ..., b_S, z_mean, z_stddev]`: the feature map of each
-    resolution (largest first) and the top group's posterior parameters.
+def bottom_up(input_shape, latent_dim, width, scales, cells, residual):
+    """The bottom-up networks: `(encoder, bottom_up)`.
 
     Each stage: Conv2D(3x3, stride 2) to `width` -> `cells` residual cells.
-    The smallest map is flattened to q(z_0|x)'s mean and softplus scale.
+    The smallest map, flattened, gets the zoo's posterior head
+    (`zoo.networks.heads`): `encoder` is x -> `[z_mean, z_stddev]` of the
+    top group, and `bottom_up`, sharing its layers, is x -> `[b_1, ...,
+    b_S, z_mean, z_stddev]`, with the feature map of each resolution,
+    largest first.
     """
     inputs = keras.Input(shape=input_shape, name="x")
     features = inputs
@@ -130,14 +133,9 @@ def bottom_up(input_shape, latent_dim, width, scales, cells, residual,
             features)
         maps.append(features)
     top = layers.Flatten(name="flatten")(layers.Activation("silu")(features))
-    z_mean = layers.Dense(latent_dim, dtype="float32", name="z_mean")(top)
-    z_stddev = layers.Dense(
-        latent_dim, activation="softplus", dtype="float32", name="z_softplus"
-    )(top)
-    z_stddev = layers.Rescaling(
-        1.0, offset=SCALE_FLOOR, dtype="float32", name="z_stddev"
-    )(z_stddev)
-    return keras.Model(inputs, [*maps, z_mean, z_stddev], name=name)
+    encoder = posterior_head(inputs, top, latent_dim, name="encoder")
+    return encoder, keras.Model(inputs, [*maps, *encoder.outputs],
+                                name="bottom_up")
 
 
 class LatentGroup(layers.Layer):

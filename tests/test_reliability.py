@@ -143,9 +143,16 @@ def test_killed_training_resumes(tmp_path):
 
     Weights after the resumed run are not bit-identical to the
     uninterrupted run's: the backup restores weights, optimizer state and
-    the epoch, but the `tf.data` shuffle of the restarted process begins
-    again at its first order. So the test compares the test -ELBO (within
-    1 %) and checks that no completed epoch was repeated.
+    the epoch, but the shuffle of the restarted process begins again at
+    its first order. The final test -ELBO cannot tell a restored run from
+    one that started over either: it barely moves after epoch 1 (26.15,
+    25.46, 25.45 after 1, 2, 3 epochs here, against 25.20 for a resumed
+    run on a CI machine). The mean training loss of the first resumed
+    epoch can: 26.8 in epoch 2 of the uninterrupted run, 30.2 in a first
+    epoch from fresh weights. So the test checks that the resumed epoch 2
+    trains on from epoch 1's weights (its loss is nearer the
+    uninterrupted epoch 2's than a fresh epoch's), that epoch 1's entry is
+    the killed run's, and the final -ELBO within 3 %.
     """
     full = subprocess.run(train_command(tmp_path / "full"), env=env(),
                           cwd=ROOT, capture_output=True, timeout=TIMEOUT)
@@ -173,9 +180,18 @@ def test_killed_training_resumes(tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert re.findall(r"^Epoch (\d)/3", resumed.stdout, re.M) == ["2", "3"]
     assert not (run / "backup").exists()  # removed after a finished run
+    full_loss, resumed_loss = [
+        json.loads((folder / "history.json").read_text())["loss"]
+        for folder in (tmp_path / "full", run)
+    ]
+    assert len(resumed_loss) == 3
+    assert resumed_loss[0] == pytest.approx(full_loss[0], rel=1e-3)
+    fresh_epoch, trained_on = full_loss[0], full_loss[1]
+    assert abs(resumed_loss[1] - trained_on) < abs(resumed_loss[1]
+                                                   - fresh_epoch)
     elbo = [json.loads((folder / "metrics.json").read_text())
             ["test_negative_elbo"] for folder in (tmp_path / "full", run)]
-    assert elbo[1] == pytest.approx(elbo[0], rel=0.01)
+    assert elbo[1] == pytest.approx(elbo[0], rel=0.03)
 
 
 # Safe loading ----------------------------------------------------------------

@@ -198,9 +198,14 @@ def test_peak_memory_does_not_grow_with_records(tmp_path):
             capture_output=True, text=True, check=True, timeout=300,
         )
         peaks.append(int(result.stdout.split()[-1]))
-    # 8x the records is ~170 MB more data, over 4x the bound below.
-    assert sizes[1] - sizes[0] > 4 * 40 * MEGABYTE
-    assert peaks[1] - peaks[0] < 40 * MEGABYTE, (
+    # 8x the records is ~170 MB more data: a reader that held the records
+    # would grow by all of it. A streaming reader still grows a little over
+    # 8x the batches (tf.data's autotuned map and prefetch buffers ramp up;
+    # 53 MB in one 2-core CI run), so the bound is half the
+    # added data.
+    added = sizes[1] - sizes[0]
+    assert added > 160 * MEGABYTE
+    assert peaks[1] - peaks[0] < added / 2, (
         f"peak RSS {peaks[0] / MEGABYTE:.0f} MB for 1x records, "
         f"{peaks[1] / MEGABYTE:.0f} MB for 8x"
     )

@@ -33,6 +33,15 @@ log p(x|z_q) + log p(z_q) (deterministic, no samples), reported on all
 itself:
 
     python saved_models/regenerate.py --models vq_vae
+
+`hierarchical_vae` (`zoo.HierarchicalVAE`, issue 18) follows LONG; its
+`model.keras` is also written from the trained model, and its card adds
+the active units of every latent group on the test images.
+
+Training is resumable: every finished epoch is backed up under
+saved_models/.backup/<name>/ (`zoo.distribute.BackupAndRestore`: weights,
+optimizer step, epoch), and the same command after a kill goes on from
+the last finished epoch, the learning-rate and beta schedules included.
 """
 
 import argparse
@@ -52,6 +61,8 @@ from zoo import atomic
 from zoo import export
 
 HERE = pathlib.Path(__file__).parent
+#: Training backups of unfinished runs (not shipped; .gitignore).
+BACKUPS = HERE / ".backup"
 COMMAND = "python saved_models/regenerate.py"
 
 Recipe = collections.namedtuple(
@@ -70,6 +81,7 @@ MODELS = {
     "beta_vae": ("beta_vae", {"hidden_units": (128,)}, SHORT),
     "conv_vae_long": ("conv_vae", {"hidden_units": (128,)}, LONG),
     "vq_vae": ("vq_vae", {"num_embeddings": 64}, SHORT),
+    "hierarchical_vae": ("hierarchical_vae", {}, LONG),
 }
 VQ_PRIOR_EPOCHS = 2
 LATENT_DIM = 16
@@ -89,11 +101,13 @@ def score(serving, x, num_samples, batch_size=100):
             -float(np.mean(np.concatenate(log_likelihood))))
 
 
-def train(registry_name, options, recipe, epochs):
-    """A model trained with `recipe` for `epochs` epochs, and the seconds."""
+def train(registry_name, options, recipe, epochs, backup_dir):
+    """A model trained with `recipe` for `epochs` epochs, and the seconds
+    (of this process: a resumed run counts its own epochs only)."""
     keras.utils.set_random_seed(0)
     model = zoo.get(registry_name, input_shape=(28, 28, 1),
                     latent_dim=LATENT_DIM, seed=0, **options)
+    model.build((None, 28, 28, 1))  # BackupAndRestore restores into it
     steps = epochs * -(-TRAIN_IMAGES // BATCH_SIZE)
     learning_rate = recipe.learning_rate
     if recipe.cosine_decay:
@@ -103,7 +117,12 @@ def train(registry_name, options, recipe, epochs):
     callbacks = []
     if recipe.warm_up_epochs:
         callbacks.append(zoo.callbacks.BetaWarmUp(
-            steps=min(recipe.warm_up_epochs, epochs) * steps // epochs))
+            steps=min(recipe.warm_up_epochs, epochs) * steps // epochs,
+            end=1.0))
+    # Killed, the same command goes on from the last finished epoch
+    # (weights, optimizer step, so the learning rate and beta schedules
+    # too); the backup is deleted when training ends.
+    callbacks.append(zoo.distribute.BackupAndRestore(backup_dir))
     data = zoo.datasets.fashion_mnist(binarize=recipe.binarize)
     start = time.perf_counter()
     model.fit(data.as_dataset("train", batch_size=BATCH_SIZE, seed=0),
@@ -131,7 +150,8 @@ def regenerate_codebook(name, test_data, epochs=None):
     images."""
     registry_name, options, recipe = MODELS[name]
     epochs = epochs or recipe.epochs
-    model, train_seconds = train(registry_name, options, recipe, epochs)
+    model, train_seconds = train(registry_name, options, recipe, epochs,
+                                 BACKUPS / name)
     train_images = zoo.datasets.fashion_mnist(binarize=recipe.binarize)
     start = time.perf_counter()
     prior = model.fit_prior(train_images.split("train")[0],
@@ -199,10 +219,14 @@ def regenerate(name, test_data, epochs=None):
     if zoo.models.registry.latent_structure(registry_name) == "codebook":
         return regenerate_codebook(name, test_data, epochs)
     epochs = epochs or recipe.epochs
-    model, train_seconds = train(registry_name, options, recipe, epochs)
+    model, train_seconds = train(registry_name, options, recipe, epochs,
+                                 BACKUPS / name)
     directory = HERE / name
     shutil.rmtree(directory, ignore_errors=True)
     path = export.export_for_serving(model, directory, version=1)
+    hierarchy = model.latent_structure == "hierarchy"
+    if hierarchy:
+        save_without_optimizer(model, directory / KERAS_FILE)
     serving = export.load_for_serving(path)
     x_test, _ = test_data.split("test")
     negative_elbo, _ = score(serving, x_test, num_samples=1)
@@ -231,6 +255,8 @@ def regenerate(name, test_data, epochs=None):
         "scored_through": "SavedModel signature `score`",
         "command": f"{COMMAND} --epochs {epochs} --models {name}",
     }
+    if hierarchy:
+        card["test_active_units_per_group"] = model.active_units(x_test)
     atomic.write_json(directory / "model_card.json", card)
     print(json.dumps(card, indent=2), flush=True)
 
@@ -329,7 +355,8 @@ def main(argv=None):
         if args.epochs is not None:
             parser.error("--epochs trains; --keras-from-savedmodel does not")
         for name in args.models:
-            if MODELS[name][0] == "vq_vae":
+            if zoo.models.registry.latent_structure(MODELS[name][0]) in (
+                    "codebook", "hierarchy"):
                 continue  # written from the trained model by regenerate
             keras_from_savedmodel(name)
         return

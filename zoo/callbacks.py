@@ -21,8 +21,11 @@ class LinearSchedule(keras.callbacks.Callback):
 
         value(t) = start + (end - start) * min(t / steps, 1)
 
-    at the start of training batch t (counted across epochs and `fit`
-    calls), so the next step uses the new value without retracing.
+    at the start of every training batch, t being the optimizer's step
+    count (`model.optimizer.iterations`: across epochs and `fit` calls,
+    and restored with the optimizer by `keras.callbacks.BackupAndRestore`,
+    so a resumed run goes on along the ramp instead of starting it again),
+    so the next step uses the new value without retracing.
 
     Args:
         variable: str, the name of a non-trainable variable of the model
@@ -31,6 +34,8 @@ class LinearSchedule(keras.callbacks.Callback):
         start: float, the value at step 0.
         end: float, the value after the ramp, or None for the variable's
             value when training first begins (the model's configured one).
+            Pass it when training resumes part-way along the ramp: the
+            variable then holds a value from the middle of the ramp.
     """
 
     def __init__(self, variable, steps, start, end):
@@ -44,7 +49,6 @@ class LinearSchedule(keras.callbacks.Callback):
         self.steps = steps
         self.start = float(start)
         self.end = None if end is None else float(end)
-        self.step = 0
 
     def on_train_begin(self, logs=None):
         variable = getattr(self.model, self.variable, None)
@@ -55,18 +59,30 @@ class LinearSchedule(keras.callbacks.Callback):
                 f"{self.missing_hint()}."
             )
         if self.end is None:
+            step = self.training_step()
+            if 0 < step < self.steps:
+                raise ValueError(
+                    f"{type(self).__name__} starts at optimizer step {step}, "
+                    f"part-way along its {self.steps}-step ramp, where "
+                    f"`{self.variable}` holds a value from the ramp, not its "
+                    f"end; pass `end=` explicitly (e.g. end=1.0)."
+                )
             self.end = float(keras.ops.convert_to_numpy(variable))
 
     def missing_hint(self):
         """Appended to the error for a model without the variable."""
         return ""
 
+    def training_step(self):
+        """t: the optimizer's step count."""
+        return int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+
     def on_train_batch_begin(self, batch, logs=None):
-        fraction = min(self.step / self.steps, 1.0) if self.steps else 1.0
+        step = self.training_step()
+        fraction = min(step / self.steps, 1.0) if self.steps else 1.0
         getattr(self.model, self.variable).assign(
             self.start + (self.end - self.start) * fraction
         )
-        self.step += 1
 
 
 class BetaWarmUp(LinearSchedule):

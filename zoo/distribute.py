@@ -198,6 +198,15 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         })
 
     def _load_model(self):
+        if not self.model.built and os.path.exists(
+                self._training_metadata_path):
+            # Not a damaged backup: refuse, and leave the backup as it is.
+            raise ValueError(
+                f"The model must be built before `fit` to restore the "
+                f"backup in {self.backup_dir}; call "
+                f"`model.build((None, *model.image_shape))` first. The "
+                f"backup is left as it is."
+            )
         if self._remote():
             return super()._load_model()
         if not os.path.exists(self._training_metadata_path):

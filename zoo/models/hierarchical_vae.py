@@ -383,6 +383,11 @@ class HierarchicalVAE(Autoencoder):
         whose posterior mean varies over x, Var_x(E_q[z_d]) > `threshold`
         (lower groups at the posterior means of the groups above).
 
+        For a lower group the rule over-counts: its prior's mean moves with
+        the groups above, so a collapsed group (posterior equal to its
+        prior, KL 0) still has posterior means that vary with x. Read it
+        beside the group's KL (`kl_per_group`).
+
         Returns:
             list of `(active, total)` per group, top first.
         """

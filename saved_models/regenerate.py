@@ -102,8 +102,9 @@ def score(serving, x, num_samples, batch_size=100):
 
 
 def train(registry_name, options, recipe, epochs, backup_dir):
-    """A model trained with `recipe` for `epochs` epochs, and the seconds
-    (of this process: a resumed run counts its own epochs only)."""
+    """A model trained with `recipe` for `epochs` epochs, the seconds this
+    process trained, and how many epochs those seconds cover (fewer than
+    `epochs` when it resumed a killed run)."""
     keras.utils.set_random_seed(0)
     model = zoo.get(registry_name, input_shape=(28, 28, 1),
                     latent_dim=LATENT_DIM, seed=0, **options)
@@ -125,9 +126,11 @@ def train(registry_name, options, recipe, epochs, backup_dir):
     callbacks.append(zoo.distribute.BackupAndRestore(backup_dir))
     data = zoo.datasets.fashion_mnist(binarize=recipe.binarize)
     start = time.perf_counter()
-    model.fit(data.as_dataset("train", batch_size=BATCH_SIZE, seed=0),
-              epochs=epochs, callbacks=callbacks, verbose=2)
-    return model, time.perf_counter() - start
+    history = model.fit(
+        data.as_dataset("train", batch_size=BATCH_SIZE, seed=0),
+        epochs=epochs, callbacks=callbacks, verbose=2)
+    return (model, time.perf_counter() - start,
+            len(history.history["loss"]))
 
 
 def describe(recipe, epochs):
@@ -150,8 +153,8 @@ def regenerate_codebook(name, test_data, epochs=None):
     images."""
     registry_name, options, recipe = MODELS[name]
     epochs = epochs or recipe.epochs
-    model, train_seconds = train(registry_name, options, recipe, epochs,
-                                 BACKUPS / name)
+    model, train_seconds, timed_epochs = train(
+        registry_name, options, recipe, epochs, BACKUPS / name)
     train_images = zoo.datasets.fashion_mnist(binarize=recipe.binarize)
     start = time.perf_counter()
     prior = model.fit_prior(train_images.split("train")[0],
@@ -188,6 +191,7 @@ def regenerate_codebook(name, test_data, epochs=None):
         "parameters": model.count_params(),
         "size_bytes": size,
         "train_seconds": round(train_seconds, 1),
+        "train_seconds_epochs": timed_epochs,
         "prior_train_seconds": round(prior_seconds, 1),
         "test_negative_bound": negative_bound(x_test),
         "bound": "-log p(x|z_q) - log p_prior(z_q), nats; an upper bound "
@@ -219,8 +223,8 @@ def regenerate(name, test_data, epochs=None):
     if zoo.models.registry.latent_structure(registry_name) == "codebook":
         return regenerate_codebook(name, test_data, epochs)
     epochs = epochs or recipe.epochs
-    model, train_seconds = train(registry_name, options, recipe, epochs,
-                                 BACKUPS / name)
+    model, train_seconds, timed_epochs = train(
+        registry_name, options, recipe, epochs, BACKUPS / name)
     directory = HERE / name
     shutil.rmtree(directory, ignore_errors=True)
     path = export.export_for_serving(model, directory, version=1)
@@ -247,6 +251,7 @@ def regenerate(name, test_data, epochs=None):
         "parameters": model.count_params(),
         "size_bytes": size,
         "train_seconds": round(train_seconds, 1),
+        "train_seconds_epochs": timed_epochs,
         "test_negative_elbo": negative_elbo,
         "test_nll_k100_first2000": nll,
         "check_examples": CHECK_EXAMPLES,

@@ -475,6 +475,7 @@ LIKELIHOODS = {
     "continuous_bernoulli": {"likelihood": "continuous_bernoulli"},
     "gaussian": {"likelihood": "gaussian"},
     "gaussian_fixed": {"likelihood": "gaussian", "likelihood_scale": 0.1},
+    "pixelcnn": {"likelihood": "pixelcnn"},
 }
 AXES = {
     "network": [*TINY_NETWORKS, "custom"],

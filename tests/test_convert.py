@@ -215,3 +215,25 @@ def test_the_classify_signature_converts_and_matches(tmp_path):
     actual = run_onnx(tmp_path / "onnx", "classify", {"x": x})
     np.testing.assert_allclose(
         actual["probabilities"], model.class_probabilities(x), **TOLERANCE)
+
+
+def test_a_pixelcnn_model_converts_its_exact_signatures(tmp_path):
+    # likelihood="pixelcnn" draws pixels in reconstruct, decode and
+    # sample_from_noise; score_from_noise (exact log p(x|z)) and
+    # encode_mean convert and match the Keras model.
+    shape = (6, 6, 1)
+    model = zoo.get("conv_vae", input_shape=shape, latent_dim=2, seed=0,
+                    filters=(4,), likelihood="pixelcnn")
+    context = model.pixel_context
+    context.set_weights([np.full(w.shape, 0.05, "float32")
+                         for w in context.get_weights()])  # not the zeros
+    report = convert.to_onnx(model, tmp_path / "onnx")
+    assert set(report["converted"]) == {"encode_mean", "score_from_noise"}
+    for name in convert.PIXEL_DRAWING:
+        assert "draws pixels one at a time" in report["skipped"][name]
+    for signature in report["converted"]:
+        inputs = signature_inputs(model, shape, signature)
+        actual = run_onnx(tmp_path / "onnx", signature, inputs)
+        for name, value in expected(model, signature, inputs).items():
+            np.testing.assert_allclose(actual[name], np.asarray(value),
+                                       **TOLERANCE, err_msg=signature)

@@ -16,7 +16,10 @@ The signatures that draw random numbers inside the graph (`encode`,
 they are skipped (the ops are found in the graph; no conversion is tried)
 with the reason; their deterministic twins (`encode_mean`,
 `sample_from_noise`, `score_from_noise`, see `zoo.deterministic`),
-`reconstruct` and `decode` convert. Each folder gets
+`reconstruct` and `decode` convert. With `likelihood="pixelcnn"`
+(`zoo.autoregressive`) `reconstruct`, `decode` and `sample_from_noise`
+draw pixels in the graph too and are skipped with that reason; `score_from_noise`
+and `encode_mean` convert. Each folder gets
 `<signature>.onnx` (or `.tflite`) files and `signatures.json`, which
 lists every converted signature's file, inputs and outputs, and every
 skipped one with its reason. Inputs and outputs keep the SavedModel's
@@ -134,12 +137,8 @@ def _convert(model, directory, format, overwrite):
             target = directory / f"{name}{suffix}"
             random_ops = _random_ops(loaded.signatures[name])
             if random_ops:
-                report["skipped"][name] = (
-                    f"draws random numbers in the graph ({', '.join(random_ops)})"
-                    ", which neither ONNX nor LiteRT's built-in ops have "
-                    "(stateless random ops: use the encode_mean / "
-                    "*_from_noise signatures)"
-                )
+                report["skipped"][name] = _random_reason(
+                    model, name, random_ops)
                 continue
             try:
                 # The converters print diagnostics from C++ (MLIR) and
@@ -186,6 +185,30 @@ def _random_ops(function):
         for node in library_function.node_def
     ]
     return sorted({node.op for node in nodes if "Random" in node.op})
+
+
+#: The signatures whose only random draws, for likelihood="pixelcnn",
+#: are its pixels (`zoo.autoregressive`: E[x|z] is estimated along one
+#: sampled raster-order trajectory).
+PIXEL_DRAWING = ("reconstruct", "decode", "sample_from_noise")
+
+
+def _random_reason(model, name, random_ops):
+    """Why a signature with `random_ops` is skipped."""
+    ops = ", ".join(random_ops)
+    if model.pixel_context is not None and name in PIXEL_DRAWING:
+        return (
+            f"draws pixels one at a time in the graph ({ops}): "
+            "likelihood='pixelcnn' estimates E[x|z] along a sampled "
+            "trajectory, and neither ONNX nor LiteRT's built-in ops have "
+            "stateless random ops (score_from_noise and encode_mean "
+            "convert)"
+        )
+    return (
+        f"draws random numbers in the graph ({ops}), which neither ONNX "
+        "nor LiteRT's built-in ops have (stateless random ops: use the "
+        "encode_mean / *_from_noise signatures)"
+    )
 
 
 class _NotConvertible(Exception):

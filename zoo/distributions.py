@@ -179,16 +179,20 @@ class GaussianLikelihood(Likelihood):
         )
 
 
-LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian")
+LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian", "pixelcnn")
 
 
-def get_likelihood(name, scale=None):
+def get_likelihood(name, scale=None, image_shape=None):
     """Return the `Likelihood` called `name` (one of `LIKELIHOODS`).
 
     Args:
-        name: "bernoulli", "continuous_bernoulli" or "gaussian".
+        name: "bernoulli", "continuous_bernoulli", "gaussian" or
+            "pixelcnn" (`zoo.autoregressive`: its family holds a new
+            `PixelContext` layer, `family.context`, for images of
+            `image_shape`, whose weights the model must own).
         scale: for "gaussian" only: a fixed positive standard deviation, or
             None to learn one per pixel.
+        image_shape: the model's input shape; used by "pixelcnn" only.
 
     Raises:
         ValueError: for an unknown name, or a `scale` that is not positive
@@ -213,6 +217,10 @@ def get_likelihood(name, scale=None):
         return GaussianLikelihood(float(scale))
     if name == "gaussian":
         return GaussianLikelihood()
+    if name == "pixelcnn":
+        from zoo import autoregressive  # it builds on this module
+
+        return autoregressive.make_likelihood(image_shape)
     if name == "continuous_bernoulli":
         return ContinuousBernoulliLikelihood()
     return BernoulliLikelihood()

@@ -80,12 +80,16 @@ class MaskedConv2D(layers.Conv2D):
 
     def build(self, input_shape):
         super().build(input_shape)
-        self.mask = ops.convert_to_tensor(causal_mask(
+        # Kept as numpy and made a constant in each traced graph (a tensor
+        # made here would be captured from outside, which the exported
+        # graph then needs as an input and tf2onnx cannot resolve).
+        self.mask = causal_mask(
             self.kernel_size[0], self.mask_type, input_shape[-1], self.filters
-        ))
+        )
 
     def convolution_op(self, inputs, kernel):
-        return super().convolution_op(inputs, kernel * self.mask)
+        mask = ops.convert_to_tensor(self.mask, kernel.dtype)
+        return super().convolution_op(inputs, kernel * mask)
 
     def get_config(self):
         config = super().get_config()

@@ -542,16 +542,16 @@ class VAE(Autoencoder):
 
         Returns:
             `(K, batch)` tensor.
+
+        The parameters are viewed as `(K, batch, ...)` and x broadcast
+        against them, so a likelihood with a pass over x alone (the
+        autoregressive one's context network) makes it once, not K times.
         """
-        num_samples = tf.shape(z)[0]
-        flat_x = tf.reshape(
-            tf.broadcast_to(x[None], tf.concat([[num_samples], tf.shape(x)], 0)),
-            (-1, *self.image_shape),
-        )
+        parameters = tf.reshape(parameters, tf.concat(
+            [tf.shape(z)[:2], tf.shape(parameters)[1:]], 0))
         log_prob = self.likelihood_distribution(parameters).log_prob(
-            tf.cast(flat_x, "float32")
+            tf.cast(x, "float32")
         )
-        log_prob = tf.reshape(log_prob, (num_samples, -1))
         return log_prob + self.prior().log_prob(z) - posterior.log_prob(z)
 
     # Config ----------------------------------------------------------

@@ -33,12 +33,16 @@ class Autoencoder(DistributeMixin, keras.Model):
     def set_likelihood(self, likelihood, likelihood_scale):
         """Choose p(x|z): `likelihood` and `likelihood_scale` as given
         (for the config) and their family (`zoo.distributions`), which
-        checks them."""
+        checks them. An autoregressive likelihood's context network
+        (`zoo.autoregressive.PixelContext`) becomes the model's
+        `pixel_context` layer, so its weights train and save with the
+        model's; it is None for the other likelihoods."""
         self.likelihood = likelihood
         self.likelihood_scale = likelihood_scale
         self.likelihood_family = distributions.get_likelihood(
-            likelihood, likelihood_scale
+            likelihood, likelihood_scale, self.image_shape
         )
+        self.pixel_context = getattr(self.likelihood_family, "context", None)
 
     @property
     def parameter_shape(self):

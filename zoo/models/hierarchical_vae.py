@@ -457,7 +457,12 @@ class HierarchicalVAE(Autoencoder):
             [len(self.image_shape)], tf.int32)], 0))
         parameters, z_mean, z_stddev, z_top, groups = self.posterior_pass(
             tiled, tf.reshape(eps, (-1, self.noise_dim)))
-        log_prob = self.likelihood_distribution(parameters).log_prob(tiled)
+        # x broadcast against the K rows' parameters: a likelihood with a
+        # pass over x alone makes it once (`VAE.log_weights`).
+        log_prob = tf.reshape(self.likelihood_distribution(tf.reshape(
+            parameters, tf.concat([[num_samples, batch],
+                                   tf.shape(parameters)[1:]], 0)),
+        ).log_prob(x), [-1])
         log_weights = tf.reshape(
             log_prob + self.log_density_ratio(
                 z_mean, z_stddev, z_top, groups),

@@ -1,0 +1,291 @@
+"""An autoregressive likelihood: p(x|z) as a PixelCNN over the pixels.
+
+`likelihood="pixelcnn"` on any zoo model with image inputs replaces the
+factorised Bernoulli p(x|z) = prod_i p(x_i | z) by
+
+    p(x | z) = prod_i Bernoulli(x_i; sigmoid(l_i)),
+    l_i = a_i(z) + sum_f u_{i,f}(x_<i) * b_{i,f}(z),
+
+in raster order (row by row, left to right; the C channels of a pixel
+are drawn together, each given the pixels before it). The decoder emits
+`1 + FEATURES` maps per image channel, a(z) and b_1..F(z); a gated
+PixelCNN over the image alone (`PixelContext`: a 5x5 mask-"A" convolution
+and `BLOCKS` gated 3x3 mask-"B" blocks of `WIDTH` channels, the layers of
+`zoo.pixelcnn`) emits the F context maps u(x_<i), whose value at pixel i
+depends on the pixels before i only. So p(x|z) is normalised: the product
+of one proper Bernoulli per pixel given the pixels before it.
+
+This is the PixelVAE idea (Gulrajani et al., 2017: a VAE whose decoder
+ends in PixelCNN layers, so the latent carries the global structure and
+the autoregressive layers the local detail) with one change: z enters
+through the per-pixel inner product above instead of inside the masked
+layers. The context network then sees x only, so the K samples of an
+importance-weighted bound share its one pass over x (the bound costs what
+the factorised Bernoulli's costs, plus one PixelCNN pass per image), at
+the price of z and the context meeting in one bilinear layer rather than
+in every layer. The context's output layer starts at zero, so a new model
+starts as the factorised Bernoulli with logits a(z).
+
+`log_prob(x)` is exact and takes one pass. `sample()` draws the pixels
+one position at a time (H * W passes of the context network, in a
+`tf.while_loop`, with stateless seeds). E[x|z] has no closed form;
+`mean()` returns the unbiased one-trajectory estimate
+
+    m_i = sigmoid(l_i(x'_<i, z)),   x' ~ p(x | z) drawn with `mean_seed`,
+
+whose expectation over x' is E[x_i | z] exactly (the tower rule), and
+which is deterministic for a fixed `mean_seed`. Its grey values show the
+model's uncertainty where a binary sample would not.
+
+The signatures of a model with this likelihood that draw pixels
+(`reconstruct`, `decode`, `sample`, their deterministic twins) hold
+stateless random ops, so `zoo.convert` skips them for ONNX and LiteRT
+with that reason; `score` and `elbo` are exact and need no drawing.
+
+References:
+    Gulrajani, Kumar, Ahmed, Taiga, Visin, Vazquez & Courville, PixelVAE:
+    A Latent Variable Model for Natural Images, ICLR 2017,
+    https://arxiv.org/abs/1611.05013.
+    van den Oord, Kalchbrenner, Vinyals, Espeholt, Graves & Kavukcuoglu,
+    Conditional Image Generation with PixelCNN Decoders, NeurIPS 2016.
+"""
+
+import keras
+import tensorflow as tf
+import tensorflow_probability as tfp
+from keras import layers
+from keras import ops
+
+from zoo.distributions import Likelihood
+from zoo.pixelcnn import GatedBlock
+from zoo.pixelcnn import MaskedConv2D
+
+tfd = tfp.distributions
+
+#: Context maps u_f per image channel (the decoder emits 1 + FEATURES).
+FEATURES = 8
+#: Channels of the context network's layers.
+WIDTH = 32
+#: Gated mask-"B" blocks after the first mask-"A" convolution.
+BLOCKS = 3
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class PixelContext(layers.Layer):
+    """The context maps u(x_<i) `(batch, H, W, FEATURES * C)` of images
+    `(batch, H, W, C)`: MaskedConv_A(5x5) -> `blocks` gated blocks ->
+    relu -> Conv1x1(width, relu) -> Conv1x1(features * C, zeros).
+
+    Args:
+        image_shape: `(H, W, C)` of the images.
+        width: channels of every hidden layer.
+        blocks: gated blocks (3x3, mask "B").
+        features: context maps per image channel.
+    """
+
+    def __init__(self, image_shape, width=WIDTH, blocks=BLOCKS,
+                 features=FEATURES, **kwargs):
+        super().__init__(**kwargs)
+        self.image_shape = tuple(int(size) for size in image_shape)
+        self.width = int(width)
+        self.blocks = int(blocks)
+        self.features = int(features)
+        channels = self.image_shape[-1]
+        self.first = MaskedConv2D(width, 5, "A", name="masked_a")
+        self.gated = [GatedBlock(width, name=f"gated_{index}")
+                      for index in range(blocks)]
+        self.hidden = layers.Conv2D(width, 1, activation="relu",
+                                    name="hidden")
+        self.output_maps = layers.Conv2D(
+            features * channels, 1, kernel_initializer="zeros",
+            dtype="float32", name="context")
+        self.build((None, *self.image_shape))
+
+    def build(self, input_shape):
+        shape = (None, *self.image_shape)
+        hidden = (None, *self.image_shape[:2], self.width)
+        self.first.build(shape)
+        for block in self.gated:
+            block.build(hidden)
+        self.hidden.build(hidden)
+        self.output_maps.build(hidden)
+        self.built = True
+
+    def call(self, images):
+        features = self.first(images)
+        for block in self.gated:
+            features = block(features)
+        return self.output_maps(self.hidden(ops.relu(features)))
+
+    def get_config(self):
+        return {**super().get_config(), "image_shape": self.image_shape,
+                "width": self.width, "blocks": self.blocks,
+                "features": self.features}
+
+
+class PixelCNNBernoulli(tfd.Distribution):
+    """p(x|z) of the module docstring for decoder outputs `parameters`
+    `(*batch, H, W, (1 + F) * C)` and the model's `PixelContext`.
+
+    The event is one image `(H, W, C)`; `log_prob(x)` is one number per
+    image. Images `x` whose batch shape is a suffix of `parameters`' (for
+    example `(batch, ...)` against `(K, batch, ...)`) are broadcast after
+    the context pass, so K samples share it.
+
+    Args:
+        parameters: the decoder's output, float.
+        context: the model's `PixelContext`.
+        mean_seed: stateless `(2,)` int seed of `mean()`'s trajectory.
+    """
+
+    def __init__(self, parameters, context, mean_seed=(0, 0),
+                 validate_args=False, allow_nan_stats=True,
+                 name="pixelcnn_likelihood"):
+        parameters_dict = dict(locals())
+        with tf.name_scope(name) as name:
+            self._parameters_tensor = tf.convert_to_tensor(
+                parameters, "float32", name="parameters")
+            self._context = context
+            self._mean_seed = tf.cast(mean_seed, tf.int32)
+            super().__init__(
+                dtype=tf.float32,
+                reparameterization_type=tfd.NOT_REPARAMETERIZED,
+                validate_args=validate_args,
+                allow_nan_stats=allow_nan_stats,
+                parameters=parameters_dict,
+                name=name,
+            )
+
+    @classmethod
+    def _parameter_properties(cls, dtype, num_classes=None):
+        return {"parameters": tfp.util.ParameterProperties(event_ndims=3)}
+
+    @property
+    def image_shape(self):
+        return self._context.image_shape
+
+    def _event_shape(self):
+        return tf.TensorShape(self.image_shape)
+
+    def _event_shape_tensor(self):
+        return tf.constant(self.image_shape, tf.int32)
+
+    def _batch_shape(self):
+        return self._parameters_tensor.shape[:-3]
+
+    def _batch_shape_tensor(self):
+        return tf.shape(self._parameters_tensor)[:-3]
+
+    def logits(self, x):
+        """l_i for images `x` (broadcast against the batch shape)."""
+        channels = self.image_shape[-1]
+        x = tf.convert_to_tensor(x, "float32")
+        flat = tf.reshape(x, (-1, *self.image_shape))
+        context = self._context(flat)
+        context = tf.reshape(context, tf.concat(
+            [tf.shape(x)[:-3], tf.shape(context)[1:]], 0))
+        direct = self._parameters_tensor[..., :channels]
+        scales = self._parameters_tensor[..., channels:]
+        return direct + _sum_features(context * scales, channels)
+
+    def _log_prob(self, x):
+        x = tf.convert_to_tensor(x, "float32")
+        logits = self.logits(x)
+        log_prob = x * logits - tf.math.softplus(logits)
+        return tf.reduce_sum(log_prob, axis=(-3, -2, -1))
+
+    def _sample_n(self, n, seed=None):
+        seed = tfp.random.sanitize_seed(seed)
+        batch = tf.reduce_prod(self.batch_shape_tensor())
+        images, _ = self._draw(
+            n * batch, tf.tile(self._flat_parameters(), [n, 1, 1, 1]), seed)
+        return tf.reshape(images, tf.concat(
+            [[n], self.batch_shape_tensor(), self.image_shape], 0))
+
+    def _mean(self):
+        _, probabilities = self._draw(
+            tf.reduce_prod(self.batch_shape_tensor()),
+            self._flat_parameters(), self._mean_seed)
+        return tf.reshape(probabilities, tf.concat(
+            [self.batch_shape_tensor(), self.image_shape], 0))
+
+    def _flat_parameters(self):
+        return tf.reshape(self._parameters_tensor,
+                          (-1, *self.image_shape[:2],
+                           self._parameters_tensor.shape[-1]))
+
+    def _draw(self, count, parameters, seed):
+        """Draw `count` images in raster order for the flat `parameters`;
+        return them and p(x_i = 1 | x_<i, z) along the way."""
+        height, width, channels = self.image_shape
+        positions = height * width
+        seeds = tf.random.experimental.stateless_split(
+            tf.cast(seed, tf.int64), positions)
+        direct = parameters[..., :channels]
+        scales = parameters[..., channels:]
+        shape = (count, height, width, channels)
+
+        def step(position, images, probabilities):
+            row, column = position // width, position % width
+            context = self._context(images)[:, row, column, :]
+            logits = direct[:, row, column, :] + _sum_features(
+                context * scales[:, row, column, :], channels)
+            probability = tf.math.sigmoid(logits)
+            uniform = tf.random.stateless_uniform(
+                tf.shape(probability), seeds[position])
+            value = tf.cast(uniform < probability, tf.float32)
+            where = tf.reshape(tf.one_hot(position, positions),
+                               (1, height, width, 1))
+            return (position + 1,
+                    images + where * value[:, None, None, :],
+                    probabilities + where * probability[:, None, None, :])
+
+        zeros = tf.zeros(shape, tf.float32)
+        _, images, probabilities = tf.while_loop(
+            lambda position, *_: position < positions, step,
+            (tf.constant(0), zeros, zeros))
+        return images, probabilities
+
+
+def _sum_features(products, channels):
+    """Sum `(..., F * C)` over the F context maps of each channel (maps
+    are channel-minor: index f * C + c)."""
+    shape = tf.concat([tf.shape(products)[:-1], [-1, channels]], 0)
+    return tf.reduce_sum(tf.reshape(products, shape), axis=-2)
+
+
+class PixelCNNLikelihood(Likelihood):
+    """The family of `PixelCNNBernoulli`: Bernoulli-type data in [0, 1],
+    `1 + FEATURES` decoder maps per image channel, and the model's
+    `PixelContext` (its weights are the model's)."""
+
+    name = "pixelcnn"
+    num_parameters = 1 + FEATURES
+    minimum, maximum = 0.0, 1.0
+
+    def __init__(self, context):
+        self.context = context
+
+    def distribution(self, parameters, event_ndims):
+        if event_ndims != 3:
+            raise ValueError(
+                "likelihood='pixelcnn' models images (height, width, "
+                "channels) pixel by pixel; flat vectors have no raster "
+                "order. Use likelihood='bernoulli' for them.")
+        return PixelCNNBernoulli(parameters, self.context)
+
+
+def make_likelihood(image_shape):
+    """The `PixelCNNLikelihood` of a model with images of `image_shape`,
+    with a new `PixelContext` as its `context`.
+
+    Raises:
+        ValueError: if `image_shape` is not `(H, W, C)`.
+    """
+    if len(image_shape) != 3:
+        raise ValueError(
+            "likelihood='pixelcnn' needs images, input_shape=(height, "
+            "width, channels): it orders the pixels in raster order. "
+            f"Received: input_shape={tuple(image_shape)!r}. Use "
+            "likelihood='bernoulli' for flat vectors.")
+    return PixelCNNLikelihood(PixelContext(image_shape, name="pixel_context"))

@@ -7,7 +7,9 @@ batch 128, Adam 1e-3, seed 0, static binarization), trained on the first
 the importance-weighted NLL with K = 100 on the first 2,000 (the quick
 setting), the KL and the active units (Var_x E_q[z] > 0.01) of every
 group. The default `conv_vae` is trained and scored the same way, as the
-one-group baseline of the zoo.
+one-group baseline of the zoo; the `*_pixelcnn` variants replace the
+factorised Bernoulli by the autoregressive likelihood
+(`likelihood="pixelcnn"`, `zoo.autoregressive`).
 
     python -m bench.hierarchy [--epochs 5] [--variants NAME ...]
 
@@ -42,6 +44,10 @@ VARIANTS = {
     "5_groups": ("hierarchical_vae", {"groups_per_scale": 2}),
     "3_groups_plain_cells": ("hierarchical_vae", {"residual": False}),
     "3_groups_no_cells": ("hierarchical_vae", {"cells": 0}),
+    # The autoregressive likelihood (`zoo.autoregressive`) on the
+    # one-group baseline and on the hierarchy.
+    "conv_vae_pixelcnn": ("conv_vae", {"likelihood": "pixelcnn"}),
+    "3_groups_pixelcnn": ("hierarchical_vae", {"likelihood": "pixelcnn"}),
 }
 
 SETTING = {"latent_dim": 16, "batch_size": 128, "learning_rate": 1e-3,

@@ -126,6 +126,8 @@ CASES = [
              likelihood="gaussian", likelihood_scale=-0.5),
     get_case("likelihood_scale without gaussian", "only applies",
              likelihood_scale=0.1),
+    get_case("pixelcnn likelihood on flat vectors", "raster order",
+             likelihood="pixelcnn", input_shape=(16,)),
     get_case("beta=-1", "beta", beta=-1.0),
     get_case("beta=NaN", "beta", beta=float("nan")),
     get_case("beta=inf", "beta", beta=float("inf")),

@@ -132,3 +132,12 @@ def test_console_entry_point_fails_with_status_2():
         "zoo train: error: argument --epochs: must be a positive integer, "
         "e.g. 5. Received: 'x' (see `zoo train --help`)"
     )
+
+
+def test_likelihood_choices_are_every_zoo_likelihood():
+    from zoo import distributions
+
+    train = next(action for action in cli.build_parser()._subparsers
+                 ._group_actions[0].choices["train"]._actions
+                 if "--likelihood" in action.option_strings)
+    assert tuple(train.choices) == distributions.LIKELIHOODS

@@ -551,7 +551,8 @@ def build_parser():
     command.add_argument("--beta", type=float, default=None,
                          help="weight on the KL term (default: the model's)")
     command.add_argument(
-        "--likelihood", choices=("bernoulli", "continuous_bernoulli", "gaussian"),
+        "--likelihood",
+        choices=("bernoulli", "continuous_bernoulli", "gaussian", "pixelcnn"),
         help="p(x|z) (default: the model's, bernoulli)",
     )
     command.add_argument("--seed", type=int, default=0,

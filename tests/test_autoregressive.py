@@ -101,6 +101,20 @@ def test_samples_follow_log_prob():
     assert np.all(np.abs(frequency - expected) < 5 * error + 1e-4)
 
 
+def test_the_sampler_uses_the_conditionals_of_log_prob():
+    # Along a drawn trajectory, p(x_i = 1 | x_<i, z) as the sampler
+    # computed it (on a crop of the rows above) equals sigmoid(l_i) from
+    # one full pass over the finished image; 12 rows, so the crop moves.
+    shape = (12, 5, 2)
+    likelihood = random_likelihood(shape, batch=3, seed=9)
+    images, probabilities = likelihood._draw(
+        3, likelihood._parameters_tensor, tf.constant([1, 2]))
+    np.testing.assert_allclose(
+        probabilities, tf.math.sigmoid(likelihood.logits(images)),
+        rtol=1e-5, atol=1e-6)
+    assert 0 < float(tf.reduce_mean(images)) < 1
+
+
 def test_mean_is_an_unbiased_estimate_of_the_expected_image():
     # mean() along one trajectory; averaged over 20,000 independent rows
     # it matches sum_x p(x) x within 5 standard errors.

@@ -28,7 +28,8 @@ starts as the factorised Bernoulli with logits a(z).
 
 `log_prob(x)` is exact and takes one pass. `sample()` draws the pixels
 one position at a time (H * W passes of the context network, in a
-`tf.while_loop`, with stateless seeds). E[x|z] has no closed form;
+`tf.while_loop`, with stateless seeds; each pass runs on the 6 rows that
+the drawn pixel's context reads, not on the whole image). E[x|z] has no closed form;
 `mean()` returns the unbiased one-trajectory estimate
 
     m_i = sigmoid(l_i(x'_<i, z)),   x' ~ p(x | z) drawn with `mean_seed`,
@@ -110,6 +111,12 @@ class PixelContext(layers.Layer):
         self.hidden.build(hidden)
         self.output_maps.build(hidden)
         self.built = True
+
+    @property
+    def rows_above(self):
+        """How many rows above pixel i its context reads: 2 for the 5x5
+        first layer, 1 per gated 3x3 block (the 1x1 layers add none)."""
+        return 2 + self.blocks
 
     def call(self, images):
         features = self.first(images)
@@ -225,9 +232,16 @@ class PixelCNNBernoulli(tfd.Distribution):
         scales = parameters[..., channels:]
         shape = (count, height, width, channels)
 
+        rows_above = self._context.rows_above
+
         def step(position, images, probabilities):
             row, column = position // width, position % width
-            context = self._context(images)[:, row, column, :]
+            # Row `row` of the context reads rows row - rows_above .. row
+            # only (the masks hide the rows below; the layers' zero padding
+            # above the crop never reaches it), so the pass runs on them.
+            top = tf.maximum(row - rows_above, 0)
+            context = self._context(images[:, top:row + 1])[
+                :, row - top, column, :]
             logits = direct[:, row, column, :] + _sum_features(
                 context * scales[:, row, column, :], channels)
             probability = tf.math.sigmoid(logits)

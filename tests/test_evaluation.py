@@ -275,3 +275,10 @@ def test_bench_smoke(study, tmp_path, monkeypatch):
         for files in result["figures"].values():
             for name in files:
                 assert (tmp_path / name).stat().st_size > 1000
+
+
+def test_binarization_entropy_is_the_sum_of_bernoulli_entropies():
+    grey = np.array([[0.0, 1.0, 0.5, 0.5], [0.1, 0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(
+        likelihood.binarization_entropy(grey),
+        [2 * np.log(2.0), -(0.1 * np.log(0.1) + 0.9 * np.log(0.9))])

@@ -12,6 +12,11 @@ dimension divide by (H * W * C * log 2).
 
 Active units (Burda et al., 2016): latent dimension d is active when
 Cov_x(E_q(z|x)[z_d]) > threshold (0.01): the posterior mean moves with x.
+
+Binarization floor: images binarized pixel by pixel, x_i ~ Bernoulli(g_i)
+from grey levels g, carry H(x | g) = sum_i H(Bernoulli(g_i)) nats of pure
+noise, and H(x) >= H(x | g): no model's expected NLL on such images is
+below the mean of `binarization_entropy(g)`.
 """
 
 import math
@@ -70,6 +75,15 @@ def negative_log_likelihood(
         for index, batch in enumerate(_inputs(x, labels, batch_size))
     ]
     return float(np.mean(np.concatenate(values)))
+
+
+def binarization_entropy(grey):
+    """sum_i H(Bernoulli(g_i)) per image, in nats, for grey levels in
+    [0, 1] `(N, ...)`: the noise that binarizing each image adds."""
+    g = np.asarray(grey, "float64").reshape(len(grey), -1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        entropy = -(g * np.log(g) + (1.0 - g) * np.log1p(-g))
+    return np.nan_to_num(entropy, nan=0.0).sum(axis=1)
 
 
 def bits_per_dim(nats, image_shape):

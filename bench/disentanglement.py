@@ -319,6 +319,15 @@ def summarize(setting_name, setting, records, folder):
                      for metric, values in scores.items()},
             "std": {metric: float(np.std(values))
                     for metric, values in scores.items()},
+            # Sample std (ddof 1), for the standard errors of versus_vae.
+            "sample_std": {metric: float(np.std(values, ddof=1))
+                           if len(values) > 1 else None
+                           for metric, values in scores.items()},
+            # Mean relative fall of the reconstruction term per epoch over
+            # the last 3 epochs, percent: near 0 once training levelled off.
+            "reconstruction_fall_last_epochs": float(np.mean(
+                [last_fall(run) for run in runs])) if name != "untrained"
+            else None,
             "train_seconds": [run["train_seconds"] for run in runs],
             "score_seconds": [run["score_seconds"] for run in runs],
             "runs": [f"{folder.name}/{run['name']}_seed{run['seed']}.json"
@@ -334,6 +343,7 @@ def summarize(setting_name, setting, records, folder):
         "setting": setting_name,
         "config": setting,
         "models": models,
+        "versus_vae": versus_vae(models),
         "best_by_mig": {
             kind: {"run": f"{record['name']}_seed{record['seed']}",
                    "mig": record["scores"]["mig"],
@@ -342,20 +352,78 @@ def summarize(setting_name, setting, records, folder):
         },
     }
     atomic.write_text(folder.parent / f"{folder.name}.md",
-                      markdown(models) + "\n")
+                      markdown(models) + "\n\n"
+                      + markdown_versus_vae(summary["versus_vae"]) + "\n")
     plot_curves(records, folder.parent / f"{folder.name}_curves.png")
     return summary
+
+
+def last_fall(record, epochs=3):
+    """Mean relative fall of the reconstruction term per epoch over the
+    last `epochs` epochs of a run, in percent."""
+    curve = np.asarray(record["history"]["reconstruction"][-epochs - 1:])
+    return float(np.mean(-np.diff(curve) / curve[:-1]) * 100.0)
+
+
+def versus_vae(models):
+    """Each trained model against the plain VAE, per metric: the
+    difference of the seed means and its standard error
+    sqrt(s_a^2 / n_a + s_b^2 / n_b) (sample stds over seeds)."""
+    if "vae" not in models:
+        return {}
+    vae = models["vae"]
+    result = {}
+    for name, model in models.items():
+        if name in ("vae", "untrained"):
+            continue
+        result[name] = {
+            metric: {
+                "difference": model["mean"][metric] - vae["mean"][metric],
+                "standard_error": standard_error(model, vae, metric),
+            }
+            for metric in model["mean"]
+        }
+    return result
+
+
+def standard_error(a, b, metric):
+    """The standard error of the difference of two models' seed means, or
+    None when either has a single seed."""
+    if a["sample_std"][metric] is None or b["sample_std"][metric] is None:
+        return None
+    return float(np.sqrt(a["sample_std"][metric] ** 2 / len(a["seeds"])
+                         + b["sample_std"][metric] ** 2 / len(b["seeds"])))
+
+
+def markdown_versus_vae(comparison):
+    """The second table: each model's mean minus the VAE's ± the standard
+    error of that difference."""
+    if not comparison:
+        return ""
+    metrics = list(next(iter(comparison.values())))
+    lines = ["| minus the VAE | " + " | ".join(metrics) + " |",
+             "|---|" + "---|" * len(metrics)]
+    for name, differences in comparison.items():
+        cells = [f"{value['difference']:+.3f}" + (
+                     "" if value["standard_error"] is None
+                     else f" ± {value['standard_error']:.3f}")
+                 for value in (differences[metric] for metric in metrics)]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def markdown(models):
     """The table: one row per model, mean ± std over seeds per metric."""
     metrics = list(next(iter(models.values()))["mean"])
-    lines = ["| model | seeds | " + " | ".join(metrics) + " |",
-             "|---|---|" + "---|" * len(metrics)]
+    lines = ["| model | seeds | reconstruction fall, %/epoch (last 3) | "
+             + " | ".join(metrics) + " |",
+             "|---|---|---|" + "---|" * len(metrics)]
     for name, model in models.items():
         cells = [f"{model['mean'][metric]:.3f} ± {model['std'][metric]:.3f}"
                  for metric in metrics]
+        fall = model["reconstruction_fall_last_epochs"]
         lines.append(f"| {name} | {len(model['seeds'])} | "
+                     + ("—" if fall is None else f"{fall:.2f}") + " | "
                      + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -193,8 +193,15 @@ def test_bench_smoke_trains_scores_and_resumes(tmp_path, monkeypatch):
         if name != "untrained":
             assert len(run["history"]["reconstruction"]) == 2
             assert all(map(math.isfinite, run["history"]["loss"]))
-    assert "| beta_tcvae_6 | 1 |" in (
-        tmp_path / "disentanglement_smoke.md").read_text()
+    table = (tmp_path / "disentanglement_smoke.md").read_text()
+    assert "| beta_tcvae_6 | 1 |" in table
+    # Each model against the VAE: one seed, so no standard error.
+    mig = result["versus_vae"]["beta_vae_8"]["mig"]
+    assert mig["difference"] == pytest.approx(
+        result["models"]["beta_vae_8"]["mean"]["mig"]
+        - result["models"]["vae"]["mean"]["mig"])
+    assert mig["standard_error"] is None
+    assert "| minus the VAE |" in table
     assert (tmp_path / "disentanglement_smoke_curves.png").exists()
 
     # A rerun trains nothing: every run is read back.
@@ -204,3 +211,18 @@ def test_bench_smoke_trains_scores_and_resumes(tmp_path, monkeypatch):
     monkeypatch.setattr(bench, "run_one", no_training)
     again = json.loads(bench.run("smoke").read_text())
     assert again["models"] == result["models"]
+
+
+def test_the_difference_from_the_vae_has_the_standard_error_of_two_means():
+    from bench import disentanglement as bench
+
+    models = {
+        "vae": {"mean": {"mig": 0.02}, "sample_std": {"mig": 0.01},
+                "seeds": [0, 1, 2]},
+        "beta_vae_4": {"mean": {"mig": 0.05}, "sample_std": {"mig": 0.02},
+                       "seeds": [0, 1, 2, 3]},
+    }
+    (comparison,) = bench.versus_vae(models).values()
+    assert comparison["mig"]["difference"] == pytest.approx(0.03)
+    assert comparison["mig"]["standard_error"] == pytest.approx(
+        np.sqrt(0.01 ** 2 / 3 + 0.02 ** 2 / 4))

@@ -108,7 +108,7 @@ def test_the_sampler_uses_the_conditionals_of_log_prob():
     shape = (12, 5, 2)
     likelihood = random_likelihood(shape, batch=3, seed=9)
     images, probabilities = likelihood._draw(
-        3, likelihood._parameters_tensor, tf.constant([1, 2]))
+        likelihood._parameters_tensor, tf.constant([1, 2]))
     np.testing.assert_allclose(
         probabilities, tf.math.sigmoid(likelihood.logits(images)),
         rtol=1e-5, atol=1e-6)

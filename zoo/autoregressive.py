@@ -28,8 +28,9 @@ starts as the factorised Bernoulli with logits a(z).
 
 `log_prob(x)` is exact and takes one pass. `sample()` draws the pixels
 one position at a time (H * W passes of the context network, in a
-`tf.while_loop`, with stateless seeds; each pass runs on the 6 rows that
-the drawn pixel's context reads, not on the whole image). E[x|z] has no closed form;
+`tf.while_loop` traced once per shape, with stateless seeds; each pass
+runs on the 6 rows that the drawn pixel's context reads, not on the
+whole image). E[x|z] has no closed form;
 `mean()` returns the unbiased one-trajectory estimate
 
     m_i = sigmoid(l_i(x'_<i, z)),   x' ~ p(x | z) drawn with `mean_seed`,
@@ -118,6 +119,46 @@ class PixelContext(layers.Layer):
         first layer, 1 per gated 3x3 block (the 1x1 layers add none)."""
         return 2 + self.blocks
 
+    @tf.function(reduce_retracing=True)
+    def draw(self, parameters, seed):
+        """Images drawn in raster order for the decoder outputs
+        `parameters` `(N, H, W, (1 + F) * C)` with the stateless `(2,)`
+        int64 `seed`, and p(x_i = 1 | x_<i, z) along the way: two
+        `(N, H, W, C)` tensors. Traced once per shape, so an eager call
+        runs the H * W steps as one graph."""
+        height, width, channels = self.image_shape
+        positions = height * width
+        seeds = tf.random.experimental.stateless_split(seed, positions)
+        direct = parameters[..., :channels]
+        scales = parameters[..., channels:]
+        rows_above = self.rows_above
+
+        def step(position, images, probabilities):
+            row, column = position // width, position % width
+            # Row `row` of the context reads rows row - rows_above .. row
+            # only (the masks hide the rows below; the layers' zero padding
+            # above the crop never reaches it), so the pass runs on them.
+            top = tf.maximum(row - rows_above, 0)
+            context = self(images[:, top:row + 1])[:, row - top, column, :]
+            logits = direct[:, row, column, :] + _sum_features(
+                context * scales[:, row, column, :], channels)
+            probability = tf.math.sigmoid(logits)
+            uniform = tf.random.stateless_uniform(
+                tf.shape(probability), seeds[position])
+            value = tf.cast(uniform < probability, tf.float32)
+            where = tf.reshape(tf.one_hot(position, positions),
+                               (1, height, width, 1))
+            return (position + 1,
+                    images + where * value[:, None, None, :],
+                    probabilities + where * probability[:, None, None, :])
+
+        zeros = tf.zeros(tf.concat(
+            [tf.shape(parameters)[:1], self.image_shape], 0), tf.float32)
+        _, images, probabilities = tf.while_loop(
+            lambda position, *_: position < positions, step,
+            (tf.constant(0), zeros, zeros))
+        return images, probabilities
+
     def call(self, images):
         features = self.first(images)
         for block in self.gated:
@@ -203,16 +244,14 @@ class PixelCNNBernoulli(tfd.Distribution):
 
     def _sample_n(self, n, seed=None):
         seed = tfp.random.sanitize_seed(seed)
-        batch = tf.reduce_prod(self.batch_shape_tensor())
         images, _ = self._draw(
-            n * batch, tf.tile(self._flat_parameters(), [n, 1, 1, 1]), seed)
+            tf.tile(self._flat_parameters(), [n, 1, 1, 1]), seed)
         return tf.reshape(images, tf.concat(
             [[n], self.batch_shape_tensor(), self.image_shape], 0))
 
     def _mean(self):
-        _, probabilities = self._draw(
-            tf.reduce_prod(self.batch_shape_tensor()),
-            self._flat_parameters(), self._mean_seed)
+        _, probabilities = self._draw(self._flat_parameters(),
+                                      self._mean_seed)
         return tf.reshape(probabilities, tf.concat(
             [self.batch_shape_tensor(), self.image_shape], 0))
 
@@ -221,44 +260,10 @@ class PixelCNNBernoulli(tfd.Distribution):
                           (-1, *self.image_shape[:2],
                            self._parameters_tensor.shape[-1]))
 
-    def _draw(self, count, parameters, seed):
-        """Draw `count` images in raster order for the flat `parameters`;
-        return them and p(x_i = 1 | x_<i, z) along the way."""
-        height, width, channels = self.image_shape
-        positions = height * width
-        seeds = tf.random.experimental.stateless_split(
-            tf.cast(seed, tf.int64), positions)
-        direct = parameters[..., :channels]
-        scales = parameters[..., channels:]
-        shape = (count, height, width, channels)
-
-        rows_above = self._context.rows_above
-
-        def step(position, images, probabilities):
-            row, column = position // width, position % width
-            # Row `row` of the context reads rows row - rows_above .. row
-            # only (the masks hide the rows below; the layers' zero padding
-            # above the crop never reaches it), so the pass runs on them.
-            top = tf.maximum(row - rows_above, 0)
-            context = self._context(images[:, top:row + 1])[
-                :, row - top, column, :]
-            logits = direct[:, row, column, :] + _sum_features(
-                context * scales[:, row, column, :], channels)
-            probability = tf.math.sigmoid(logits)
-            uniform = tf.random.stateless_uniform(
-                tf.shape(probability), seeds[position])
-            value = tf.cast(uniform < probability, tf.float32)
-            where = tf.reshape(tf.one_hot(position, positions),
-                               (1, height, width, 1))
-            return (position + 1,
-                    images + where * value[:, None, None, :],
-                    probabilities + where * probability[:, None, None, :])
-
-        zeros = tf.zeros(shape, tf.float32)
-        _, images, probabilities = tf.while_loop(
-            lambda position, *_: position < positions, step,
-            (tf.constant(0), zeros, zeros))
-        return images, probabilities
+    def _draw(self, parameters, seed):
+        """`PixelContext.draw`: images for the flat `parameters` and
+        p(x_i = 1 | x_<i, z) along the way."""
+        return self._context.draw(parameters, tf.cast(seed, tf.int64))
 
 
 def _sum_features(products, channels):

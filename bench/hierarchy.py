@@ -151,6 +151,12 @@ def table(results):
     return markdown_table(rows)
 
 
+def write_table(output, results, floor):
+    """hierarchy.md: the table of the finished variants and the floor."""
+    atomic.write_text(output / "hierarchy.md",
+                      table(results) + "\n\n" + floor + "\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS))
@@ -188,12 +194,10 @@ def main(argv=None):
         print(f"{name}: training", flush=True)
         results[name] = stamped("hierarchy", run(name, data, epochs, setting))
         atomic.write_json(folder / f"{name}.json", results[name])
-        atomic.write_text(output / "hierarchy.md",
-                          table(results) + "\n\n" + floor + "\n")
+        write_table(output, results, floor)
         print(f"{name}: validation NLL {results[name]['validation_nll']:.2f}",
               flush=True)
-    atomic.write_text(output / "hierarchy.md",
-                      table(results) + "\n\n" + floor + "\n")
+    write_table(output, results, floor)
     print(floor)
 
 

@@ -129,8 +129,6 @@ class PixelContext(layers.Layer):
         height, width, channels = self.image_shape
         positions = height * width
         seeds = tf.random.experimental.stateless_split(seed, positions)
-        direct = parameters[..., :channels]
-        scales = parameters[..., channels:]
         rows_above = self.rows_above
 
         def step(position, images, probabilities):
@@ -140,9 +138,8 @@ class PixelContext(layers.Layer):
             # above the crop never reaches it), so the pass runs on them.
             top = tf.maximum(row - rows_above, 0)
             context = self(images[:, top:row + 1])[:, row - top, column, :]
-            logits = direct[:, row, column, :] + _sum_features(
-                context * scales[:, row, column, :], channels)
-            probability = tf.math.sigmoid(logits)
+            probability = tf.math.sigmoid(_logits(
+                parameters[:, row, column, :], context, channels))
             uniform = tf.random.stateless_uniform(
                 tf.shape(probability), seeds[position])
             value = tf.cast(uniform < probability, tf.float32)
@@ -232,9 +229,7 @@ class PixelCNNBernoulli(tfd.Distribution):
         context = self._context(flat)
         context = tf.reshape(context, tf.concat(
             [tf.shape(x)[:-3], tf.shape(context)[1:]], 0))
-        direct = self._parameters_tensor[..., :channels]
-        scales = self._parameters_tensor[..., channels:]
-        return direct + _sum_features(context * scales, channels)
+        return _logits(self._parameters_tensor, context, channels)
 
     def _log_prob(self, x):
         x = tf.convert_to_tensor(x, "float32")
@@ -266,11 +261,14 @@ class PixelCNNBernoulli(tfd.Distribution):
         return self._context.draw(parameters, tf.cast(seed, tf.int64))
 
 
-def _sum_features(products, channels):
-    """Sum `(..., F * C)` over the F context maps of each channel (maps
-    are channel-minor: index f * C + c)."""
+def _logits(parameters, context, channels):
+    """l = a + sum_f u_f * b_f from the decoder's `(..., (1 + F) * C)`
+    parameters [a, b] and the context maps u `(..., F * C)`, broadcast
+    against each other; maps are channel-minor (index f * C + c)."""
+    products = context * parameters[..., channels:]
     shape = tf.concat([tf.shape(products)[:-1], [-1, channels]], 0)
-    return tf.reduce_sum(tf.reshape(products, shape), axis=-2)
+    return parameters[..., :channels] + tf.reduce_sum(
+        tf.reshape(products, shape), axis=-2)
 
 
 class PixelCNNLikelihood(Likelihood):
@@ -286,11 +284,8 @@ class PixelCNNLikelihood(Likelihood):
         self.context = context
 
     def distribution(self, parameters, event_ndims):
-        if event_ndims != 3:
-            raise ValueError(
-                "likelihood='pixelcnn' models images (height, width, "
-                "channels) pixel by pixel; flat vectors have no raster "
-                "order. Use likelihood='bernoulli' for them.")
+        """`PixelCNNBernoulli`; its event is one image, so `event_ndims`
+        is 3 (`make_likelihood` refuses any other input shape)."""
         return PixelCNNBernoulli(parameters, self.context)
 
 

@@ -11,11 +11,14 @@ prints a Markdown table. Run from the repository root, one at a time:
     python -m bench.uses anomaly        # full: ~7 min
     python -m bench.uses generation     # full: ~8 min (+1 min the first
                                         # time, to train the classifier)
+                                        # + the shipped hierarchical_vae's
+                                        # samples
     python -m bench.uses STUDY --smoke  # < 60 s on the 8x8 digits
 
 Full studies use Fashion-MNIST (grey images in [0, 1] with a Bernoulli
 likelihood; generation uses the benchmark protocol's static binarization
-so that its NLL is comparable). The smoke setting writes
+so that its NLL is comparable, and scores the shipped models of its
+`presets` as they are, beside the ones it trains). The smoke setting writes
 `<study>_smoke.json` instead, so it never overwrites a full result.
 """
 
@@ -26,6 +29,7 @@ import time
 from bench import common
 from zoo import datasets
 from zoo import plotting
+from zoo import presets
 from zoo.evaluation import anomaly
 from zoo.evaluation import denoising
 from zoo.evaluation import generation
@@ -80,11 +84,14 @@ SETTINGS = {
     "generation": {
         "full": {"vaes": {"conv_vae": CONV["full"],
                           "dense_vae": DENSE["full"]},
+                 # Shipped models (saved_models/), scored as shipped.
+                 "presets": ("hierarchical_vae",),
                  "latent_dim": 16, "epochs": 5, "num_train": 60000,
                  "classifier_epochs": 3, "num_generated": 2000,
                  "num_test": 1000, "num_samples": 100},
         "smoke": {"vaes": {"conv_vae": CONV["smoke"],
                            "dense_vae": DENSE["smoke"]},
+                  "presets": (),
                   "latent_dim": 4, "epochs": 1, "num_train": 1500,
                   "classifier_epochs": 10, "num_generated": 200,
                   "num_test": 297, "num_samples": 10},
@@ -172,6 +179,15 @@ def study_anomaly(setting, setting_name, cache_dir):
     return {"rows": rows}, rows
 
 
+def generation_models(setting, x_train):
+    """`(name, label, model)`: the setting's VAEs trained on `x_train`, one
+    at a time, then its shipped presets as they are."""
+    for name, options in setting["vaes"].items():
+        yield name, "", train(setting, x_train, vae=options)
+    for name in setting["presets"]:
+        yield name, " (shipped)", presets.from_preset(name)
+
+
 def study_generation(setting, setting_name, cache_dir):
     grey = load(setting_name)
     binary = load(setting_name, binarize="static")
@@ -187,19 +203,18 @@ def study_generation(setting, setting_name, cache_dir):
          **generation.classifier_statistics(classifier, binary.x_test)},
     ]
     figures = {}
-    for name, options in setting["vaes"].items():
-        vae = train(setting, binary.x_train[:setting["num_train"]],
-                    vae=options)
+    for name, label, vae in generation_models(
+            setting, binary.x_train[:setting["num_train"]]):
         prefix = f"{_result_name('generation', setting_name)}_{name}"
         figures[name] = [f"{prefix}_samples.png",
                          f"{prefix}_interpolation.png"]
         plotting.image_grid(vae.sample(16, seed=0),
                             path=common.RESULTS / figures[name][0],
-                            title=f"{name}: prior samples")
+                            title=f"{name}{label}: prior samples")
         plotting.interpolation(vae, binary.x_test[:4], binary.x_test[4:8],
                                path=common.RESULTS / figures[name][1])
         rows.append({
-            "images": f"{name} prior samples",
+            "images": f"{name}{label} prior samples",
             **generation.sample_statistics(
                 vae, classifier, setting["num_generated"]),
             **likelihood.evaluate_likelihood(

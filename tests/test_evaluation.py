@@ -277,6 +277,39 @@ def test_bench_smoke(study, tmp_path, monkeypatch):
                 assert (tmp_path / name).stat().st_size > 1000
 
 
+@pytest.mark.slow
+def test_generation_study_scores_a_shipped_preset_as_it_is(
+        tmp_path, monkeypatch):
+    """A preset named in the setting is loaded, not trained: its row is the
+    saved model's own NLL on the test images, and it gets its figures."""
+    monkeypatch.syspath_prepend(str(REPOSITORY))
+    from bench import common
+    from bench import uses
+
+    shipped = zoo.get("dense_vae", input_shape=(8, 8, 1), latent_dim=2,
+                      hidden_units=(8,), seed=1)
+    shipped.build((None, 8, 8, 1))
+    (tmp_path / "presets" / "tiny").mkdir(parents=True)
+    shipped.save(tmp_path / "presets" / "tiny" / "model.keras")
+    (tmp_path / "presets" / "tiny" / "model_card.json").write_text("{}")
+    monkeypatch.setenv("ZOO_PRESETS_DIR", str(tmp_path / "presets"))
+    monkeypatch.setattr(common, "RESULTS", tmp_path)
+    setting = {**uses.SETTINGS["generation"]["smoke"], "vaes": {},
+               "presets": ("tiny",)}
+    monkeypatch.setitem(uses.SETTINGS["generation"], "smoke", setting)
+    result = json.loads(uses.run("generation", "smoke", tmp_path / "cache")
+                        .read_text())
+    row = result["rows"][-1]
+    assert row["images"] == "tiny (shipped) prior samples"
+    x_test = zoo.datasets.digits(binarize="static").x_test
+    expected = likelihood.evaluate_likelihood(
+        shipped, x_test[:setting["num_test"]],
+        num_samples=setting["num_samples"])
+    assert row["nll"] == pytest.approx(expected["nll"], rel=1e-5)
+    for name in result["figures"]["tiny"]:
+        assert (tmp_path / name).stat().st_size > 1000
+
+
 def test_binarization_entropy_is_the_sum_of_bernoulli_entropies():
     grey = np.array([[0.0, 1.0, 0.5, 0.5], [0.1, 0.0, 0.0, 0.0]])
     np.testing.assert_allclose(

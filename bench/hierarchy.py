@@ -62,6 +62,16 @@ SMOKE = {**SETTING, "validation_images": 64, "nll_images": 16,
          "num_samples": 4, "train_images": 256}
 
 
+#: `HierarchicalVAE.active_units` counts a lower group's units by their
+#: departure from the prior; results without this mark were counted by
+#: Var_x E_q[z] alone, which calls a collapsed lower group active.
+DEPARTURE_RULE = "lower groups: Var_x(E_q[z] - E_p[z | z_<l])"
+FORMER_RULE_NOTE = (
+    "¹ Active units counted by the former rule, Var_x E_q[z] > 0.01, "
+    "under which a collapsed lower group (KL 0) still counts as active; "
+    "read its KL instead.")
+
+
 def run(name, data, epochs, setting):
     """Train and score one variant; its result as a dict."""
     preset, options = VARIANTS[name]
@@ -93,6 +103,7 @@ def run(name, data, epochs, setting):
     }
     if preset == "hierarchical_vae":
         result["active_units"] = model.active_units(x_validation)
+        result["active_units_rule"] = DEPARTURE_RULE
         result["kl_per_group"] = kl_per_group(model, x_validation)
     else:
         result["active_units"] = [
@@ -129,11 +140,15 @@ def floor_line(validation_images):
 
 def table(results):
     """The Markdown table of the finished variants, in `VARIANTS` order."""
-    rows = []
+    rows, former_rule = [], False
     for name in VARIANTS:
         if name not in results:
             continue
         result = results[name]
+        mark = ""
+        if len(result["active_units"]) > 1 and result.get(
+                "active_units_rule") != DEPARTURE_RULE:
+            mark, former_rule = "¹", True
         rows.append({
             "variant": name,
             "groups": len(result["active_units"]),
@@ -144,11 +159,12 @@ def table(results):
             "train s": round(result["train_seconds"]),
             "active units per group": ", ".join(
                 f"{active}/{total}" for active, total in
-                result["active_units"]),
+                result["active_units"]) + mark,
             "KL per group (nats)": ", ".join(
                 f"{kl:.1f}" for kl in result.get("kl_per_group", [])) or "—",
         })
-    return markdown_table(rows)
+    return markdown_table(rows) + ("\n\n" + FORMER_RULE_NOTE
+                                   if former_rule else "")
 
 
 def write_table(output, results, floor):

@@ -246,6 +246,11 @@ def test_hierarchy_ablation_smoke_writes_each_variant_and_resumes(
     assert len(one["active_units"]) == 1
     table = (results / "hierarchy.md").read_text()
     assert "| 3_groups | 3 |" in table and "| 1_group | 1 |" in table
+    assert three["active_units_rule"] == hierarchy.DEPARTURE_RULE
+    assert hierarchy.FORMER_RULE_NOTE not in table
+    former = {key: value for key, value in three.items()
+              if key != "active_units_rule"}
+    assert hierarchy.FORMER_RULE_NOTE in hierarchy.table({"3_groups": former})
     trained = []
     monkeypatch.setattr(hierarchy, "run", lambda *args: trained.append(args))
     hierarchy.main(output)

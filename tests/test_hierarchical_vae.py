@@ -174,6 +174,20 @@ def test_active_units_count_each_group():
     assert everything == [(total, total) for _, total in units]
 
 
+def test_a_collapsed_lower_group_has_no_active_units():
+    """Untrained, the posterior heads are zero: every lower posterior is
+    its prior (KL 0) although its mean varies with x through the top
+    group; the rule counts the departure from the prior, so 0 active."""
+    model = tiny()
+    x = binary_images(128)
+    _, z_mean, z_stddev, _, groups = model.posterior_pass(x, None)
+    assert np.var(np.asarray(groups[0].posterior_loc), axis=0).max() > 0
+    for kl in model.kl_per_group(z_mean, z_stddev, groups)[1:]:
+        np.testing.assert_allclose(kl, 0.0, atol=1e-5)
+    units = model.active_units(x, threshold=0.0)
+    assert [active for active, _ in units[1:]] == [0, 0]
+
+
 def test_no_lower_groups_is_a_one_group_vae():
     """groups_per_scale=0: z_0 alone; its bound's density ratio is the
     top group's only, so the IW bound at K = 1 equals the ELBO's

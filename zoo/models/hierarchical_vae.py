@@ -379,27 +379,32 @@ class HierarchicalVAE(Autoencoder):
         )
 
     def active_units(self, x, threshold=0.01, batch_size=500):
-        """Active units per group (Burda et al., 2016): the dimensions
-        whose posterior mean varies over x, Var_x(E_q[z_d]) > `threshold`
-        (lower groups at the posterior means of the groups above).
+        """Active units per group: the dimensions whose posterior moves
+        away from its prior with x, every group at its posterior mean.
 
-        For a lower group the rule over-counts: its prior's mean moves with
-        the groups above, so a collapsed group (posterior equal to its
-        prior, KL 0) still has posterior means that vary with x. Read it
-        beside the group's KL (`kl_per_group`).
+        The top group follows Burda et al. (2016), Var_x(E_q[z_d]) >
+        `threshold` (its prior is N(0, I)). A lower group's prior moves
+        with the groups above, so its posterior mean varies with x even
+        when the group is collapsed (q = p, KL 0); it counts instead the
+        departure from the prior, Var_x(E_q[z_d] - E_p[z_d | z_<l]) >
+        `threshold`, which is 0 for a collapsed group.
 
         Returns:
             list of `(active, total)` per group, top first.
         """
         x = validation.check_model_inputs(self, x, "x")
-        means = [[] for _ in self.group_shapes]
+        x = np.asarray(x, "float32")
+        departures = [[] for _ in self.group_shapes]
         for start in range(0, len(x), batch_size):
-            groups = self.encode(x[start:start + batch_size], all_groups=True)
-            for index, group in enumerate(groups):
-                means[index].append(np.asarray(group.mean()))
+            _, z_mean, _, _, groups = self.posterior_pass(
+                x[start:start + batch_size], None)
+            departures[0].append(np.asarray(z_mean))
+            for index, group in enumerate(groups, start=1):
+                departures[index].append(np.asarray(
+                    group.posterior_loc - group.prior_loc))
         result = []
-        for group_means in means:
-            variance = np.concatenate(group_means).var(axis=0)
+        for group_departures in departures:
+            variance = np.concatenate(group_departures).var(axis=0)
             result.append((int((variance > threshold).sum()), variance.size))
         return result
 

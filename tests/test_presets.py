@@ -12,7 +12,8 @@ import zoo
 from conftest import real_images
 
 SAVED_MODELS = pathlib.Path(__file__).parent.parent / "saved_models"
-SHIPPED = ("beta_vae", "conv_vae", "conv_vae_long", "dense_vae")
+SHIPPED = ("beta_vae", "conv_vae", "conv_vae_long", "dense_vae",
+           "hierarchical_vae")
 #: Presets with a codebook latent (`zoo.VQVAE`): `encode` gives codes.
 CODEBOOK_PRESETS = ("vq_vae",)
 

@@ -10,7 +10,8 @@ import zoo
 from zoo import export
 
 SAVED_MODELS = pathlib.Path(__file__).parent.parent / "saved_models"
-SHIPPED = ("dense_vae", "conv_vae", "beta_vae", "conv_vae_long")
+SHIPPED = ("dense_vae", "conv_vae", "beta_vae", "conv_vae_long",
+           "hierarchical_vae")
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +55,15 @@ def test_shipped_model_reproduces_its_card_scores(
         negative_elbo, card["check_negative_elbo"], rtol=1e-5
     )
     assert nll <= negative_elbo
+
+
+def test_shipped_hierarchy_reports_the_active_units_of_every_group():
+    card = json.loads(
+        (SAVED_MODELS / "hierarchical_vae" / "model_card.json").read_text())
+    units = card["test_active_units_per_group"]
+    assert [total for _, total in units] == [16, 196, 784]
+    assert all(0 <= active <= total for active, total in units)
+    assert card["options"]["likelihood"] == "pixelcnn"
 
 
 # The shipped vq_vae: a codebook latent, scored by its bound -------------------

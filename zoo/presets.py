@@ -7,7 +7,8 @@ by `python saved_models/regenerate.py --keras-from-savedmodel`).
 
     >>> import zoo
     >>> zoo.list_presets()
-    ['beta_vae', 'conv_vae', 'conv_vae_long', 'dense_vae']
+    ['beta_vae', 'conv_vae', 'conv_vae_long', 'dense_vae', 'hierarchical_vae',
+     'vq_vae']
     >>> model = zoo.from_preset("conv_vae")       # compiled, ready to fit
     >>> z = model.encode(x).mean()                # x: (N, 28, 28, 1) in [0, 1]
     >>> model.fit(my_images, epochs=2)            # fine-tune

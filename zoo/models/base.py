@@ -74,7 +74,15 @@ class VAE(Autoencoder):
             `"conv"` (default `(32, 64)`) and `"resnet"` (default
             `(32, 64, 128)`).
         hidden_units: tuple of ints, the dense layers' widths (defaults:
-            `(512, 256)` for `"mlp"`, `(256,)` for the others).
+            `(512, 256)` for `"mlp"`, `()` for `"conv"`, `(256,)` for
+            `"resnet"`).
+        output_layer: for `"conv"`: how the decoder reaches full
+            resolution. `"subpixel"` (default): its last doubling is a
+            sub-pixel convolution straight to the likelihood's parameters
+            (`zoo.networks.subpixel`); `"conv"`: a Conv2DTranspose stage
+            per entry of `filters` and a 3x3 Conv2D at full resolution
+            (the decoder of models saved before this option existed, which
+            load with it).
         encoder: None, or a Keras model or layer, the encoder body: it maps
             a batch of examples to features, and the zoo adds the posterior
             head (`zoo.networks.custom`).
@@ -134,6 +142,7 @@ class VAE(Autoencoder):
         network=None,
         filters=None,
         hidden_units=None,
+        output_layer=None,
         encoder=None,
         decoder=None,
         objective="elbo",
@@ -163,7 +172,8 @@ class VAE(Autoencoder):
             network = "conv"  # builds what the user does not supply
         self.network = network
         self.network_options = networks.check_options(
-            network, {"filters": filters, "hidden_units": hidden_units},
+            network, {"filters": filters, "hidden_units": hidden_units,
+                      "output_layer": output_layer},
             encoder is not None, decoder is not None,
         )
         self.set_likelihood(likelihood, likelihood_scale)
@@ -566,7 +576,7 @@ class VAE(Autoencoder):
             "latent_dim": self.latent_dim,
             "network": self.network,
             **{key: self.network_options.get(key) for key in (
-                "filters", "hidden_units")},
+                "filters", "hidden_units", "output_layer")},
             "encoder": None if self.encoder_body is None else serialize(
                 self.encoder_body),
             "decoder": None if self.decoder_body is None else serialize(
@@ -585,6 +595,11 @@ class VAE(Autoencoder):
     def from_config(cls, config):
         config = dict(config)
         release_0_1.check_version(config.pop("zoo_version", None))
+        if "output_layer" not in config and networks.builds_conv_decoder(
+                config.get("network"), config.get("decoder")):
+            # Saved before the option existed: that decoder ended in the
+            # full-resolution Conv2D.
+            config["output_layer"] = networks.conv.LEGACY_OUTPUT_LAYER
         for key in ("encoder", "decoder", "objective"):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(

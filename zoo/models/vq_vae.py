@@ -167,6 +167,9 @@ class VQVAE(Autoencoder):
         )
         if network in ("conv", "resnet"):
             self.network_options.pop("hidden_units")
+        # The grid decoder ends in the full-resolution Conv2D
+        # (`conv.grid_decoder`); the option is the VAE's.
+        self.network_options.pop("output_layer", None)
         self.set_likelihood(likelihood, likelihood_scale)
         self.conditioning = conditions.get(None, None)
         self.prior_width = validation.check_size(

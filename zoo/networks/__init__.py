@@ -35,7 +35,8 @@ from zoo.networks.heads import classifier_head
 NETWORKS = {"mlp": mlp, "conv": conv, "resnet": resnet}
 
 __all__ = ["LabelCondition", "NETWORKS", "build", "build_classifier",
-           "build_grid", "check_widths", "check_options", "grid_shape"]
+           "build_grid", "builds_conv_decoder", "check_widths",
+           "check_options", "grid_shape"]
 
 
 def check_options(network, options, has_encoder, has_decoder):
@@ -44,8 +45,8 @@ def check_options(network, options, has_encoder, has_decoder):
     Args:
         network: a name in `NETWORKS`, or None when the user supplies both
             bodies.
-        options: dict of the options given (`filters`, `hidden_units`),
-            None for those not given.
+        options: dict of the options given (`filters`, `hidden_units`,
+            `output_layer`), None for those not given.
         has_encoder, has_decoder: whether the user supplies that body.
 
     Raises:
@@ -68,17 +69,40 @@ def check_options(network, options, has_encoder, has_decoder):
             f"network={network!r}"
         )
     defaults = NETWORKS[network].DEFAULTS
+    if has_decoder and "output_layer" in given:
+        raise ValueError(
+            "`output_layer` shapes the built-in decoder; with your own "
+            "`decoder` drop it. Received: "
+            f"output_layer={given['output_layer']!r}"
+        )
     unknown = sorted(set(given) - set(defaults))
     if unknown:
         raise ValueError(
             f"network={network!r} takes the options {sorted(defaults)}; "
             f"{unknown} is not one of them."
         )
+    choices = getattr(NETWORKS[network], "CHOICES", {})
     checked = {}
     for key, default in defaults.items():
+        value = given.get(key, default)
+        if key in choices:
+            if value not in choices[key]:
+                raise ValueError(
+                    f"`{key}` of network={network!r} must be one of "
+                    f"{list(choices[key])}. Received: {key}={value!r}"
+                )
+            checked[key] = value
+            continue
         minimum = 1 if key == "filters" else 0
-        checked[key] = check_widths(given.get(key, default), key, minimum)
+        checked[key] = check_widths(value, key, minimum)
     return checked
+
+
+def builds_conv_decoder(network, decoder_body):
+    """Whether a model with this `network` and decoder body (None when the
+    zoo builds it) gets the `"conv"` network's decoder: `network="conv"`,
+    or no network and no decoder body (the default)."""
+    return decoder_body is None and network in ("conv", None)
 
 
 def build(network, options, image_shape, latent_dim, parameter_shape,
@@ -107,6 +131,10 @@ def build(network, options, image_shape, latent_dim, parameter_shape,
     elif network == "mlp":
         decoder = mlp.decoder(latent_dim, parameter_shape, reversed_units,
                               labels)
+    elif network == "conv":
+        decoder = conv.decoder(latent_dim, parameter_shape, options["filters"],
+                               reversed_units, labels,
+                               output_layer=options["output_layer"])
     else:
         decoder = module.decoder(latent_dim, parameter_shape,
                                  options["filters"], reversed_units, labels)

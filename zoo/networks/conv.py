@@ -9,9 +9,17 @@ from zoo.networks.heads import dense_stack
 from zoo.networks.heads import grid_from_vector
 from zoo.networks.heads import posterior_head
 from zoo.networks.heads import with_label
+from zoo.networks.subpixel import SubpixelConv2D
 
 #: The options of `network="conv"` and their defaults.
-DEFAULTS = {"filters": (32, 64), "hidden_units": ()}
+DEFAULTS = {"filters": (32, 64), "hidden_units": (), "output_layer": "subpixel"}
+
+#: The values of the options that are a choice rather than widths.
+CHOICES = {"output_layer": ("subpixel", "conv")}
+
+#: The `output_layer` of a model saved before the option existed (zoo
+#: 0.2.0.dev0 configs without the key, and release 0.1 files).
+LEGACY_OUTPUT_LAYER = "conv"
 
 
 def encoder(input_shape, latent_dim, filters, hidden_units, labels=None,
@@ -32,18 +40,17 @@ def encoder(input_shape, latent_dim, filters, hidden_units, labels=None,
 
 
 def decoder(latent_dim, output_shape, filters, hidden_units, labels=None,
-            name="decoder"):
+            name="decoder", output_layer="subpixel"):
     """Mirror of `encoder`: [concatenate the label code to z] -> Dense(relu)
     per entry of `hidden_units` -> Dense -> Reshape to the encoder's
-    smallest grid -> Conv2DTranspose(3x3, stride 2, relu) per entry of
-    `filters` (widest first) -> Conv2D(3x3) to the parameter channels ->
-    crop to exactly `output_shape`.
+    smallest grid -> `upsample` to the parameter channels at exactly
+    `output_shape`.
     """
     inputs = keras.Input(shape=(latent_dim,), name="z")
     inputs, features = with_label(inputs, inputs, labels)
     features = dense_stack(features, hidden_units)
     features, grid = grid_from_vector(features, output_shape, filters)
-    parameters = upsample(features, grid, filters, output_shape)
+    parameters = upsample(features, grid, filters, output_shape, output_layer)
     return keras.Model(inputs, parameters, name=name)
 
 
@@ -58,19 +65,37 @@ def downsample(features, filters):
     return features
 
 
-def upsample(features, grid, filters, output_shape):
-    """The decoder's body from the `grid` feature map: Conv2DTranspose(3x3,
-    stride 2, relu) per entry of `filters` (widest first) -> Conv2D(3x3)
-    to the parameter channels -> crop to exactly `output_shape`."""
-    for index, width_ in enumerate(reversed(filters)):
+def upsample(features, grid, filters, output_shape, output_layer):
+    """The decoder's body from the `grid` feature map to the parameter
+    channels, one doubling of H and W per entry of `filters`, then a crop
+    to exactly `output_shape`:
+
+    - `output_layer="subpixel"` (default): Conv2DTranspose(3x3, stride 2,
+      relu) per entry of `filters` but the first (widest first), then a
+      sub-pixel convolution (`SubpixelConv2D`, 3x3) from the half
+      resolution straight to the parameters. `filters[0]` sets only the
+      encoder's first stage.
+    - `output_layer="conv"` (models saved before the option existed):
+      Conv2DTranspose(3x3, stride 2, relu) per entry of `filters`, then a
+      Conv2D(3x3) at full resolution to the parameters.
+    """
+    widths = tuple(reversed(filters))
+    if output_layer == "subpixel":
+        widths = widths[:-1]
+    for index, width_ in enumerate(widths):
         features = layers.Conv2DTranspose(
             width_, 3, strides=2, padding="same", activation="relu",
             name=f"deconv_{index}",
         )(features)
-    parameters = layers.Conv2D(
-        output_shape[-1], 3, padding="same", dtype="float32",
-        name="parameters",
-    )(features)
+    if output_layer == "subpixel":
+        parameters = SubpixelConv2D(
+            output_shape[-1], 3, dtype="float32", name="parameters"
+        )(features)
+    else:
+        parameters = layers.Conv2D(
+            output_shape[-1], 3, padding="same", dtype="float32",
+            name="parameters",
+        )(features)
     return crop(parameters, grid, len(filters), output_shape)
 
 
@@ -85,11 +110,12 @@ def grid_encoder(input_shape, latent_dim, filters, name="encoder"):
 
 def grid_decoder(grid, latent_dim, output_shape, filters, name="decoder"):
     """Mirror of `grid_encoder`: z_q `(*grid, latent_dim)` ->
-    Conv2D(3x3, relu) to `filters[-1]` -> `upsample`."""
+    Conv2D(3x3, relu) to `filters[-1]` -> `upsample` with the
+    full-resolution Conv2D output (`output_layer="conv"`)."""
     inputs = keras.Input(shape=(*grid, latent_dim), name="z")
     features = layers.Conv2D(
         filters[-1], 3, padding="same", activation="relu", name="grid"
     )(inputs)
-    parameters = upsample(features, grid, filters, output_shape)
+    parameters = upsample(features, grid, filters, output_shape, "conv")
     return keras.Model(inputs, parameters, name=name)
 

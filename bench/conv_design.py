@@ -5,12 +5,14 @@ seed 0, static binarization) on the first 55,000 training images and scores
 -ELBO and the quick IW NLL (K = 100) on the last 5,000 (the first 2,000 for
 the NLL). Writes bench/results/conv_design.json, keeping the rows of
 candidates not rerun. `train_seconds` is one sequential run each, a rough
-cost only: `python -m bench.speed` compares speeds side by side.
+cost only: `python -m bench.speed` compares speeds side by side. Each row
+names its CPU and date: rows of different runs share the file.
 
     python -m bench.conv_design [--candidates NAME ...] [--epochs 5]
 """
 
 import argparse
+import datetime
 import json
 import time
 
@@ -18,18 +20,33 @@ import keras
 
 import zoo
 from bench.common import RESULTS
+from bench.common import machine
 from bench.common import write_result
 from zoo.evaluation import likelihood
 
+def conv_output(filters, hidden_units):
+    """The options of a decoder ending in a full-resolution Conv2D, the
+    design of every default before the sub-pixel output layer."""
+    return {"filters": filters, "hidden_units": hidden_units,
+            "output_layer": "conv"}
+
+
 CANDIDATES = {
-    "filters32-64_dense256_lr1e-3": ({"filters": (32, 64), "hidden_units": (256,)}, 1e-3),
-    "filters32-64_dense256_lr2e-3": ({"filters": (32, 64), "hidden_units": (256,)}, 2e-3),
-    "filters32-64_nodense_lr1e-3": ({"filters": (32, 64), "hidden_units": ()}, 1e-3),
-    "filters64-128_dense512_lr1e-3": ({"filters": (64, 128), "hidden_units": (512,)}, 1e-3),
-    "filters32-64-128_dense256_lr1e-3": ({"filters": (32, 64, 128), "hidden_units": (256,)}, 1e-3),
-    "filters64-128_dense512_lr2e-3": ({"filters": (64, 128), "hidden_units": (512,)}, 2e-3),
+    "filters32-64_dense256_lr1e-3": (conv_output((32, 64), (256,)), 1e-3),
+    "filters32-64_dense256_lr2e-3": (conv_output((32, 64), (256,)), 2e-3),
+    "filters32-64_nodense_lr1e-3": (conv_output((32, 64), ()), 1e-3),
+    "filters64-128_dense512_lr1e-3": (conv_output((64, 128), (512,)), 1e-3),
+    "filters32-64-128_dense256_lr1e-3": (conv_output((32, 64, 128), (256,)), 1e-3),
+    "filters64-128_dense512_lr2e-3": (conv_output((64, 128), (512,)), 2e-3),
     # A leaner decoder for the speed issue: half the channels at 14 x 14.
-    "filters32-32_nodense_lr1e-3": ({"filters": (32, 32), "hidden_units": ()}, 1e-3),
+    "filters32-32_nodense_lr1e-3": (conv_output((32, 32), ()), 1e-3),
+    # The sub-pixel output layer: no deconvolution at 28 x 28.
+    "subpixel_filters32-64_nodense_lr1e-3": (
+        {"filters": (32, 64), "hidden_units": (), "output_layer": "subpixel"},
+        1e-3),
+    "subpixel_filters64-64_nodense_lr1e-3": (
+        {"filters": (64, 64), "hidden_units": (), "output_layer": "subpixel"},
+        1e-3),
 }
 
 
@@ -45,6 +62,7 @@ def run(name, options, learning_rate, data, epochs):
     x_validation, _ = data.split("validation")
     result = {
         "name": name, "options": options, "learning_rate": learning_rate,
+        "cpu": machine()["cpu"], "date": datetime.date.today().isoformat(),
         "parameters": model.count_params(), "train_seconds": wall,
         "validation_negative_elbo": likelihood.negative_elbo(model, x_validation),
         "validation_nll_k100_first2000": likelihood.negative_log_likelihood(
@@ -65,6 +83,9 @@ def main():
     if earlier.get("epochs") != args.epochs:
         earlier = {}
     results = {row["name"]: row for row in earlier.get("candidates", [])}
+    for row in results.values():  # rows from before rows named their machine
+        row.setdefault("cpu", earlier["machine"]["cpu"])
+        row.setdefault("date", earlier["date"][:10])
     for name in args.candidates:
         results[name] = run(name, *CANDIDATES[name], data, args.epochs)
         write_result("conv_design", {"epochs": args.epochs,

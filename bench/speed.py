@@ -20,12 +20,17 @@ Each pass is timed on the wall clock and on the process's CPU clock
 3. Time to quality: the default `conv_vae` trained by `fit` for 5 epochs,
    its quick NLL (K = 100 on the first 2,000 test images) scored every 100
    steps outside the clock until it reaches NLL 252, then at each epoch's
-   end; the reference trained 5 epochs by its loop. The ratio is given
+   end; the same for the previous default (the first of `DESIGNS`); the
+   reference trained 5 epochs by its loop. The ratio is given
    twice: from these two runs' walls, and as (steps to 252 x the median fit
    step) / (5 epochs of steps x the median reference step) from part 1,
    which the machine's load does not bias.
 4. Profile: op-level self time of a few steps under `fit` and under the
    bare loop (TensorFlow's profiler, read with `xprof`), summed by layer.
+5. Pipeline: one-epoch `fit` calls over part 1's batches, fed by the same
+   pipeline with `tf.data`'s autotuning on and off, alternated; an epoch's
+   end waits for the old iterator's autotuning thread, which can stall it
+   by up to a second.
 
     python -m bench.speed              # ~20 min on 2 cores; results/speed.json
     python -m bench.speed --smoke      # a minute, without part 2's
@@ -57,9 +62,9 @@ TARGET_NLL = 252.0
 #: Other `conv_vae` designs timed beside the default (bare loops), for the
 #: trade-off table; their validation NLLs come from `bench.conv_design`.
 DESIGNS = {
-    "filters (32, 64), dense (256,)": {"filters": (32, 64),
-                                       "hidden_units": (256,)},
-    "filters (32, 32), dense ()": {"filters": (32, 32), "hidden_units": ()},
+    "previous default, Conv2D output": {"output_layer": "conv"},
+    "earlier default, dense (256,), Conv2D output": {
+        "hidden_units": (256,), "output_layer": "conv"},
 }
 BATCH_SIZE = 128
 LATENT_DIM = 16
@@ -147,11 +152,15 @@ class Alternate(keras.callbacks.Callback):
                     step(x)
 
 
-def pipeline(x):
+def pipeline(x, autotune=False):
     """`x` as a cached, prefetched `tf.data` pipeline of batches, the same
-    for every loop (as `zoo.datasets` and Keras's array adapter feed fit)."""
+    for every loop; `tf.data`'s autotuning off, as `zoo.datasets` feeds
+    fit (part 5 measures it on)."""
     dataset = tf.data.Dataset.from_tensor_slices(x).batch(BATCH_SIZE)
-    return dataset.cache().prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.cache().prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.autotune.enabled = autotune
+    return dataset.with_options(options)
 
 
 def loops(x, repetitions):
@@ -264,13 +273,11 @@ class QualityClock(keras.callbacks.Callback):
             self.reached = {"step": self.steps, "train_seconds": seconds}
 
 
-def time_to_quality(data, settings):
-    """Part 3: steps and seconds to NLL 252, and the 5-epoch NLLs."""
-    x_test, _ = data.split("test")
-    x_score = x_test[:settings["nll_examples"]]
-    dataset = data.as_dataset("train", batch_size=BATCH_SIZE, seed=0)
-
-    model = default_model()
+def quality_curve(dataset, x_score, settings, **options):
+    """A `conv_vae` (`options` over the default) trained by `fit` for
+    `settings["epochs"]`, its quick NLL on `x_score` scored outside the
+    clock (`QualityClock`)."""
+    model = default_model(**options)
     model.compile(optimizer="adam")
     clock = QualityClock(
         lambda: likelihood.negative_log_likelihood(
@@ -278,6 +285,19 @@ def time_to_quality(data, settings):
         every=settings["score_every"])
     model.fit(dataset, epochs=settings["epochs"], callbacks=[clock],
               verbose=0)
+    return clock
+
+
+def time_to_quality(data, settings):
+    """Part 3: steps and seconds to NLL 252, and the 5-epoch NLLs of the
+    default, the previous default (`DESIGNS`' first) and the reference."""
+    x_test, _ = data.split("test")
+    x_score = x_test[:settings["nll_examples"]]
+    dataset = data.as_dataset("train", batch_size=BATCH_SIZE, seed=0)
+
+    clock = quality_curve(dataset, x_score, settings)
+    previous = quality_curve(dataset, x_score, settings,
+                             **next(iter(DESIGNS.values())))
 
     keras.utils.set_random_seed(0)
     encoder, decoder = reference.build(LATENT_DIM)
@@ -290,9 +310,29 @@ def time_to_quality(data, settings):
         "conv_vae_curve": clock.curve,
         "conv_vae_reached": clock.reached,
         "conv_vae_nll_quick_final": clock.curve[-1]["nll_quick"],
+        "previous_default_curve": previous.curve,
+        "previous_default_reached": previous.reached,
+        "previous_default_nll_quick_final": previous.curve[-1]["nll_quick"],
         "reference_train_seconds": sum(reference_seconds),
         "reference_nll_quick_final": reference_nll,
     }
+
+
+def autotune(x, repetitions):
+    """Part 5: `fit` calls of one epoch, autotuning on and off alternated."""
+    model = default_model()
+    model.compile(optimizer="adam")
+    datasets = {"autotune_on": pipeline(x, autotune=True),
+                "autotune_off": pipeline(x, autotune=False)}
+    clocks = {name: Clock() for name in datasets}
+    for _ in range(repetitions + 1):
+        for name, dataset in datasets.items():
+            with clocks[name]:
+                model.fit(dataset, epochs=1, verbose=0)
+    result = {name: clock.summary(len(x)) for name, clock in clocks.items()}
+    result["on_over_off_time"] = (result["autotune_off"]["images_per_second"]
+                                  / result["autotune_on"]["images_per_second"])
+    return result
 
 
 def profile(x, steps):
@@ -404,8 +444,11 @@ def main(argv=None):
     quality.update(ratios(quality, result["loops"], settings))
     result["time_to_quality"] = quality
     print({key: value for key, value in quality.items()
-           if key != "conv_vae_curve"}, flush=True)
+           if not key.endswith("_curve")}, flush=True)
     result["profile"] = profile(x, settings["profile_steps"])
+    result["pipeline"] = autotune(x, settings["repetitions"])
+    print({"autotune_on_over_off_time":
+           result["pipeline"]["on_over_off_time"]}, flush=True)
     path = write_result("speed" + ("_smoke" if args.smoke else ""), result)
     print(f"written to {path}")
 

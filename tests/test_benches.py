@@ -193,12 +193,17 @@ def test_speed_smoke_alternates_every_loop_and_tracks_quality(results):
     assert not any(f"xla_{name}" in result
                    for name in speed.XLA_ENVIRONMENTS)  # smoke: no subprocess
     quality = result["time_to_quality"]
-    assert [point["step"] for point in quality["conv_vae_curve"]] == [2, 4]
-    assert quality["conv_vae_nll_quick_final"] > 0
+    for run in ("conv_vae", "previous_default"):
+        assert [point["step"] for point in quality[f"{run}_curve"]] == [2, 4]
+        assert quality[f"{run}_nll_quick_final"] > 0
     assert quality["reference_nll_quick_final"] > 0
     for run in ("fit", "bare"):
         groups = result["profile"][run]["ms_per_step"]
         assert any(name.startswith("decoder/") for name in groups)
+    pipeline = result["pipeline"]
+    for run in ("autotune_on", "autotune_off"):
+        assert len(pipeline[run]["wall_seconds"]) == 6
+    assert pipeline["on_over_off_time"] > 0
 
 
 def test_speed_groups_ops_by_layer_and_pass():

@@ -348,6 +348,13 @@ def test_as_dataset_yields_images_then_optionally_labels():
     np.testing.assert_array_equal(y.numpy(), data.y_test[:32])
 
 
+@pytest.mark.parametrize("options", [{}, {"conditional": True}])
+def test_as_dataset_turns_tf_data_autotuning_off(options):
+    # in-memory arrays: autotuning has nothing to tune and stalls epoch ends
+    dataset = datasets.digits().as_dataset(batch_size=32, **options)
+    assert dataset.options().autotune.enabled is False
+
+
 def test_as_dataset_shuffles_every_epoch_and_keeps_every_example():
     data = datasets.from_arrays(np.arange(64, dtype="float32").reshape(
         64, 1, 1, 1) / 63)

@@ -420,12 +420,16 @@ def check_model_latents(model, latents):
 
 def check_model_data(model, x, y):
     """`fit`/`evaluate`'s `(x, y)`, checked; a `tf.data.Dataset` gets its
-    spec checked and every batch asserted as it streams."""
+    spec checked and every batch asserted as it streams, one batch ahead
+    (`prefetch(1)`) so the check runs beside the training step instead of
+    before it."""
     if is_stream(x):
         if isinstance(x, tf.data.Dataset):
             check_dataset_spec(x, model.image_shape, model.split_inputs)
             check_empty_dataset(x)
-            x = x.map(lambda *element: assert_batch_valid(model, *element))
+            x = x.map(
+                lambda *element: assert_batch_valid(model, *element)
+            ).prefetch(1)
         return x, y
     if y is None:
         return check_model_inputs(

@@ -7,7 +7,9 @@ Each pass is timed on the wall clock and on the process's CPU clock
 (`time.process_time`, the work done, whatever else the machine runs).
 
 1. Loops: the default `conv_vae` trained by `fit`, the same network (a
-   second copy) trained by a bare `tf.function` GradientTape loop, the
+   second copy) trained by a bare `tf.function` GradientTape loop, a
+   third copy's own Keras `train_step` in a bare `tf.function` loop (what
+   `fit` runs per step, without `fit`'s loop), the
    reference model (`bench.reference`) by its own loop, and the other
    candidate designs of `DESIGNS` by bare loops. A repetition is one pass
    of each over the same `--batches` batches of 128; all but `fit` run from
@@ -111,6 +113,15 @@ def default_model(seed=0, **options):
                    latent_dim=LATENT_DIM, seed=seed, **options)
 
 
+def train_step_loop(model):
+    """`model`'s own Keras `train_step` (the step `fit` runs: the zoo's
+    loss, Keras's metrics and its optimizer call) in a bare `tf.function`,
+    without `fit`'s loop around it."""
+    model.compile(optimizer="adam")
+    model.optimizer.build(model.trainable_variables)
+    return tf.function(model.train_step)
+
+
 def bare_step(model, jit_compile=False):
     """One training step of `model`'s objective in a bare `tf.function`:
     the same loss as `fit` (the reconstruction term plus the `add_loss`
@@ -174,6 +185,7 @@ def loops(x, repetitions):
     alternate = Alternate(dataset, {
         # jit_compile as `compile` resolved it ("auto": off on CPU)
         "bare": bare_step(bare_model, bool(fit_model.jit_compile)),
+        "train_step": train_step_loop(default_model()),
         "reference": reference.train_step(encoder, decoder),
         **{name: bare_step(model) for name, model in designs.items()},
     })
@@ -182,6 +194,9 @@ def loops(x, repetitions):
     images = len(x)
     result = {name: clock.summary(images)
               for name, clock in alternate.clocks.items()}
+    result["fit_over_train_step_time"] = (
+        result["train_step"]["images_per_second"]
+        / result["fit"]["images_per_second"])
     result["fit"]["parameters"] = fit_model.count_params()
     result["bare"]["parameters"] = bare_model.count_params()
     result["reference"]["parameters"] = (encoder.count_params()

@@ -183,12 +183,13 @@ def test_speed_smoke_alternates_every_loop_and_tracks_quality(results):
     speed.main(["--smoke"])
     result = json.loads((results / "speed_smoke.json").read_text())
     loops = result["loops"]
-    for name in ("fit", "bare", "reference", *speed.DESIGNS):
+    for name in ("fit", "bare", "train_step", "reference", *speed.DESIGNS):
         # one warm-up pass, then the alternated repetitions
         assert len(loops[name]["wall_seconds"]) == 6
         low, high = loops[name]["images_per_second_spread"]
         assert 0 < low <= loops[name]["images_per_second"] <= high
     assert loops["fit"]["parameters"] == loops["bare"]["parameters"]
+    assert loops["fit_over_train_step_time"] > 0
     assert result["xla"]["xla_over_no_xla_time"] > 0
     assert not any(f"xla_{name}" in result
                    for name in speed.XLA_ENVIRONMENTS)  # smoke: no subprocess

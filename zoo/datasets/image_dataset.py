@@ -19,8 +19,8 @@ def _in_memory_options():
 #: autotuning off. The arrays are in memory, so there is nothing to tune,
 #: and an iterator with autotuning, deleted at an epoch's end, waits for its
 #: tuning thread: `fit` epochs of 60 batches stalled by up to a second and
-#: ran at a median 1.10x the time without it (`python -m bench.speed`,
-#: part 5).
+#: ran at a median 1.04-1.10x the time without it in three runs of
+#: `python -m bench.speed` (part 5).
 IN_MEMORY_OPTIONS = _in_memory_options()
 
 

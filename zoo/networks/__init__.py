@@ -85,16 +85,16 @@ def check_options(network, options, has_encoder, has_decoder):
     checked = {}
     for key, default in defaults.items():
         value = given.get(key, default)
-        if key in choices:
-            if value not in choices[key]:
-                raise ValueError(
-                    f"`{key}` of network={network!r} must be one of "
-                    f"{list(choices[key])}. Received: {key}={value!r}"
-                )
+        if key not in choices:
+            minimum = 1 if key == "filters" else 0
+            checked[key] = check_widths(value, key, minimum)
+        elif value in choices[key]:
             checked[key] = value
-            continue
-        minimum = 1 if key == "filters" else 0
-        checked[key] = check_widths(value, key, minimum)
+        else:
+            raise ValueError(
+                f"`{key}` of network={network!r} must be one of "
+                f"{list(choices[key])}. Received: {key}={value!r}"
+            )
     return checked
 
 

@@ -47,6 +47,14 @@ CANDIDATES = {
     "subpixel_filters64-64_nodense_lr1e-3": (
         {"filters": (64, 64), "hidden_units": (), "output_layer": "subpixel"},
         1e-3),
+    # The learning rate of `compile()`'s default Adam (zoo.models.core).
+    "subpixel_filters32-64_nodense_lr2e-3": (
+        {"filters": (32, 64), "hidden_units": (), "output_layer": "subpixel"},
+        2e-3),
+    "subpixel_filters32-64_nodense_lr3e-3": (
+        {"filters": (32, 64), "hidden_units": (), "output_layer": "subpixel"},
+        3e-3),
+    "filters32-64_nodense_lr2e-3": (conv_output((32, 64), ()), 2e-3),
 }
 
 

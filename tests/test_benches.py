@@ -190,11 +190,18 @@ def test_speed_smoke_alternates_every_loop_and_tracks_quality(results):
         assert 0 < low <= loops[name]["images_per_second"] <= high
     assert loops["fit"]["parameters"] == loops["bare"]["parameters"]
     assert loops["fit_over_train_step_time"] > 0
+    for clock in ("wall", "cpu"):
+        paired = loops["fit_over_bare_paired"][clock]
+        expected = [fit / bare for fit, bare in zip(
+            loops["fit"][f"{clock}_seconds"][1:],
+            loops["bare"][f"{clock}_seconds"][1:])]
+        assert paired["values"] == pytest.approx(expected)
+        assert paired["median"] == pytest.approx(sorted(expected)[2])
     assert result["xla"]["xla_over_no_xla_time"] > 0
     assert not any(f"xla_{name}" in result
                    for name in speed.XLA_ENVIRONMENTS)  # smoke: no subprocess
     quality = result["time_to_quality"]
-    for run in ("conv_vae", "previous_default"):
+    for run in ("conv_vae", "previous_default", "conv_vae_at_1e-3"):
         assert [point["step"] for point in quality[f"{run}_curve"]] == [2, 4]
         assert quality[f"{run}_nll_quick_final"] > 0
     assert quality["reference_nll_quick_final"] > 0

@@ -435,6 +435,21 @@ def test_compile_refuses_a_loss():
         model.compile(optimizer="adam", loss="mse")
 
 
+def test_compile_defaults_to_adam_at_the_zoo_learning_rate(tmp_path):
+    """`compile()` is Adam at 2e-3, kept by a .keras round trip;
+    `compile("adam")` stays Keras's Adam at 1e-3."""
+    model = zoo.get("dense_vae", input_shape=(8, 8, 1), latent_dim=2)
+    model.compile()
+    assert isinstance(model.optimizer, keras.optimizers.Adam)
+    assert float(model.optimizer.learning_rate) == pytest.approx(2e-3)
+    model.fit(np.zeros((4, 8, 8, 1), "float32"), epochs=1, verbose=0)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    assert float(loaded.optimizer.learning_rate) == pytest.approx(2e-3)
+    model.compile(optimizer="adam")
+    assert float(model.optimizer.learning_rate) == pytest.approx(1e-3)
+
+
 # 10. Numerics --------------------------------------------------------------
 
 

@@ -33,6 +33,7 @@ import pathlib
 import sys
 
 from zoo import cli_data
+from zoo.models.core import DEFAULT_LEARNING_RATE
 
 DATASETS = cli_data.BUILT_IN
 
@@ -546,8 +547,10 @@ def build_parser():
                          help="training epochs (default: %(default)s)")
     command.add_argument("--batch-size", type=_positive_int, default=128,
                          help="images per step (default: %(default)s)")
-    command.add_argument("--learning-rate", type=_positive_float, default=1e-3,
-                         help="Adam's learning rate (default: %(default)s)")
+    command.add_argument("--learning-rate", type=_positive_float,
+                         default=DEFAULT_LEARNING_RATE,
+                         help="Adam's learning rate (default: %(default)s, "
+                         "as the models' compile())")
     command.add_argument("--beta", type=float, default=None,
                          help="weight on the KL term (default: the model's)")
     command.add_argument(

@@ -17,6 +17,12 @@ from zoo import distributions
 from zoo import validation
 from zoo.distribute import DistributeMixin
 
+#: Adam's learning rate when `compile()` is given no optimizer. At the
+#: 5-epoch Fashion-MNIST setting (batch 128, `python -m bench.conv_design`,
+#: validation split) it gains 1.5 nats of NLL over Keras's 1e-3 on the default
+#: `conv_vae`; it is also the peak rate of the shipped 40-epoch recipe.
+DEFAULT_LEARNING_RATE = 2e-3
+
 
 class Autoencoder(DistributeMixin, keras.Model):
     """A zoo model: `compile()` with no loss, checked `fit`, `evaluate` and
@@ -88,8 +94,11 @@ class Autoencoder(DistributeMixin, keras.Model):
         )
         return reconstruction / replicas + added
 
-    def compile(self, optimizer="adam", loss=None, **kwargs):
-        """`keras.Model.compile` with Adam as the default optimizer.
+    def compile(self, optimizer=None, loss=None, **kwargs):
+        """`keras.Model.compile` with a default optimizer: Adam at
+        `DEFAULT_LEARNING_RATE` (2e-3) when `optimizer` is None. Any Keras
+        optimizer or name works too; `optimizer="adam"` is Keras's Adam at
+        its own default, 1e-3.
 
         The model owns its loss (the objective), so `loss` must stay None.
         """
@@ -99,6 +108,8 @@ class Autoencoder(DistributeMixin, keras.Model):
                 " call "
                 f"compile() without `loss`. Received: loss={loss!r}"
             )
+        if optimizer is None:
+            optimizer = keras.optimizers.Adam(DEFAULT_LEARNING_RATE)
         super().compile(optimizer=optimizer, **kwargs)
 
     def compile_from_config(self, config):

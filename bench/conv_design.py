@@ -24,37 +24,38 @@ from bench.common import machine
 from bench.common import write_result
 from zoo.evaluation import likelihood
 
-def conv_output(filters, hidden_units):
-    """The options of a decoder ending in a full-resolution Conv2D, the
-    design of every default before the sub-pixel output layer."""
+
+def network_options(filters, hidden_units, output_layer="conv"):
+    """The `"conv"` network's options of one candidate. `output_layer`
+    "conv" (a decoder ending in a full-resolution Conv2D) is the design of
+    every default before the sub-pixel output layer."""
     return {"filters": filters, "hidden_units": hidden_units,
-            "output_layer": "conv"}
+            "output_layer": output_layer}
 
 
 CANDIDATES = {
-    "filters32-64_dense256_lr1e-3": (conv_output((32, 64), (256,)), 1e-3),
-    "filters32-64_dense256_lr2e-3": (conv_output((32, 64), (256,)), 2e-3),
-    "filters32-64_nodense_lr1e-3": (conv_output((32, 64), ()), 1e-3),
-    "filters64-128_dense512_lr1e-3": (conv_output((64, 128), (512,)), 1e-3),
-    "filters32-64-128_dense256_lr1e-3": (conv_output((32, 64, 128), (256,)), 1e-3),
-    "filters64-128_dense512_lr2e-3": (conv_output((64, 128), (512,)), 2e-3),
+    "filters32-64_dense256_lr1e-3": (network_options((32, 64), (256,)), 1e-3),
+    "filters32-64_dense256_lr2e-3": (network_options((32, 64), (256,)), 2e-3),
+    "filters32-64_nodense_lr1e-3": (network_options((32, 64), ()), 1e-3),
+    "filters64-128_dense512_lr1e-3": (
+        network_options((64, 128), (512,)), 1e-3),
+    "filters32-64-128_dense256_lr1e-3": (
+        network_options((32, 64, 128), (256,)), 1e-3),
+    "filters64-128_dense512_lr2e-3": (
+        network_options((64, 128), (512,)), 2e-3),
     # A leaner decoder for the speed issue: half the channels at 14 x 14.
-    "filters32-32_nodense_lr1e-3": (conv_output((32, 32), ()), 1e-3),
+    "filters32-32_nodense_lr1e-3": (network_options((32, 32), ()), 1e-3),
     # The sub-pixel output layer: no deconvolution at 28 x 28.
     "subpixel_filters32-64_nodense_lr1e-3": (
-        {"filters": (32, 64), "hidden_units": (), "output_layer": "subpixel"},
-        1e-3),
+        network_options((32, 64), (), "subpixel"), 1e-3),
     "subpixel_filters64-64_nodense_lr1e-3": (
-        {"filters": (64, 64), "hidden_units": (), "output_layer": "subpixel"},
-        1e-3),
+        network_options((64, 64), (), "subpixel"), 1e-3),
     # The learning rate of `compile()`'s default Adam (zoo.models.core).
     "subpixel_filters32-64_nodense_lr2e-3": (
-        {"filters": (32, 64), "hidden_units": (), "output_layer": "subpixel"},
-        2e-3),
+        network_options((32, 64), (), "subpixel"), 2e-3),
     "subpixel_filters32-64_nodense_lr3e-3": (
-        {"filters": (32, 64), "hidden_units": (), "output_layer": "subpixel"},
-        3e-3),
-    "filters32-64_nodense_lr2e-3": (conv_output((32, 64), ()), 2e-3),
+        network_options((32, 64), (), "subpixel"), 3e-3),
+    "filters32-64_nodense_lr2e-3": (network_options((32, 64), ()), 2e-3),
 }
 
 

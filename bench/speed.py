@@ -8,13 +8,16 @@ Each pass is timed on the wall clock and on the process's CPU clock
 
 1. Loops: the default `conv_vae` trained by `fit`, the same network (a
    second copy) trained by a bare `tf.function` GradientTape loop, a
-   third copy's own Keras `train_step` in a bare `tf.function` loop (what
-   `fit` runs per step, without `fit`'s loop), the
-   reference model (`bench.reference`) by its own loop, and the other
-   candidate designs of `DESIGNS` by bare loops. A repetition is one pass
-   of each over the same `--batches` batches of 128; all but `fit` run from
-   `fit`'s `on_epoch_end`, outside its clock.
-   `fit` against the bare loop is also given as the median of the
+   third copy trained by `fit` compiled with `steps_per_execution=10`
+   (Keras's training function runs 10 steps per call), a fourth copy's
+   own Keras `train_step` in a bare `tf.function` loop (what `fit` runs
+   per step, without `fit`'s loop), the reference model
+   (`bench.reference`) by its own loop, and the other candidate designs of
+   `DESIGNS` by bare loops. A repetition is one pass of each over the same
+   `--batches` batches of 128, in that order; all but the first `fit` run
+   from its `on_epoch_end`, outside its clock. A `fit` pass is timed from
+   its epoch's start to its end (`EpochClock`).
+   Each `fit` against the bare loop is also given as the median of the
    per-repetition ratios (`paired_ratios`), which cancels the machine's
    slow phases that hit both passes of a repetition.
 2. XLA: two bare loops, compiled with and without `jit_compile=True`,
@@ -28,7 +31,8 @@ Each pass is timed on the wall clock and on the process's CPU clock
    end; the same for the previous default (the first of `DESIGNS`, with
    Keras's Adam at 1e-3, `compile()`'s optimizer before 2e-3 became its
    default) and for the default network at 1e-3; the
-   reference trained 5 epochs by its loop. The ratio is given
+   reference trained 5 epochs by its loop. Each run reads a fresh pipeline
+   of the same seed, so all see the examples in the same order. The ratio is given
    twice: from these two runs' walls, and as (steps to 252 x the median fit
    step) / (5 epochs of steps x the median reference step) from part 1,
    which the machine's load does not bias.
@@ -77,6 +81,10 @@ DESIGNS = {
 }
 BATCH_SIZE = 128
 LATENT_DIM = 16
+#: Part 1's second `fit` arm runs this many steps per call of Keras's
+#: training function (`compile(steps_per_execution=...)`; Keras's default,
+#: and the zoo's, is 1).
+STEPS_PER_EXECUTION = 10
 
 
 class Clock:
@@ -149,25 +157,51 @@ def bare_step(model, jit_compile=False):
     return step
 
 
-class Alternate(keras.callbacks.Callback):
-    """Times each `fit` epoch; after it (its clock stopped) runs one pass of
-    every other loop in `others` ({name: step function}) over `dataset`."""
+class EpochClock(keras.callbacks.Callback):
+    """Times each `fit` epoch on `clock`, from its start to its end: the
+    steps and the epoch's own bookkeeping, not `fit`'s set-up."""
 
-    def __init__(self, dataset, others):
+    def __init__(self, clock):
         super().__init__()
-        self.dataset = dataset
-        self.others = others
-        self.clocks = {"fit": Clock(), **{name: Clock() for name in others}}
+        self.clock = clock
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.clocks["fit"].start()
+        self.clock.start()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.clocks["fit"].stop()
-        for name, step in self.others.items():
-            with self.clocks[name]:
-                for x in self.dataset:
-                    step(x)
+        self.clock.stop()
+
+
+class Alternate(keras.callbacks.Callback):
+    """After each epoch of the main `fit` (its `EpochClock` stopped), runs
+    one timed pass of every other arm in `passes` ({name: function taking
+    the arm's `Clock`}); the clocks are in `clocks`."""
+
+    def __init__(self, passes):
+        super().__init__()
+        self.passes = passes
+        self.clocks = {"fit": Clock(), **{name: Clock() for name in passes}}
+
+    def on_epoch_end(self, epoch, logs=None):
+        for name, run in self.passes.items():
+            run(self.clocks[name])
+
+
+def loop_pass(step, dataset):
+    """An arm that calls `step` on every batch of `dataset`, timed whole."""
+    def run(clock):
+        with clock:
+            for x in dataset:
+                step(x)
+    return run
+
+
+def fit_pass(model, dataset):
+    """An arm that fits `model` one epoch on `dataset`, timed as the main
+    `fit` is (`EpochClock`)."""
+    def run(clock):
+        model.fit(dataset, epochs=1, verbose=0, callbacks=[EpochClock(clock)])
+    return run
 
 
 def pipeline(x, autotune=False):
@@ -184,18 +218,25 @@ def loops(x, repetitions):
     dataset = pipeline(x)
     fit_model, bare_model = default_model(), default_model()
     fit_model.compile()
+    executions_model = default_model()
+    executions_model.compile(steps_per_execution=STEPS_PER_EXECUTION)
     encoder, decoder = reference.build(LATENT_DIM)
     designs = {name: default_model(**options)
                for name, options in DESIGNS.items()}
-    alternate = Alternate(dataset, {
-        # jit_compile as `compile` resolved it ("auto": off on CPU)
-        "bare": bare_step(bare_model, bool(fit_model.jit_compile)),
+    steps = {
         "train_step": train_step_loop(default_model()),
         "reference": reference.train_step(encoder, decoder),
         **{name: bare_step(model) for name, model in designs.items()},
+    }
+    alternate = Alternate({
+        # jit_compile as `compile` resolved it ("auto": off on CPU)
+        "bare": loop_pass(
+            bare_step(bare_model, bool(fit_model.jit_compile)), dataset),
+        "fit_steps_per_execution": fit_pass(executions_model, dataset),
+        **{name: loop_pass(step, dataset) for name, step in steps.items()},
     })
-    fit_model.fit(dataset, epochs=repetitions + 1, callbacks=[alternate],
-                  verbose=0)
+    fit_model.fit(dataset, epochs=repetitions + 1, verbose=0, callbacks=[
+        EpochClock(alternate.clocks["fit"]), alternate])
     images = len(x)
     result = {name: clock.summary(images)
               for name, clock in alternate.clocks.items()}
@@ -215,6 +256,9 @@ def loops(x, repetitions):
                                    / fit["images_per_cpu_second"])
     result["fit_over_bare_paired"] = paired_ratios(
         alternate.clocks["fit"], alternate.clocks["bare"])
+    result["fit_steps_per_execution_over_bare_paired"] = paired_ratios(
+        alternate.clocks["fit_steps_per_execution"], alternate.clocks["bare"])
+    result["steps_per_execution"] = STEPS_PER_EXECUTION
     result["fit_over_reference_images_per_second"] = (
         fit["images_per_second"] / ref["images_per_second"])
     result["jit_compile"] = bool(fit_model.jit_compile)
@@ -334,20 +378,23 @@ def time_to_quality(data, settings):
     default, the previous default (`DESIGNS`' first) and the reference."""
     x_test, _ = data.split("test")
     x_score = x_test[:settings["nll_examples"]]
-    dataset = data.as_dataset("train", batch_size=BATCH_SIZE, seed=0)
 
-    clock = quality_curve(dataset, x_score, settings)
+    def dataset():
+        """A fresh pipeline: every run sees the same order of examples."""
+        return data.as_dataset("train", batch_size=BATCH_SIZE, seed=0)
+
+    clock = quality_curve(dataset(), x_score, settings)
     # The previous default as it was: its network, and Keras's Adam at
     # 1e-3, `compile()`'s optimizer before it defaulted to 2e-3.
-    previous = quality_curve(dataset, x_score, settings, optimizer="adam",
+    previous = quality_curve(dataset(), x_score, settings, optimizer="adam",
                              **next(iter(DESIGNS.values())))
     # The default network at 1e-3: splits the gain between the network
     # and the learning rate.
-    keras_rate = quality_curve(dataset, x_score, settings, optimizer="adam")
+    keras_rate = quality_curve(dataset(), x_score, settings, optimizer="adam")
 
     keras.utils.set_random_seed(0)
     encoder, decoder = reference.build(LATENT_DIM)
-    reference_seconds = reference.train(encoder, decoder, dataset,
+    reference_seconds = reference.train(encoder, decoder, dataset(),
                                         settings["epochs"])
     _, reference_nll = reference.negative_elbo_and_nll(
         encoder, decoder, x_score, settings["num_samples"])

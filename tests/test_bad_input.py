@@ -197,6 +197,11 @@ CASES = [
                 stream(images(np.nan)), error=tf.errors.InvalidArgumentError),
     method_case("fit", "dataset with values outside [0, 1]", "Rescale",
                 stream(images(2.0)), error=tf.errors.InvalidArgumentError),
+    method_case("fit", "Python generator whose batch holds NaN", "NaN",
+                ((batch,) for batch in [images(np.nan)]),
+                error=tf.errors.InvalidArgumentError),
+    method_case("evaluate", "dataset whose first batch holds NaN", "NaN",
+                stream(images(np.nan)), error=tf.errors.InvalidArgumentError),
     method_case("evaluate", "wrong height and width", "Resize",
                 images(shape=(4, 9, 9, 1))),
     method_case("evaluate", "NaN", "NaN", images(np.nan)),
@@ -696,9 +701,10 @@ def doc_text():
         "with the error shown, whose message names the argument and the "
         "fix, before any state changes: the tests check that the model's "
         "weights and optimizer state and the files in the output folder "
-        "are unchanged. A streamed `tf.data` input is checked batch by "
-        "batch as it is read, so a bad batch stops training with a "
-        "`tf.errors.InvalidArgumentError` naming the problem; the weights "
+        "are unchanged. A streamed input (`tf.data`, a generator) is "
+        "checked batch by batch inside the training or test step, so a "
+        "bad batch stops it with a `tf.errors.InvalidArgumentError` "
+        "naming the problem; the weights "
         "are unchanged, but the optimizer's step counter may have advanced "
         "by one.",
         "",

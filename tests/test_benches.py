@@ -183,20 +183,22 @@ def test_speed_smoke_alternates_every_loop_and_tracks_quality(results):
     speed.main(["--smoke"])
     result = json.loads((results / "speed_smoke.json").read_text())
     loops = result["loops"]
-    for name in ("fit", "bare", "train_step", "reference", *speed.DESIGNS):
+    for name in ("fit", "bare", "fit_steps_per_execution", "train_step",
+                 "reference", *speed.DESIGNS):
         # one warm-up pass, then the alternated repetitions
         assert len(loops[name]["wall_seconds"]) == 6
         low, high = loops[name]["images_per_second_spread"]
         assert 0 < low <= loops[name]["images_per_second"] <= high
     assert loops["fit"]["parameters"] == loops["bare"]["parameters"]
     assert loops["fit_over_train_step_time"] > 0
-    for clock in ("wall", "cpu"):
-        paired = loops["fit_over_bare_paired"][clock]
-        expected = [fit / bare for fit, bare in zip(
-            loops["fit"][f"{clock}_seconds"][1:],
-            loops["bare"][f"{clock}_seconds"][1:])]
-        assert paired["values"] == pytest.approx(expected)
-        assert paired["median"] == pytest.approx(sorted(expected)[2])
+    for arm in ("fit", "fit_steps_per_execution"):
+        for clock in ("wall", "cpu"):
+            paired = loops[f"{arm}_over_bare_paired"][clock]
+            expected = [fit / bare for fit, bare in zip(
+                loops[arm][f"{clock}_seconds"][1:],
+                loops["bare"][f"{clock}_seconds"][1:])]
+            assert paired["values"] == pytest.approx(expected)
+            assert paired["median"] == pytest.approx(sorted(expected)[2])
     assert result["xla"]["xla_over_no_xla_time"] > 0
     assert not any(f"xla_{name}" in result
                    for name in speed.XLA_ENVIRONMENTS)  # smoke: no subprocess

@@ -420,16 +420,12 @@ def check_model_latents(model, latents):
 
 def check_model_data(model, x, y):
     """`fit`/`evaluate`'s `(x, y)`, checked; a `tf.data.Dataset` gets its
-    spec checked and every batch asserted as it streams, one batch ahead
-    (`prefetch(1)`) so the check runs beside the training step instead of
-    before it."""
+    spec checked here and every batch asserted inside the training or test
+    step (`assert_batch_valid`)."""
     if is_stream(x):
         if isinstance(x, tf.data.Dataset):
             check_dataset_spec(x, model.image_shape, model.split_inputs)
             check_empty_dataset(x)
-            x = x.map(
-                lambda *element: assert_batch_valid(model, *element)
-            ).prefetch(1)
         return x, y
     if y is None:
         return check_model_inputs(
@@ -460,12 +456,18 @@ def check_model_validation_data(model, data):
     return (x,) if y is None else (x, y)
 
 
-def assert_batch_valid(model, *element):
-    """tf.data map: a streamed batch that is non-finite or outside the
-    likelihood's support stops training with a message naming it."""
-    x, condition = model.split_inputs(element[0])
-    images = (x, *element[1:2])  # and the target y, when given
-    target = images[-1]
+def assert_batch_valid(model, data):
+    """One batch of `train_step`/`test_step`, `x`, `(x,)` or `(x, y)`,
+    returned behind graph checks: a batch that is non-finite, outside the
+    likelihood's support or with labels out of range stops the step, before
+    any weight changes, with a `tf.errors.InvalidArgumentError` naming the
+    problem. In-memory arrays were checked whole before `fit`; this catches
+    a streamed batch (`tf.data`, a generator, a `PyDataset`) as it is read.
+    The checks run in the step's own graph: as a `tf.data` map they cost a
+    pipeline stage per batch (`python -m bench.speed`)."""
+    x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+    x, condition = model.split_inputs(x)
+    images = (x,) if y is None else (x, y)
     checks = [
         tf.debugging.assert_all_finite(
             tf.cast(batch, "float32"),
@@ -474,11 +476,11 @@ def assert_batch_valid(model, *element):
         )
         for batch in images
     ]
-    checks += model.likelihood_family.assert_support(target, "target")
+    checks += model.likelihood_family.assert_support(images[-1], "target")
     checks += model.conditioning.assertions(condition)
     with tf.control_dependencies(checks):
-        element = tf.nest.map_structure(tf.identity, element)
-    return element if len(element) > 1 else element[0]
+        return tf.nest.map_structure(
+            lambda part: None if part is None else tf.identity(part), data)
 
 
 def check_input_shape(input_shape):

@@ -136,6 +136,16 @@ class Autoencoder(DistributeMixin, keras.Model):
             )
         return super().fit(x, y, *args, **kwargs)
 
+    def train_step(self, data):
+        """Keras's training step on the batch, checked in the step's graph
+        first (`zoo.validation.assert_batch_valid`)."""
+        return super().train_step(validation.assert_batch_valid(self, data))
+
+    def test_step(self, data):
+        """Keras's test step on the batch, checked first, as in
+        `train_step`."""
+        return super().test_step(validation.assert_batch_valid(self, data))
+
     def evaluate(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.evaluate`, with the data checked first."""
         validation.check_loop_arguments(kwargs)

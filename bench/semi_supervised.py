@@ -151,7 +151,7 @@ def fit_classifier(setting, model, x, y, seed):
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(
         len(x), seed=seed).repeat().batch(batch)
     model.fit(dataset, steps_per_epoch=setting["classifier_steps"],
-              epochs=1, verbose=0)
+              epochs=1, verbose=0, shuffle=False)  # the dataset shuffles
     return model
 
 

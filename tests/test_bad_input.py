@@ -202,6 +202,8 @@ CASES = [
                 error=tf.errors.InvalidArgumentError),
     method_case("evaluate", "dataset whose first batch holds NaN", "NaN",
                 stream(images(np.nan)), error=tf.errors.InvalidArgumentError),
+    method_case("train_on_batch", "a batch holding NaN", "NaN",
+                images(np.nan), error=tf.errors.InvalidArgumentError),
     method_case("evaluate", "wrong height and width", "Resize",
                 images(shape=(4, 9, 9, 1))),
     method_case("evaluate", "NaN", "NaN", images(np.nan)),

@@ -462,7 +462,8 @@ def assert_batch_valid(model, data):
     likelihood's support or with labels out of range stops the step, before
     any weight changes, with a `tf.errors.InvalidArgumentError` naming the
     problem. In-memory arrays were checked whole before `fit`; this catches
-    a streamed batch (`tf.data`, a generator, a `PyDataset`) as it is read.
+    a streamed batch (`tf.data`, a generator, a `PyDataset`) as it is read,
+    and a batch given to `train_on_batch`/`test_on_batch`.
     The checks run in the step's own graph: as a `tf.data` map they cost a
     pipeline stage per batch (`python -m bench.speed`)."""
     x, y, _ = keras.utils.unpack_x_y_sample_weight(data)

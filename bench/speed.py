@@ -172,17 +172,19 @@ class EpochClock(keras.callbacks.Callback):
         self.clock.stop()
 
 
-class Alternate(keras.callbacks.Callback):
-    """After each epoch of the main `fit` (its `EpochClock` stopped), runs
-    one timed pass of every other arm in `passes` ({name: function taking
-    the arm's `Clock`}); the clocks are in `clocks`."""
+class Alternate(EpochClock):
+    """Times each epoch of the main `fit` on `clocks["fit"]`, as
+    `EpochClock`; after it, that clock stopped, runs one timed pass of every
+    other arm in `passes` ({name: function taking the arm's `Clock`}) on
+    its own clock in `clocks`."""
 
     def __init__(self, passes):
-        super().__init__()
-        self.passes = passes
         self.clocks = {"fit": Clock(), **{name: Clock() for name in passes}}
+        super().__init__(self.clocks["fit"])
+        self.passes = passes
 
     def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
         for name, run in self.passes.items():
             run(self.clocks[name])
 
@@ -235,8 +237,8 @@ def loops(x, repetitions):
         "fit_steps_per_execution": fit_pass(executions_model, dataset),
         **{name: loop_pass(step, dataset) for name, step in steps.items()},
     })
-    fit_model.fit(dataset, epochs=repetitions + 1, verbose=0, callbacks=[
-        EpochClock(alternate.clocks["fit"]), alternate])
+    fit_model.fit(dataset, epochs=repetitions + 1, verbose=0,
+                  callbacks=[alternate])
     images = len(x)
     result = {name: clock.summary(images)
               for name, clock in alternate.clocks.items()}
@@ -288,14 +290,13 @@ def paired_ratios(numerator, denominator):
 def xla(x, repetitions):
     """Part 2: bare loops with and without XLA, alternated."""
     dataset = pipeline(x)
-    steps = {"no_xla": bare_step(default_model(), jit_compile=False),
-             "xla": bare_step(default_model(), jit_compile=True)}
-    clocks = {name: Clock() for name in steps}
+    passes = {
+        name: loop_pass(bare_step(default_model(), jit_compile=jit), dataset)
+        for name, jit in (("no_xla", False), ("xla", True))}
+    clocks = {name: Clock() for name in passes}
     for _ in range(repetitions + 1):
-        for name, step in steps.items():
-            with clocks[name]:
-                for batch in dataset:
-                    step(batch)
+        for name, run in passes.items():
+            run(clocks[name])
     result = {name: clock.summary(len(x)) for name, clock in clocks.items()}
     result["xla_over_no_xla_time"] = (result["no_xla"]["images_per_second"]
                                       / result["xla"]["images_per_second"])

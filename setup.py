@@ -36,7 +36,7 @@ setup(
         "serving": ["tensorflow-serving-api"],
         # bench.speed's op-level profile reads TensorFlow's profiler output.
         "bench": ["xprof"],
-        # ONNX and LiteRT exports (zoo.convert, `zoo export --format`);
+        # ONNX and LiteRT exports (zoo.export.convert, `zoo export --format`);
         # checked with TF 2.21 and numpy 2.4: tf2onnx 1.17.0, onnxruntime
         # 1.32.0, ai-edge-litert 2.3.0.
         "export": ["tf2onnx>=1.17", "onnxruntime>=1.17", "ai-edge-litert"],

@@ -52,7 +52,7 @@ def write_result(name, result):
     RESULTS.mkdir(parents=True, exist_ok=True)
     record = stamped(name, result)
     path = RESULTS / f"{name}.json"
-    from zoo import atomic
+    from zoo.training import atomic
 
     atomic.write_json(path, record)
     return path

@@ -50,7 +50,7 @@ CANDIDATES = {
         network_options((32, 64), (), "subpixel"), 1e-3),
     "subpixel_filters64-64_nodense_lr1e-3": (
         network_options((64, 64), (), "subpixel"), 1e-3),
-    # The learning rate of `compile()`'s default Adam (zoo.models.core).
+    # The learning rate of `compile()`'s default Adam (zoo.models.autoencoder).
     "subpixel_filters32-64_nodense_lr2e-3": (
         network_options((32, 64), (), "subpixel"), 2e-3),
     "subpixel_filters32-64_nodense_lr3e-3": (

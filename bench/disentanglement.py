@@ -8,7 +8,7 @@ several seeds each:
     capacity        beta_vae with the KL target C raised linearly from 0 to
                     `capacity_end` nats over the first `capacity_fraction`
                     of the run (all of it if absent), then held, by
-                    `zoo.callbacks.CapacitySchedule` (Burgess et al., 2018)
+                    `zoo.training.callbacks.CapacitySchedule` (Burgess et al., 2018)
     beta_tcvae_B    beta_tcvae, total-correlation weight B in {2, 6}
                     (Chen et al., 2018)
 
@@ -54,8 +54,8 @@ from matplotlib.figure import Figure
 
 import zoo
 from bench import common
-from zoo import atomic
-from zoo.callbacks import CapacitySchedule
+from zoo.training import atomic
+from zoo.training.callbacks import CapacitySchedule
 from zoo.datasets.sprites import Sprites
 from zoo.evaluation import disentanglement
 

@@ -39,7 +39,7 @@ import numpy as np
 
 import zoo
 from bench import common
-from zoo import atomic
+from zoo.training import atomic
 from zoo import export
 
 REPOSITORY = pathlib.Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ setting), the KL and the active units (Var_x E_q[z] > 0.01) of every
 group. The default `conv_vae` is trained and scored the same way, as the
 one-group baseline of the zoo; the `*_pixelcnn` variants replace the
 factorised Bernoulli by the autoregressive likelihood
-(`likelihood="pixelcnn"`, `zoo.autoregressive`).
+(`likelihood="pixelcnn"`, `zoo.likelihoods.pixelcnn`).
 
     python -m bench.hierarchy [--epochs 5] [--variants NAME ...]
 
@@ -32,7 +32,7 @@ import zoo
 from bench.common import RESULTS
 from bench.common import markdown_table
 from bench.common import stamped
-from zoo import atomic
+from zoo.training import atomic
 from zoo.evaluation import likelihood
 
 #: name -> (the model, its options beyond the setting's).
@@ -44,7 +44,7 @@ VARIANTS = {
     "5_groups": ("hierarchical_vae", {"groups_per_scale": 2}),
     "3_groups_plain_cells": ("hierarchical_vae", {"residual": False}),
     "3_groups_no_cells": ("hierarchical_vae", {"cells": 0}),
-    # The autoregressive likelihood (`zoo.autoregressive`) on the
+    # The autoregressive likelihood (`zoo.likelihoods.pixelcnn`) on the
     # one-group baseline and on the hierarchy.
     "conv_vae_pixelcnn": ("conv_vae", {"likelihood": "pixelcnn"}),
     "3_groups_pixelcnn": ("hierarchical_vae", {"likelihood": "pixelcnn"}),

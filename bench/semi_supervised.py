@@ -43,13 +43,13 @@ import numpy as np
 import tensorflow as tf
 
 from bench import common
-from zoo import atomic
+from zoo.training import atomic
 from zoo import datasets
 from zoo import objectives
 from zoo.evaluation import pretraining
 from zoo.evaluation import semi_supervised
 from zoo.evaluation import training
-from zoo.models.base import VAE
+from zoo.models.vae import VAE
 
 ARMS = ("scratch", "m1_frozen", "m1_fine_tuned", "m2", "m1_m2")
 

@@ -68,7 +68,7 @@ from bench import reference
 from bench.common import write_result
 from zoo.datasets.image_dataset import IN_MEMORY_OPTIONS
 from zoo.evaluation import likelihood
-from zoo.models.core import DEFAULT_LEARNING_RATE
+from zoo.models.autoencoder import DEFAULT_LEARNING_RATE
 
 TARGET_NLL = 252.0
 

@@ -44,7 +44,7 @@ from keras import ops
 
 from bench import common
 from zoo import datasets
-from zoo import quantizer
+from zoo.latents import codebook as quantizer
 from zoo.evaluation import generation
 from zoo.evaluation import likelihood
 from zoo.models import registry

@@ -35,12 +35,12 @@ itself:
     python saved_models/regenerate.py --models vq_vae
 
 `hierarchical_vae` (`zoo.HierarchicalVAE`, issue 18, with the PixelCNN
-likelihood of `zoo.autoregressive`) follows HIERARCHICAL, LONG cut to 20
+likelihood of `zoo.likelihoods.pixelcnn`) follows HIERARCHICAL, LONG cut to 20
 epochs; its `model.keras` is also written from the trained model, and its
 card adds the active units of every latent group on the test images.
 
 Training is resumable: every finished epoch is backed up under
-saved_models/.backup/<name>/ (`zoo.distribute.BackupAndRestore`: weights,
+saved_models/.backup/<name>/ (`zoo.training.distribute.BackupAndRestore`: weights,
 optimizer step, epoch), and the same command after a kill goes on from
 the last finished epoch, the learning-rate and beta schedules included.
 """
@@ -58,7 +58,7 @@ import numpy as np
 import tensorflow as tf
 
 import zoo
-from zoo import atomic
+from zoo.training import atomic
 from zoo import export
 
 HERE = pathlib.Path(__file__).parent
@@ -125,13 +125,13 @@ def train(registry_name, options, recipe, epochs, backup_dir):
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     callbacks = []
     if recipe.warm_up_epochs:
-        callbacks.append(zoo.callbacks.BetaWarmUp(
+        callbacks.append(zoo.training.callbacks.BetaWarmUp(
             steps=min(recipe.warm_up_epochs, epochs) * steps // epochs,
             end=1.0))
     # Killed, the same command goes on from the last finished epoch
     # (weights, optimizer step, so the learning rate and beta schedules
     # too); the backup is deleted when training ends.
-    callbacks.append(zoo.distribute.BackupAndRestore(backup_dir))
+    callbacks.append(zoo.training.distribute.BackupAndRestore(backup_dir))
     data = zoo.datasets.fashion_mnist(binarize=recipe.binarize)
     start = time.perf_counter()
     history = model.fit(
@@ -204,9 +204,9 @@ def regenerate_codebook(name, test_data, epochs=None):
         "test_negative_bound": negative_bound(x_test),
         "bound": "-log p(x|z_q) - log p_prior(z_q), nats; an upper bound "
                  "on -log p(x) (zoo.VQVAE)",
-        "test_perplexity": float(zoo.quantizer.perplexity(
+        "test_perplexity": float(zoo.latents.codebook.perplexity(
             codes, model.num_embeddings)),
-        "test_codes_used": float(zoo.quantizer.usage(
+        "test_codes_used": float(zoo.latents.codebook.usage(
             codes, model.num_embeddings)),
         "check_examples": CHECK_EXAMPLES,
         "check_negative_bound": negative_bound(x_test[:CHECK_EXAMPLES]),

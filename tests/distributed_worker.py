@@ -13,12 +13,12 @@ Tasks:
     epochs: a few epochs of a small dense VAE on the digits with Adam and
         the model's own noise; saves the test -ELBO and the training time
         to `DIR/epochs.json`, and the model to `DIR/model.keras`.
-    backup: the `epochs` training with `zoo.distribute.BackupAndRestore`;
+    backup: the `epochs` training with `zoo.training.distribute.BackupAndRestore`;
         with `--kill-at-epoch E`, worker 1 kills itself with SIGKILL in the
         middle of epoch E (after its second step).
 
 Only the chief writes to `DIR`; other workers write to a temporary folder
-(`zoo.distribute.chief_path`).
+(`zoo.training.distribute.chief_path`).
 """
 
 import argparse
@@ -122,7 +122,7 @@ class KillWorker(keras.callbacks.Callback):
 
 def epochs(strategy, output, backup_dir=None, kill_at_epoch=None):
     import zoo
-    from zoo import distribute
+    from zoo.training import distribute
     from zoo.evaluation import likelihood
 
     data = zoo.datasets.digits(seed=0)
@@ -166,7 +166,7 @@ def main(argv=None):
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * 2
         )
-    from zoo import distribute
+    from zoo.training import distribute
 
     strategy = distribute.strategy_from_name(args.strategy)
     if args.strategy == "mirrored":

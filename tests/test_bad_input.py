@@ -29,7 +29,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 import zoo
-from zoo import cli
+from zoo.cli import main as cli
 from zoo import datasets
 from zoo.export import export_for_serving
 
@@ -336,10 +336,10 @@ CASES = [
          ValueError, "base_dir", lambda model, path: export_for_serving(
              model, path / "file" / "export")),
     # callbacks -------------------------------------------------------------
-    Case("zoo.callbacks.BetaWarmUp", "steps=-1", ValueError, "steps",
-         lambda model, path: zoo.callbacks.BetaWarmUp(steps=-1)),
-    Case("zoo.callbacks.CapacitySchedule", "steps=1.5", ValueError, "steps",
-         lambda model, path: zoo.callbacks.CapacitySchedule(1.5, end=25.0)),
+    Case("zoo.training.callbacks.BetaWarmUp", "steps=-1", ValueError, "steps",
+         lambda model, path: zoo.training.callbacks.BetaWarmUp(steps=-1)),
+    Case("zoo.training.callbacks.CapacitySchedule", "steps=1.5", ValueError, "steps",
+         lambda model, path: zoo.training.callbacks.CapacitySchedule(1.5, end=25.0)),
     # CLI -------------------------------------------------------------------
     Case("zoo", "no command", SystemExit, "required", zoo_cli()),
     Case("zoo", "unknown command", SystemExit, "invalid choice",
@@ -430,7 +430,7 @@ EXTERNAL = [
     ("HierarchicalVAE.sample", "temperature 0, negative or not a number",
      "ValueError", "`temperature` must be",
      "tests/test_hierarchical_vae.py::test_sample_refuses_a_bad_temperature"),
-    ("zoo.quantizer.VectorQuantizer", "epsilon with codebook_update='loss';"
+    ("zoo.latents.codebook.VectorQuantizer", "epsilon with codebook_update='loss';"
      " restart_threshold with dead_code_restarts=False", "ValueError",
      "smooths the counts of the moving-average codebook / turns restarts off",
      "tests/test_vq_vae.py::"

@@ -19,7 +19,7 @@ def test_beta_warm_up_ramps_beta_linearly_then_holds():
 
     x = real_images((8, 8, 1), count=64)
     model.fit(x, epochs=2, batch_size=16, verbose=0, callbacks=[
-        zoo.callbacks.BetaWarmUp(steps=4, start=0.0, end=1.0), Record()])
+        zoo.training.callbacks.BetaWarmUp(steps=4, start=0.0, end=1.0), Record()])
     np.testing.assert_allclose(seen, [0.0, 0.25, 0.5, 0.75, 1, 1, 1, 1])
 
 
@@ -29,14 +29,14 @@ def test_capacity_schedule_ramps_capacity_and_needs_the_capacity_objective():
                     capacity=0.0)
     model.compile()
     model.fit(x, epochs=1, batch_size=8, verbose=0, callbacks=[
-        zoo.callbacks.CapacitySchedule(steps=2, end=10.0)])
+        zoo.training.callbacks.CapacitySchedule(steps=2, end=10.0)])
     assert float(model.capacity) == 10.0
 
     plain = zoo.get("beta_vae", input_shape=(28, 28, 1), latent_dim=2)
     plain.compile()
     with pytest.raises(ValueError, match="capacity"):
         plain.fit(x, epochs=1, verbose=0, callbacks=[
-            zoo.callbacks.CapacitySchedule(steps=2, end=10.0)])
+            zoo.training.callbacks.CapacitySchedule(steps=2, end=10.0)])
 
 
 def test_beta_warm_up_ends_at_the_models_own_beta_by_default():
@@ -45,7 +45,7 @@ def test_beta_warm_up_ends_at_the_models_own_beta_by_default():
     model.compile()
     x = real_images((8, 8, 1), count=32)
     model.fit(x, epochs=1, batch_size=8, verbose=0,
-              callbacks=[zoo.callbacks.BetaWarmUp(steps=2)])
+              callbacks=[zoo.training.callbacks.BetaWarmUp(steps=2)])
     assert float(model.beta) == 4.0
 
 
@@ -57,7 +57,7 @@ def test_beta_warm_up_refuses_the_capacity_objective_with_the_fix():
     model.compile()
     with pytest.raises(ValueError, match="CapacitySchedule"):
         model.fit(real_images((8, 8, 1), count=16), epochs=1, verbose=0,
-                  callbacks=[zoo.callbacks.BetaWarmUp(steps=2)])
+                  callbacks=[zoo.training.callbacks.BetaWarmUp(steps=2)])
 
 
 def test_beta_warm_up_goes_on_along_the_ramp_after_a_resume(tmp_path):
@@ -82,8 +82,8 @@ def test_beta_warm_up_goes_on_along_the_ramp_after_a_resume(tmp_path):
         with pytest.raises(RuntimeError, match="killed"):
             fresh_model().fit(x, epochs=2, batch_size=16, verbose=0,
                               callbacks=[
-                                  zoo.callbacks.BetaWarmUp(steps=8, end=1.0),
-                                  zoo.distribute.BackupAndRestore(backup),
+                                  zoo.training.callbacks.BetaWarmUp(steps=8, end=1.0),
+                                  zoo.training.distribute.BackupAndRestore(backup),
                                   Interrupt()])
 
     backup = str(tmp_path / "backup")
@@ -91,7 +91,7 @@ def test_beta_warm_up_goes_on_along_the_ramp_after_a_resume(tmp_path):
     with pytest.raises(ValueError, match="must be built"):  # not "damaged"
         fresh_model(build=False).fit(x, epochs=2, batch_size=16, verbose=0,
                                      callbacks=[
-                                         zoo.distribute.BackupAndRestore(
+                                         zoo.training.distribute.BackupAndRestore(
                                              backup)])
     assert sorted(path.name for path in tmp_path.iterdir()) == ["backup"]
 
@@ -102,13 +102,13 @@ def test_beta_warm_up_goes_on_along_the_ramp_after_a_resume(tmp_path):
             seen.append(float(model.beta))
 
     model.fit(x, epochs=2, batch_size=16, verbose=0, callbacks=[
-        zoo.distribute.BackupAndRestore(backup),
-        zoo.callbacks.BetaWarmUp(steps=8, end=1.0), Record()])
+        zoo.training.distribute.BackupAndRestore(backup),
+        zoo.training.callbacks.BetaWarmUp(steps=8, end=1.0), Record()])
     np.testing.assert_allclose(seen, [0.5, 0.625, 0.75, 0.875])
 
     # Without `end`, the restored beta is a value from the ramp: refused.
     killed_after_epoch_1(backup)
     with pytest.raises(ValueError, match="end="):
         fresh_model().fit(x, epochs=2, batch_size=16, verbose=0, callbacks=[
-            zoo.distribute.BackupAndRestore(backup),
-            zoo.callbacks.BetaWarmUp(steps=8)])
+            zoo.training.distribute.BackupAndRestore(backup),
+            zoo.training.callbacks.BetaWarmUp(steps=8)])

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from zoo import cli
-from zoo import cli_data
-from zoo import quiet
+from zoo.cli import main as cli
+from zoo.cli import data as cli_data
+from zoo.cli import quiet
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -1,4 +1,4 @@
-"""ONNX and LiteRT exports (`zoo.convert`, `zoo export --format`): every
+"""ONNX and LiteRT exports (`zoo.export.convert`, `zoo export --format`): every
 converted signature runs in onnxruntime / LiteRT's interpreter with the
 Keras model's outputs (within 1e-5), and the random ones are skipped with
 their reason."""
@@ -14,8 +14,8 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from zoo import cli
-from zoo import convert
+from zoo.cli import main as cli
+from zoo.export import convert
 from zoo import export
 
 onnxruntime = pytest.importorskip(

@@ -33,7 +33,7 @@ import time
 import numpy as np
 import pytest
 
-from zoo import distribute
+from zoo.training import distribute
 
 WORKER = pathlib.Path(__file__).with_name("distributed_worker.py")
 TIMEOUT = 150

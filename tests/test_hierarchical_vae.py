@@ -157,7 +157,7 @@ def test_temperature_scales_every_group_and_zero_is_the_prior_means():
 
 def test_beta_warmup_drives_the_kl_weight():
     model = tiny()
-    warmup = zoo.callbacks.BetaWarmUp(steps=4, start=0.0)
+    warmup = zoo.training.callbacks.BetaWarmUp(steps=4, start=0.0)
     model.fit(binary_images(64), epochs=1, batch_size=32, verbose=0,
               callbacks=[warmup])
     assert float(model.beta) == pytest.approx(0.25)  # the 2nd of 4 steps

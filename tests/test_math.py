@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from zoo import distributions
+from zoo.likelihoods import factorised as distributions
 
 
 def test_analytic_kl_matches_a_seeded_monte_carlo_estimate():

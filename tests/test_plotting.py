@@ -126,7 +126,7 @@ def test_interpolation_rejects_unpaired_batches(x):
 def test_tensorboard_images_logs_both_images_every_epoch(tmp_path, x):
     model = model_with(2)
     model.compile()
-    logger = zoo.callbacks.TensorBoardImages(tmp_path, x[:4], num_samples=9)
+    logger = zoo.training.callbacks.TensorBoardImages(tmp_path, x[:4], num_samples=9)
     model.fit(x, epochs=2, verbose=0, callbacks=[logger])
     (events,) = (tmp_path / "images").iterdir()
     logged = {}
@@ -145,9 +145,9 @@ def test_tensorboard_images_logs_both_images_every_epoch(tmp_path, x):
 
 def test_tensorboard_images_rejects_bad_arguments(tmp_path, x):
     with pytest.raises(ValueError, match="num_samples"):
-        zoo.callbacks.TensorBoardImages(tmp_path, x, num_samples=0)
+        zoo.training.callbacks.TensorBoardImages(tmp_path, x, num_samples=0)
     with pytest.raises(ValueError, match="x"):
-        zoo.callbacks.TensorBoardImages(tmp_path, x[0])
+        zoo.training.callbacks.TensorBoardImages(tmp_path, x[0])
 
 
 def titles_and_labels(figure):

@@ -25,10 +25,10 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo import atomic
-from zoo import cli
+from zoo.training import atomic
+from zoo.cli import main as cli
 from zoo import datasets
-from zoo import distribute
+from zoo.training import distribute
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 TIMEOUT = 240  # seconds; no subprocess may hang CI
@@ -79,7 +79,7 @@ def test_no_nan_at_learning_rate_1e_2(name, policy):
         model.compile(optimizer=keras.optimizers.Adam(1e-2))
         history = model.fit(
             datasets.digits().as_dataset(batch_size=128), epochs=5,
-            callbacks=[zoo.callbacks.StopOnNonFinite()], verbose=0,
+            callbacks=[zoo.training.callbacks.StopOnNonFinite()], verbose=0,
         )
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
@@ -101,7 +101,7 @@ def test_non_finite_loss_stops_training(network, layer, value, term):
     with pytest.raises(FloatingPointError, match="epoch 1, batch 3") as info:
         model.fit(digits_x(), batch_size=32, epochs=2, verbose=0, callbacks=[
             AssignAtBatch(network, layer, value),
-            zoo.callbacks.StopOnNonFinite(),
+            zoo.training.callbacks.StopOnNonFinite(),
         ])
     assert term in str(info.value)
     assert "learning rate" in str(info.value)
@@ -111,7 +111,7 @@ def test_non_finite_update_names_the_gradients():
     model = digits_model(keras.optimizers.SGD(learning_rate=float("inf")))
     with pytest.raises(FloatingPointError, match="gradients") as info:
         model.fit(digits_x(), batch_size=32, epochs=1, verbose=0,
-                  callbacks=[zoo.callbacks.StopOnNonFinite()])
+                  callbacks=[zoo.training.callbacks.StopOnNonFinite()])
     assert "batch 1:" in str(info.value)
 
 
@@ -344,7 +344,7 @@ def test_damaged_backup_is_set_aside_and_training_starts_over(
 
 def zoo_train_process(*argv, kill_writing=None):
     """`zoo train ARGV...` in a subprocess; with `kill_writing`, the test
-    hook of `zoo.atomic` kills it with that file's temporary half written."""
+    hook of `zoo.training.atomic` kills it with that file's temporary half written."""
     hook = {} if kill_writing is None else {
         "ZOO_TEST_KILL_WRITING": kill_writing
     }

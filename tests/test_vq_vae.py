@@ -21,9 +21,9 @@ from test_export import TF1Loaded
 from test_export import parse_show_all
 from test_export import saved_model_cli
 from zoo import export
-from zoo import quantizer
-from zoo.pixelcnn import PixelCNN
-from zoo.pixelcnn import causal_mask
+from zoo.latents import codebook as quantizer
+from zoo.priors.pixelcnn import PixelCNN
+from zoo.networks.masked_conv import causal_mask
 
 SHAPE = (12, 12, 1)
 TINY = dict(input_shape=SHAPE, latent_dim=2, num_embeddings=8,

@@ -35,7 +35,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 
-from zoo import atomic  # noqa: E402
+from zoo.training import atomic  # noqa: E402
 
 #: Dots per inch of every saved figure.
 DPI = 100

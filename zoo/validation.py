@@ -68,7 +68,7 @@ def check_images(x, image_shape, argument, likelihood=None):
         x: array-like or eager tensor `(batch, *image_shape)`.
         image_shape: the shape one example must have, e.g. `(28, 28, 1)`.
         argument: the name used in error messages, e.g. `"x"`.
-        likelihood: optional `zoo.distributions.Likelihood`; when given, the
+        likelihood: optional `zoo.likelihoods.factorised.Likelihood`; when given, the
             values must lie in its support (x is a reconstruction target).
 
     Raises:

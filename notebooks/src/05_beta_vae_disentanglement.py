@@ -113,5 +113,5 @@ for beta, model in models.items():
 # smaller KL; whether a larger beta also raises MIG depends on the data,
 # the seed and the training length (Locatello et al., 2019, found the
 # same across thousands of models). `bench/` holds the longer beta-VAE
-# benchmark; `zoo.callbacks.CapacitySchedule` gives the capacity objective
+# benchmark; `zoo.training.callbacks.CapacitySchedule` gives the capacity objective
 # of Burgess et al. (2018), another way to control what the code keeps.

@@ -85,9 +85,9 @@ print(codes.indices[0].numpy())
 all_codes = model.encode_in_batches(x_test)
 counts = np.bincount(all_codes.numpy().ravel(),
                      minlength=model.num_embeddings)
-print("perplexity", float(zoo.quantizer.perplexity(
+print("perplexity", float(zoo.latents.codebook.perplexity(
     all_codes, model.num_embeddings)),
-      "codes used", float(zoo.quantizer.usage(all_codes,
+      "codes used", float(zoo.latents.codebook.usage(all_codes,
                                                model.num_embeddings)))
 plt.bar(np.arange(model.num_embeddings), counts)
 plt.xlabel("code")

@@ -13,7 +13,7 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
-from zoo import atomic
+from zoo.training import atomic
 from zoo import validation
 from zoo.datasets import checks
 from zoo.datasets.image_dataset import finish
@@ -39,7 +39,7 @@ def write_stream(directory, x, y=None, chunk_size=4096):
         The `pathlib.Path` of `directory`.
 
     Every file is written to a temporary name and renamed into place
-    (`zoo.atomic`), and a `labels.npy` of an earlier call is removed when
+    (`zoo.training.atomic`), and a `labels.npy` of an earlier call is removed when
     `y` is None: the images are never paired with labels they were not
     written with. A crash mid-write leaves the old files, the old or new
     images without labels (`read_stream(..., with_labels=True)` then says

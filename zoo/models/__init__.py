@@ -1,8 +1,8 @@
 """The zoo's models, `VAE`, `VQVAE` and `HierarchicalVAE`, and the
 registry of their presets."""
 
-from zoo.models.base import VAE
-from zoo.models.core import Autoencoder
+from zoo.models.vae import VAE
+from zoo.models.autoencoder import Autoencoder
 from zoo.models.hierarchical_vae import HierarchicalVAE
 from zoo.models.vq_vae import VQVAE
 

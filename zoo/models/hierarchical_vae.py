@@ -12,14 +12,14 @@ import tensorflow as tf
 from keras import ops
 
 from zoo import conditions
-from zoo import distributions
 from zoo import validation
 from zoo.bounds import batch_mean
 from zoo.bounds import chunked_bound
 from zoo.bounds import importance_weighted_bound
 from zoo.bounds import stateless_seed
-from zoo.distributions import tfd
-from zoo.models.core import Autoencoder
+from zoo.latents import gaussian
+from zoo.likelihoods import tfd
+from zoo.models.autoencoder import Autoencoder
 from zoo.networks import hierarchy
 from zoo.version import __version__
 
@@ -51,7 +51,7 @@ class HierarchicalVAE(Autoencoder):
 
     Training minimises reconstruction + beta * sum_l max(KL_l, free_bits)
     (batch means; `beta` a non-trainable variable, so
-    `zoo.callbacks.BetaWarmup` warms the KL up; `free_bits` > 0 stops a
+    `zoo.training.callbacks.BetaWarmup` warms the KL up; `free_bits` > 0 stops a
     group's KL from being pushed below that many nats, against posterior
     collapse). The `kl` metric is the plain sum of the groups' KL.
 
@@ -210,7 +210,7 @@ class HierarchicalVAE(Autoencoder):
 
     def posterior(self, z_mean, z_stddev):
         """q(z_0|x) from the encoder's outputs."""
-        return distributions.diagonal_gaussian_posterior(z_mean, z_stddev)
+        return gaussian.diagonal_gaussian_posterior(z_mean, z_stddev)
 
     def split_noise(self, eps):
         """Flat standard normal noise `(batch, noise_dim)` -> one tensor
@@ -409,7 +409,7 @@ class HierarchicalVAE(Autoencoder):
         return result
 
     # Graph-safe cores (tensors in, no checks), also used by the serving
-    # signatures (`zoo.export`, `zoo.deterministic`).
+    # signatures (`zoo.export`, `zoo.export.deterministic`).
 
     def posterior_parameters(self, x, condition=None):
         """q(z_0|x)'s `[z_mean, z_stddev]`."""

@@ -18,7 +18,7 @@ groups), each built from its own options (`CLASSES`):
 import inspect
 
 from zoo import objectives
-from zoo.models.base import VAE
+from zoo.models.vae import VAE
 from zoo.models.hierarchical_vae import HierarchicalVAE
 from zoo.models.vq_vae import VQVAE
 

@@ -2,10 +2,10 @@
 
 The latent structure is a grid of discrete codes: the encoder (one of the
 zoo's networks, `zoo.networks.build_grid`) maps x to a grid of vectors
-z_e, the quantizer (`zoo.quantizer`) replaces each by the nearest of K
+z_e, the quantizer (`zoo.latents.codebook`) replaces each by the nearest of K
 learned codes, and the decoder maps the grid of codes z_q to the
-likelihood's parameters (`zoo.distributions`). The prior over the code grid
-is a gated PixelCNN (`zoo.pixelcnn`), trained after the autoencoder on the
+likelihood's parameters (`zoo.likelihoods.factorised`). The prior over the code grid
+is a gated PixelCNN (`zoo.priors.pixelcnn`), trained after the autoencoder on the
 codes of the training set.
 """
 
@@ -18,12 +18,12 @@ from keras import ops
 
 from zoo import conditions
 from zoo import networks
-from zoo import quantizer
+from zoo.latents import codebook
 from zoo import validation
 from zoo.bounds import batch_mean
 from zoo.bounds import stateless_seed
-from zoo.models.core import Autoencoder
-from zoo.pixelcnn import PixelCNN
+from zoo.models.autoencoder import Autoencoder
+from zoo.priors.pixelcnn import PixelCNN
 from zoo.version import __version__
 
 #: What `VQVAE.encode` returns: int32 code indices `(batch, h, w)` and
@@ -52,7 +52,7 @@ class VQVAE(Autoencoder):
     ELBO and importance-weighted bounds: `elbo(x)` and `log_likelihood(x)`
     both return it (with a point-mass posterior every importance sample is
     the same, so more samples cannot tighten it). Here p(x|z_q) is the
-    decoder's likelihood and p_prior the PixelCNN (`zoo.pixelcnn`); for a
+    decoder's likelihood and p_prior the PixelCNN (`zoo.priors.pixelcnn`); for a
     prior not yet trained the bound is poor but still a bound.
 
     Training has two stages, as in van den Oord et al. (2017):
@@ -62,7 +62,7 @@ class VQVAE(Autoencoder):
            loss = -log p(x | z_q) + beta * ||z_e - sg(e)||^2
                   (+ ||sg(z_e) - e||^2 with codebook_update="loss")
 
-       (per example, summed over the grid; `zoo.quantizer`), with a
+       (per example, summed over the grid; `zoo.latents.codebook`), with a
        uniform prior, whose KL is the constant grid size * log K and is
        left out. History: `loss`, `reconstruction`, `commitment` (the
        unweighted ||z_e - e||^2), `perplexity` and `codebook_usage`.
@@ -189,7 +189,7 @@ class VQVAE(Autoencoder):
             self.parameter_shape,
         )
         self.grid_shape = networks.grid_shape(self.encoder)
-        self.quantizer = quantizer.VectorQuantizer(
+        self.quantizer = codebook.VectorQuantizer(
             self.num_embeddings, self.latent_dim,
             commitment_weight=commitment_weight,
             codebook_update=codebook_update, decay=decay,
@@ -250,10 +250,10 @@ class VQVAE(Autoencoder):
             batch_mean(distance), sample_weight=batch
         )
         self.perplexity_tracker.update_state(
-            quantizer.perplexity(indices, self.num_embeddings)
+            codebook.perplexity(indices, self.num_embeddings)
         )
         self.usage_tracker.update_state(
-            quantizer.usage(indices, self.num_embeddings)
+            codebook.usage(indices, self.num_embeddings)
         )
         return self.decoder(z_q, training=training)
 
@@ -396,6 +396,6 @@ class VQVAE(Autoencoder):
 
     @classmethod
     def from_config(cls, config):
-        config = quantizer.drop_unused_options(config)
+        config = codebook.drop_unused_options(config)
         config.pop("zoo_version", None)
         return cls(**config)

@@ -24,7 +24,7 @@ import math
 import keras
 from keras import layers
 
-from zoo.distributions import SCALE_FLOOR
+from zoo.latents.gaussian import SCALE_FLOOR
 
 
 def check_widths(widths, argument, minimum=0):

@@ -48,7 +48,7 @@ import keras
 from keras import layers
 from keras import ops
 
-from zoo.distributions import SCALE_FLOOR
+from zoo.latents.gaussian import SCALE_FLOOR
 from zoo.networks.heads import posterior_head
 
 #: softplus(UNIT_SHIFT) + SCALE_FLOOR = 1: the posterior's scale factor

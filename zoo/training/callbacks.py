@@ -111,7 +111,7 @@ class BetaWarmUp(LinearSchedule):
 
     >>> import zoo
     >>> model = zoo.get("dense_vae", input_shape=(8, 8, 1), latent_dim=2)
-    >>> warm_up = zoo.callbacks.BetaWarmUp(steps=1000)
+    >>> warm_up = zoo.training.callbacks.BetaWarmUp(steps=1000)
     >>> # model.fit(x, epochs=10, callbacks=[warm_up])
     """
 
@@ -170,7 +170,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
 
     >>> model = zoo.get("dense_vae", input_shape=(8, 8, 1), latent_dim=2)
     >>> model.compile()
-    >>> # model.fit(x, epochs=5, callbacks=[zoo.callbacks.StopOnNonFinite()])
+    >>> # model.fit(x, epochs=5, callbacks=[zoo.training.callbacks.StopOnNonFinite()])
     """
 
     def __init__(self, terms=("reconstruction", "kl", "loss")):
@@ -231,7 +231,7 @@ class TensorBoardImages(keras.callbacks.Callback):
     >>> data = zoo.datasets.digits()
     >>> model = zoo.get("conv_vae", input_shape=(8, 8, 1), latent_dim=2)
     >>> model.compile()
-    >>> images = zoo.callbacks.TensorBoardImages("logs", data.x_test[:8])
+    >>> images = zoo.training.callbacks.TensorBoardImages("logs", data.x_test[:8])
     >>> model.fit(data.x_train, epochs=2, callbacks=[
     ...     keras.callbacks.TensorBoard("logs"), images])
     """

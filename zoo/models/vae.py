@@ -2,9 +2,9 @@
 
 What varies between models is an option, each combinable with every other:
 the network (`zoo.networks`), the objective (`zoo.objectives`), the prior
-(`zoo.priors`), the likelihood (`zoo.distributions`) and the condition
+(`zoo.priors`), the likelihood (`zoo.likelihoods.factorised`) and the condition
 (`zoo.conditions`). The Keras loop (checked `fit`,
-`evaluate`, `predict`, `compile` without a loss) is `zoo.models.core`'s,
+`evaluate`, `predict`, `compile` without a loss) is `zoo.models.autoencoder`'s,
 shared with `zoo.models.VQVAE`; the data checks live in `zoo.validation`,
 the bound helpers in `zoo.bounds`.
 """
@@ -17,7 +17,6 @@ import tensorflow as tf
 from keras import ops
 
 from zoo import conditions
-from zoo import distributions
 from zoo import networks
 from zoo import objectives
 from zoo import priors
@@ -25,8 +24,10 @@ from zoo import validation
 from zoo.bounds import chunked_bound
 from zoo.bounds import importance_weighted_bound
 from zoo.bounds import stateless_seed
+from zoo.latents import gaussian
+from zoo.likelihoods import tfd
 from zoo.models import release_0_1
-from zoo.models.core import Autoencoder
+from zoo.models.autoencoder import Autoencoder
 from zoo.version import __version__
 
 
@@ -232,7 +233,7 @@ class VAE(Autoencoder):
     @property
     def noise_dim(self):
         """The standard normal numbers one sample of z takes:
-        `latent_dim` (the `eps` of `zoo.deterministic`)."""
+        `latent_dim` (the `eps` of `zoo.export.deterministic`)."""
         return self.latent_dim
 
     # Distributions -----------------------------------------------------
@@ -240,19 +241,19 @@ class VAE(Autoencoder):
     def prior(self):
         """The prior p(z): N(0, I), or the learned `prior_layer`'s."""
         if self.prior_layer is None:
-            return distributions.standard_normal_prior(self.latent_dim)
+            return priors.standard_normal_prior(self.latent_dim)
         return self.prior_layer.distribution(self.encoder)
 
     def posterior(self, z_mean, z_stddev):
         """q(z|x) from the encoder's outputs."""
-        return distributions.diagonal_gaussian_posterior(z_mean, z_stddev)
+        return gaussian.diagonal_gaussian_posterior(z_mean, z_stddev)
 
     def kl_divergence(self, posterior, z):
         """KL(q(z|x) || p(z)) per example: analytic where TFP registers it,
         else log q(z|x) - log p(z) at the sample z."""
         prior = self.prior()
         try:
-            return distributions.tfd.kl_divergence(posterior, prior)
+            return tfd.kl_divergence(posterior, prior)
         except NotImplementedError:
             return posterior.log_prob(z) - prior.log_prob(z)
 
@@ -392,7 +393,7 @@ class VAE(Autoencoder):
         `tfd.Categorical`; only for a model with a classifier
         (`objective="semi_supervised"`)."""
         x = validation.check_classifier_inputs(self, x)
-        return distributions.tfd.Categorical(
+        return tfd.Categorical(
             logits=self.classifier(ops.convert_to_tensor(x, "float32")))
 
     def decode(self, latents):

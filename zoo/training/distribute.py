@@ -33,8 +33,8 @@ import tempfile
 import keras
 import tensorflow as tf
 
-from zoo import atomic
-from zoo import runs
+from zoo.training import atomic
+from zoo.training import runs
 
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
@@ -132,7 +132,7 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     an interruption, restores them and goes on from the next epoch.
 
     Crash safety: both files, `latest.weights.h5` and
-    `training_metadata.json`, are written atomically (`zoo.atomic`), weights
+    `training_metadata.json`, are written atomically (`zoo.training.atomic`), weights
     first; the metadata records the weights file's SHA-256. On restore a
     backup whose metadata is unreadable, or whose weights are missing, fail
     the checksum (a kill between the two renames) or fail to load, is
@@ -263,7 +263,7 @@ class DistributeMixin:
     """Two workarounds that make Keras 3's `fit` and `evaluate` work for a
     zoo model under `MultiWorkerMirroredStrategy`; a no-op elsewhere.
 
-    Mixed into `zoo.models.core.Autoencoder`, the base of every zoo
+    Mixed into `zoo.models.autoencoder.Autoencoder`, the base of every zoo
     model. The private Keras API they need
     (`Model._maybe_symbolic_build`, `_distribute_strategy` and
     `StrategyExtended._in_multi_worker_mode`) is used here and nowhere

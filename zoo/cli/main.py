@@ -13,14 +13,14 @@ TensorBoard logs under `logs/` (scalars, and reconstructions and samples as
 images), and the figures `samples.png`, `reconstructions.png`, `curves.png`,
 `latent.png`, `traversals.png`, `interpolation.png` and, for 2-D latents,
 `manifold.png`. One run per folder, locked, written atomically; continue an
-interrupted run with `zoo train --resume RUN` (zoo/runs.py).
+interrupted run with `zoo train --resume RUN` (zoo/training/runs.py).
 
 `--data PATH` trains on your own images (a folder of image files, a
-`.npy`/`.npz` array, or a `write_stream` folder; see zoo/cli_data.py), and
+`.npy`/`.npz` array, or a `write_stream` folder; see zoo/cli/data.py), and
 `--option KEY=VALUE` sets any model option (`zoo.get` checks it).
 
 The command is quiet: TensorFlow's log lines are hidden unless `--verbose`
-or `ZOO_VERBOSE=1` asks for them (zoo/quiet.py). Training shows a progress
+or `ZOO_VERBOSE=1` asks for them (zoo/cli/quiet.py). Training shows a progress
 bar per step on a terminal and one line per epoch otherwise.
 
 Every command has `--help`; a bad argument exits with status 2 and one line
@@ -32,8 +32,8 @@ import json
 import pathlib
 import sys
 
-from zoo import cli_data
-from zoo.models.core import DEFAULT_LEARNING_RATE
+from zoo.cli import data as cli_data
+from zoo.models.autoencoder import DEFAULT_LEARNING_RATE
 
 DATASETS = cli_data.BUILT_IN
 
@@ -48,7 +48,7 @@ def _load_model(run):
     """The model of the run folder `run`; needs only its model.keras."""
     import keras
 
-    from zoo import runs
+    from zoo.training import runs
 
     run = pathlib.Path(run)
     if not (run / "model.keras").exists():
@@ -68,8 +68,8 @@ def _load_model(run):
 def train(args):
     import keras
 
-    from zoo import distribute
-    from zoo import runs
+    from zoo.training import distribute
+    from zoo.training import runs
 
     args = _train_settings(args)
     _check_trainable_here(args.model)
@@ -108,9 +108,9 @@ def _train_into(run, model, data, args, run_folder):
     import keras
 
     import zoo
-    from zoo import atomic
-    from zoo import distribute
-    from zoo import runs
+    from zoo.training import atomic
+    from zoo.training import distribute
+    from zoo.training import runs
     from zoo.evaluation import likelihood
 
     output = run.path
@@ -127,11 +127,11 @@ def _train_into(run, model, data, args, run_folder):
         # It outlives fit: run.finish() deletes it once all is written.
         distribute.BackupAndRestore(run_folder / "backup",
                                     delete_checkpoint=False),
-        zoo.callbacks.StopOnNonFinite(),
+        zoo.training.callbacks.StopOnNonFinite(),
         keras.callbacks.TensorBoard(output / "logs"),
     ]
     if not conditional:  # its images are drawn without labels
-        callbacks.append(zoo.callbacks.TensorBoardImages(
+        callbacks.append(zoo.training.callbacks.TensorBoardImages(
             output / "logs", x_test[:8]))
     model.fit(
         data.train_dataset(args.batch_size, args.seed, conditional),
@@ -288,7 +288,7 @@ def _fit_verbosity():
 def _train_settings(args):
     """`args` completed from the run folder's run.json for `--resume RUN`
     (explicit options must match it); a model name is needed otherwise."""
-    from zoo import runs
+    from zoo.training import runs
 
     if args.resume is None:
         if args.model is None:
@@ -353,7 +353,7 @@ def _write_figures(model, history, data, output, seed):
 
 
 def evaluate(args):
-    from zoo import runs
+    from zoo.training import runs
     from zoo.evaluation import likelihood
 
     model = _load_model(args.run)
@@ -410,7 +410,7 @@ def export_run(args):
         )
         print(f"SavedModel exported to {path}")
         return
-    from zoo import convert
+    from zoo.export import convert
 
     report = convert.convert(model, args.to, args.format,
                              overwrite=args.overwrite)
@@ -630,7 +630,7 @@ def main(argv=None):
     """Entry point of the `zoo` console script and `python -m zoo`."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from zoo import quiet
+    from zoo.cli import quiet
 
     quiet.hide_python_logs(getattr(args, "verbose", False))
     try:

@@ -15,9 +15,9 @@ The signatures that draw random numbers inside the graph (`encode`,
 `sample`, `score`) use stateless random ops that neither runtime has, so
 they are skipped (the ops are found in the graph; no conversion is tried)
 with the reason; their deterministic twins (`encode_mean`,
-`sample_from_noise`, `score_from_noise`, see `zoo.deterministic`),
+`sample_from_noise`, `score_from_noise`, see `zoo.export.deterministic`),
 `reconstruct` and `decode` convert. With `likelihood="pixelcnn"`
-(`zoo.autoregressive`) `reconstruct`, `decode` and `sample_from_noise`
+(`zoo.likelihoods.pixelcnn`) `reconstruct`, `decode` and `sample_from_noise`
 draw pixels in the graph too and are skipped with that reason; `score_from_noise`
 and `encode_mean` convert. Each folder gets
 `<signature>.onnx` (or `.tflite`) files and `signatures.json`, which
@@ -67,7 +67,7 @@ def to_onnx(model, directory, overwrite=False):
 
     Example:
 
-    >>> report = zoo.convert.to_onnx(model, "exports/onnx")
+    >>> report = zoo.export.to_onnx(model, "exports/onnx")
     >>> import onnxruntime
     >>> session = onnxruntime.InferenceSession("exports/onnx/decode.onnx")
     >>> session.run(None, {"z": z})
@@ -86,7 +86,7 @@ def to_litert(model, directory, overwrite=False):
 
     Example:
 
-    >>> zoo.convert.to_litert(model, "exports/litert")
+    >>> zoo.export.to_litert(model, "exports/litert")
     >>> from ai_edge_litert.interpreter import Interpreter
     >>> runner = Interpreter("exports/litert/decode.tflite"
     ...                      ).get_signature_runner()
@@ -111,8 +111,8 @@ def _convert(model, directory, format, overwrite):
     import tensorflow as tf
 
     from zoo import export
-    from zoo import quiet
-    from zoo.models.base import VAE
+    from zoo.cli import quiet
+    from zoo.models.vae import VAE
 
     if getattr(model, "latent_structure", None) == "codebook":
         raise ValueError(
@@ -188,7 +188,7 @@ def _random_ops(function):
 
 
 #: The signatures whose only random draws, for likelihood="pixelcnn",
-#: are its pixels (`zoo.autoregressive`: E[x|z] is estimated along one
+#: are its pixels (`zoo.likelihoods.pixelcnn`: E[x|z] is estimated along one
 #: sampled raster-order trajectory).
 PIXEL_DRAWING = ("reconstruct", "decode", "sample_from_noise")
 
@@ -223,7 +223,7 @@ def _signature_to_onnx(function, input_names, target):
     import tensorflow as tf
     import tf2onnx
 
-    from zoo import onnx_ops  # noqa: F401 (registers Expm1 and MulNoNan)
+    from zoo.export import onnx_ops  # noqa: F401 (registers Expm1 and MulNoNan)
 
     specs = function.structured_input_signature[1]
     signature = [specs[name] for name in input_names]

@@ -13,9 +13,9 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from zoo import distributions
+from zoo import likelihoods
 from zoo import validation
-from zoo.distribute import DistributeMixin
+from zoo.training.distribute import DistributeMixin
 
 #: Adam's learning rate when `compile()` is given no optimizer. At the
 #: 5-epoch Fashion-MNIST setting (batch 128, `python -m bench.conv_design`,
@@ -38,14 +38,14 @@ class Autoencoder(DistributeMixin, keras.Model):
 
     def set_likelihood(self, likelihood, likelihood_scale):
         """Choose p(x|z): `likelihood` and `likelihood_scale` as given
-        (for the config) and their family (`zoo.distributions`), which
+        (for the config) and their family (`zoo.likelihoods.factorised`), which
         checks them. An autoregressive likelihood's context network
-        (`zoo.autoregressive.PixelContext`) becomes the model's
+        (`zoo.likelihoods.pixelcnn.PixelContext`) becomes the model's
         `pixel_context` layer, so its weights train and save with the
         model's; it is None for the other likelihoods."""
         self.likelihood = likelihood
         self.likelihood_scale = likelihood_scale
-        self.likelihood_family = distributions.get_likelihood(
+        self.likelihood_family = likelihoods.get_likelihood(
             likelihood, likelihood_scale, self.image_shape
         )
         self.pixel_context = getattr(self.likelihood_family, "context", None)

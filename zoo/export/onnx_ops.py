@@ -10,7 +10,7 @@ TFP's distributions use two ops tf2onnx 1.17 cannot convert:
   as tf2onnx writes `DivNoNan`.
 
 Importing this module registers both with tf2onnx (`tf2onnx.handler.tf_op`);
-`zoo.convert` imports it before converting.
+`zoo.export.convert` imports it before converting.
 """
 
 import numpy as np

@@ -11,7 +11,7 @@ are drawn together, each given the pixels before it). The decoder emits
 `1 + FEATURES` maps per image channel, a(z) and b_1..F(z); a gated
 PixelCNN over the image alone (`PixelContext`: a 5x5 mask-"A" convolution
 and `BLOCKS` gated 3x3 mask-"B" blocks of `WIDTH` channels, the layers of
-`zoo.pixelcnn`) emits the F context maps u(x_<i), whose value at pixel i
+`zoo.priors.pixelcnn`) emits the F context maps u(x_<i), whose value at pixel i
 depends on the pixels before i only. So p(x|z) is normalised: the product
 of one proper Bernoulli per pixel given the pixels before it.
 
@@ -41,7 +41,7 @@ model's uncertainty where a binary sample would not.
 
 The signatures of a model with this likelihood that draw pixels
 (`reconstruct`, `decode`, `sample`, their deterministic twins) hold
-stateless random ops, so `zoo.convert` skips them for ONNX and LiteRT
+stateless random ops, so `zoo.export.convert` skips them for ONNX and LiteRT
 with that reason; `score` and `elbo` are exact and need no drawing.
 
 References:
@@ -58,9 +58,9 @@ import tensorflow_probability as tfp
 from keras import layers
 from keras import ops
 
-from zoo.distributions import Likelihood
-from zoo.pixelcnn import GatedBlock
-from zoo.pixelcnn import MaskedConv2D
+from zoo.likelihoods.factorised import Likelihood
+from zoo.networks.masked_conv import GatedBlock
+from zoo.networks.masked_conv import MaskedConv2D
 
 tfd = tfp.distributions
 

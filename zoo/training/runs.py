@@ -5,7 +5,7 @@ settings), `model.keras`, `history.json`, `metrics.json`, the figures,
 `checkpoints/epoch_NNN.keras`, `backup/` (Keras's `BackupAndRestore`, for
 resuming) and `logs/` (TensorBoard). What is guaranteed:
 
-- Every file is written whole or not at all (`zoo.atomic`): a crash leaves
+- Every file is written whole or not at all (`zoo.training.atomic`): a crash leaves
   the previous good file or none.
 - One process at a time: `open_run` takes an exclusive `fcntl` lock on
   `RUN/.lock`, held until the process ends or `RunFolder.close()`; a second
@@ -35,7 +35,7 @@ import zipfile
 
 import keras
 
-from zoo import atomic
+from zoo.training import atomic
 
 RUN_FILE = "run.json"
 LOCK_FILE = ".lock"

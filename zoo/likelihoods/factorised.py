@@ -1,4 +1,4 @@
-"""Prior, posterior and likelihood factories over `tfp.distributions`.
+"""The factorised likelihoods: Bernoulli, continuous Bernoulli, Gaussian.
 
 Every distribution in the zoo is built here from plain tensors, inside the
 model's own methods, so that only tensors cross Keras layer boundaries and
@@ -20,37 +20,9 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from zoo.latents.gaussian import SCALE_FLOOR
+
 tfd = tfp.distributions
-
-#: Smallest standard deviation a posterior or Gaussian likelihood can have.
-SCALE_FLOOR = 1e-3
-
-
-def standard_normal_prior(latent_dim, dtype="float32"):
-    """The fixed prior p(z) = N(0, I) over `latent_dim` dimensions."""
-    return tfd.Independent(
-        tfd.Normal(
-            loc=tf.zeros([latent_dim], dtype=dtype),
-            scale=tf.ones([latent_dim], dtype=dtype),
-        ),
-        reinterpreted_batch_ndims=1,
-        name="standard_normal_prior",
-    )
-
-
-def diagonal_gaussian_posterior(z_mean, z_stddev):
-    """The posterior q(z|x) = N(z_mean, diag(z_stddev^2)), one per example.
-
-    Args:
-        z_mean: float tensor `(batch, latent_dim)`.
-        z_stddev: positive float tensor `(batch, latent_dim)`; the encoder
-            already applied softplus and the floor.
-    """
-    return tfd.Independent(
-        tfd.Normal(loc=z_mean, scale=z_stddev),
-        reinterpreted_batch_ndims=1,
-        name="diagonal_gaussian_posterior",
-    )
 
 
 class Likelihood:
@@ -177,50 +149,3 @@ class GaussianLikelihood(Likelihood):
         return tfd.Normal(
             loc=loc, scale=tf.math.softplus(raw_scale) + SCALE_FLOOR
         )
-
-
-LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian", "pixelcnn")
-
-
-def get_likelihood(name, scale=None, image_shape=None):
-    """Return the `Likelihood` called `name` (one of `LIKELIHOODS`).
-
-    Args:
-        name: "bernoulli", "continuous_bernoulli", "gaussian" or
-            "pixelcnn" (`zoo.autoregressive`: its family holds a new
-            `PixelContext` layer, `family.context`, for images of
-            `image_shape`, whose weights the model must own).
-        scale: for "gaussian" only: a fixed positive standard deviation, or
-            None to learn one per pixel.
-        image_shape: the model's input shape; used by "pixelcnn" only.
-
-    Raises:
-        ValueError: for an unknown name, or a `scale` that is not positive
-            or is given for a non-Gaussian likelihood.
-    """
-    if name not in LIKELIHOODS:
-        raise ValueError(
-            f"`likelihood` must be one of {list(LIKELIHOODS)}. "
-            f"Received: likelihood={name!r}"
-        )
-    if scale is not None:
-        if name != "gaussian":
-            raise ValueError(
-                "`likelihood_scale` only applies to likelihood='gaussian'. "
-                f"Received: likelihood={name!r}, likelihood_scale={scale!r}"
-            )
-        if not isinstance(scale, (int, float)) or not scale > 0:
-            raise ValueError(
-                "`likelihood_scale` must be a positive float or None. "
-                f"Received: likelihood_scale={scale!r}"
-            )
-        return GaussianLikelihood(float(scale))
-    if name == "gaussian":
-        return GaussianLikelihood()
-    if name == "pixelcnn":
-        from zoo import autoregressive  # it builds on this module
-
-        return autoregressive.make_likelihood(image_shape)
-    if name == "continuous_bernoulli":
-        return ContinuousBernoulliLikelihood()
-    return BernoulliLikelihood()

@@ -1,0 +1,100 @@
+"""Training objectives: the loss a zoo model minimises, one class each.
+
+An objective is one of the four axes of a zoo model
+(`zoo.VAE(objective=...)`): a name, or an instance for other settings,
+
+    "elbo"      ELBO()                      -ELBO, beta = 1
+    "beta"      ELBO(beta=4.0)              beta-VAE (Higgins et al. 2017)
+    "capacity"  Capacity(capacity, gamma)   gamma * |KL - C| (Burgess et al.)
+    "iwae"      IWAE(num_samples=5)         -L_K (Burda et al. 2016)
+    "beta_tc"   BetaTC(tc_weight=6.0, ...)  beta-TCVAE (Chen et al. 2018)
+    "semi_supervised"  SemiSupervised(alpha=50.0)  M2 (Kingma et al. 2014)
+
+Each is a small Keras layer that owns its schedulable non-trainable
+variables (`beta`, `capacity`, `tc_weight`, ...), so they train, save and
+load with the model and callbacks assign them without retracing
+(`model.beta` and `model.capacity` are the objective's). An objective
+writes two terms of the loss, from the model's ELBO pieces
+(`zoo.models.VAE`: `kl_divergence`, `likelihood_distribution`,
+`log_weights`):
+
+    loss = reconstruction_loss(target, y_pred) + kl_term(posterior, z)
+
+the second entering through `add_loss`. `num_samples` says how many
+posterior samples per example the model draws in training (None: one, with
+no sample axis).
+"""
+
+import inspect
+
+from zoo.objectives.beta_tc import BetaTC
+from zoo.objectives.capacity import Capacity
+from zoo.objectives.elbo import ELBO
+from zoo.objectives.iwae import IWAE
+from zoo.objectives.objective import Objective
+from zoo.objectives.objective import check_weight
+from zoo.objectives.semi_supervised import SemiSupervised
+
+__all__ = ["BetaTC", "Capacity", "ELBO", "IWAE", "OBJECTIVES", "Objective",
+           "SemiSupervised", "check_weight", "get", "options"]
+
+
+#: name -> (class, default options): the objectives by name.
+OBJECTIVES = {
+    "elbo": (ELBO, {}),
+    "beta": (ELBO, {"beta": 4.0}),
+    "capacity": (Capacity, {}),
+    "iwae": (IWAE, {}),
+    "beta_tc": (BetaTC, {}),
+    "semi_supervised": (SemiSupervised, {}),
+}
+
+
+def options(name):
+    """The options the objective `name` takes, sorted."""
+    cls = _entry(name)[0]
+    names = set()
+    for klass in cls.__mro__:
+        if klass.__module__.startswith(__name__):
+            names.update(
+                parameter.name for parameter in inspect.signature(
+                    klass.__init__).parameters.values()
+                if parameter.kind is parameter.POSITIONAL_OR_KEYWORD
+            )
+    return sorted(names - {"self"})
+
+
+def get(identifier, **options_):
+    """An objective from its name and options, or an `Objective` as is.
+
+    Raises:
+        ValueError: for an unknown name, or an option the objective does
+            not take; the message lists the valid ones.
+    """
+    if isinstance(identifier, Objective):
+        if options_:
+            raise ValueError(
+                f"Options {sorted(options_)} go to the objective's "
+                "constructor; received an objective instance already built."
+            )
+        return identifier
+    cls, defaults = _entry(identifier)
+    unknown = sorted(set(options_) - set(options(identifier)))
+    if unknown:
+        raise ValueError(
+            f"Unknown option(s) {unknown} for objective {identifier!r}. "
+            f"Valid options: {options(identifier)}."
+        )
+    return cls(**{**defaults, **options_})
+
+
+def _entry(name):
+    if not isinstance(name, str) or name not in OBJECTIVES:
+        raise ValueError(
+            f"`objective` must be one of {sorted(OBJECTIVES)} or a "
+            "zoo.objectives.Objective instance. "
+            f"Received: objective={name!r}"
+        )
+    return OBJECTIVES[name]
+
+

@@ -1,0 +1,74 @@
+"""The importance-weighted autoencoder's K-sample bound (Burda et al. 2016)."""
+
+import keras
+
+from zoo import validation
+from zoo.bounds import batch_mean
+from zoo.bounds import importance_weighted_bound
+from zoo.objectives.elbo import ELBO
+
+@keras.saving.register_keras_serializable(package="zoo.objectives")
+class IWAE(ELBO):
+    """The importance-weighted autoencoder's K-sample bound.
+
+    Mathematical details:
+
+    With K = `num_samples` reparameterised samples z_k ~ q(z|x) and weights
+    w_k = p(x|z_k) p(z_k) / q(z_k|x), the IWAE maximises
+
+        L_K(x) = log (1/K) sum_k w_k   <=   log p(x),
+
+    which equals the ELBO at K = 1 and tightens as K grows (Burda et al.,
+    2016). To keep the zoo's contract (KL through `add_loss`), the loss is
+    split as
+
+        loss = [-(L_K(x) + KL(q(z|x) || p(z)))] + beta * KL(q(z|x) || p(z))
+             = -L_K(x) + (beta - 1) * KL(q(z|x) || p(z)),
+
+    the bracket being the `reconstruction` term, so that with beta = 1
+    (default) the loss is exactly -L_K and its gradient the IWAE estimator;
+    beta != 1 adds (beta - 1) * KL to the IW bound (a warm-up from beta = 0
+    trains on -L_K - KL, the bound with its KL switched off). KL is the
+    model's: analytic for the standard-normal prior, else the Monte Carlo
+    estimate at the first of the K samples. At K = 1 the `reconstruction`
+    term -(log p(x|z) - KL_sample + KL) is an unbiased estimate of
+    -E_q[log p(x|z)], as for the VAE. The weights are computed by
+    `VAE.log_weights`, shared with `log_likelihood`.
+
+    Args:
+        num_samples: int > 0, the K of the training bound (default 5).
+        beta: float >= 0, the KL weight (default 1.0: exactly -L_K).
+
+    References:
+        Burda, Grosse & Salakhutdinov, Importance Weighted Autoencoders,
+        ICLR 2016, https://arxiv.org/abs/1509.00519.
+    """
+
+    def __init__(self, num_samples=5, beta=1.0, **kwargs):
+        super().__init__(beta=beta, **kwargs)
+        self.num_samples = validation.check_positive_int(
+            num_samples, "num_samples"
+        )
+
+    def kl_term(self, model, posterior, z):
+        """beta * KL, the KL at the first of the K samples."""
+        return super().kl_term(model, posterior, z[0])
+
+    def reconstruction_loss(self, model, target, y_pred):
+        """-(L_K(x) + KL), batch mean: the loss beyond the beta * KL term.
+
+        `y_pred` is the model's training output for K samples: a dict of
+        the decoder's `parameters` for all of them, `z` and the posterior's
+        `z_mean` and `z_stddev`.
+        """
+        posterior = model.posterior(y_pred["z_mean"], y_pred["z_stddev"])
+        log_weights = model.log_weights(
+            target, posterior, y_pred["z"], y_pred["parameters"]
+        )
+        bound = importance_weighted_bound(log_weights)
+        return -batch_mean(
+            bound + model.kl_divergence(posterior, y_pred["z"][0])
+        )
+
+    def get_config(self):
+        return {**super().get_config(), "num_samples": self.num_samples}

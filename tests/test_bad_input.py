@@ -29,7 +29,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 import zoo
-from zoo.cli import main as cli
+from zoo.cli import commands as cli
 from zoo import datasets
 from zoo.export import export_for_serving
 

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from zoo.cli import main as cli
+from zoo.cli import commands as cli
 from zoo.export import load_for_serving
 
 COMMANDS = ("list", "train", "evaluate", "sample", "export")

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from zoo.cli import main as cli
+from zoo.cli import commands as cli
 from zoo.cli import data as cli_data
 from zoo.cli import quiet
 

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from zoo.cli import main as cli
+from zoo.cli import commands as cli
 from zoo.export import convert
 from zoo import export
 

@@ -26,7 +26,7 @@ import pytest
 
 import zoo
 from zoo.training import atomic
-from zoo.cli import main as cli
+from zoo.cli import commands as cli
 from zoo import datasets
 from zoo.training import distribute
 

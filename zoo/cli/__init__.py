@@ -1,13 +1,13 @@
 """The `zoo` command: train, evaluate, sample from and export VAEs.
 
-    main.py   the commands and their arguments (`zoo.cli.main.main`)
-    data.py   reading the user's data for `zoo train --data`
-    quiet.py  TensorFlow's start-up logs hidden for the command
+    commands.py  the commands and their arguments
+    data.py      reading the user's data for `zoo train --data`
+    quiet.py     TensorFlow's start-up logs hidden for the command
 """
 
 
 def main(argv=None):
-    """Run the `zoo` command (`zoo.cli.main.main`)."""
-    from zoo.cli.main import main as run
+    """Run the `zoo` command (`zoo.cli.commands.main`)."""
+    from zoo.cli.commands import main as run
 
     return run(argv)

@@ -7,6 +7,8 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from zoo.validation import check_number
+
 
 def importance_weighted_bound(log_weights):
     """log (1/K) sum_k w_k from `(K, batch)` log weights: `(batch,)`.
@@ -53,11 +55,6 @@ def stateless_seed(seed):
     """A `(2,)` int32 stateless seed from an int, or a random one for None."""
     if seed is None:
         seed = np.random.randint(0, 2**31 - 1)
-    if isinstance(seed, bool) or not isinstance(
-        seed, (int, np.integer)
-    ) or not -(2**31) <= seed < 2**31:
-        raise ValueError(
-            "`seed` must be an int32 (an int in [-2**31, 2**31)) or None. "
-            f"Received: seed={seed!r}"
-        )
+    seed = check_number(seed, "seed", integer=True, minimum=-(2**31),
+                        maximum=2**31 - 1, fix="An int32, or None.")
     return tf.constant([int(seed), 0], dtype=tf.int32)

@@ -36,6 +36,7 @@ import numpy as np  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 
 from zoo.training import atomic  # noqa: E402
+from zoo.validation import check_number  # noqa: E402
 
 #: Dots per inch of every saved figure.
 DPI = 100
@@ -367,13 +368,8 @@ def interpolation(model, x_start, x_end, path=None, num_steps=8):
             "`x_start` and `x_end` must hold the same number of images; "
             f"received {len(x_start)} and {len(x_end)}."
         )
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or (
-        num_steps < 2
-    ):
-        raise ValueError(
-            "`num_steps` must be an int >= 2 (both ends are included). "
-            f"Received: num_steps={num_steps!r}"
-        )
+    check_number(num_steps, "num_steps", integer=True, minimum=2,
+                 fix="Both ends are included.")
     t = np.linspace(0.0, 1.0, num_steps)[None, :, None]
     z_start = _posterior_means(model, x_start)[:, None]
     z_end = _posterior_means(model, x_end)[:, None]

@@ -25,6 +25,64 @@ MAX_SAMPLES = 2**20
 FLOAT32_MAX = 3.4028234663852886e38
 
 
+def check_number(value, argument, *, integer=False, minimum=None,
+                 maximum=None, above=False, below=False, fix=""):
+    """The one checked-number rule of the zoo: `value` as an int or a float,
+    or a `ValueError` naming `argument`.
+
+    Args:
+        value: what the user passed. Bools are refused (they are ints to
+            Python, never a count or a weight to a user); so are NaN and
+            infinities.
+        argument: the argument's name, for the message.
+        integer: whether `value` must be an integer (a Python or numpy
+            int); else any real number (returned as a float).
+        minimum, maximum: the bounds, None for none.
+        above, below: whether the bounds are strict (`value > minimum`,
+            `value < maximum`).
+        fix: a sentence added to the message, e.g. how to choose a value.
+
+    Returns:
+        `int(value)` or `float(value)`.
+
+    Example:
+
+    >>> check_number(0.5, "decay", minimum=0.0, maximum=1.0, below=True)
+    0.5
+    """
+    kinds = (int, np.integer) if integer else (
+        int, float, np.integer, np.floating)
+    valid = (
+        isinstance(value, kinds) and not isinstance(value, (bool, np.bool_))
+        and bool(np.isfinite(value))
+        and (minimum is None or (value > minimum if above else value >= minimum))
+        and (maximum is None or (value < maximum if below else value <= maximum))
+    )
+    if not valid:
+        raise ValueError(
+            f"`{argument}` must be {_describe_number(integer, minimum, maximum, above, below)}."
+            f"{' ' + fix if fix else ''} Received: {argument}={value!r}"
+        )
+    return int(value) if integer else float(value)
+
+
+def _describe_number(integer, minimum, maximum, above, below):
+    """What `check_number` asks for, in words: "a positive integer", "a
+    finite number in [0.0, 1)", ..."""
+    kind = "an integer" if integer else "a finite number"
+    if maximum is None and (minimum == 0 and above or minimum == 1 and integer
+                            and not above):
+        return f"{kind.replace('an ', 'a ').replace('a ', 'a positive ')}"
+    if maximum is None and minimum is None:
+        return kind
+    if maximum is None:
+        return f"{kind} {'>' if above else '>='} {minimum}"
+    if minimum is None:
+        return f"{kind} {'<' if below else '<='} {maximum:g}"
+    return (f"{kind} in {'(' if above else '['}{minimum}, {maximum:g}"
+            f"{')' if below else ']'}")
+
+
 def check_size(value, argument, limit, fix):
     """Return the positive int `value`, or raise `ValueError` naming
     `argument`, the `limit` and the `fix` if it is above the limit."""
@@ -51,14 +109,16 @@ def check_empty_dataset(dataset, argument="x"):
 def check_positive_int(value, argument):
     """Return `value` as an int, or raise `ValueError` naming `argument`
     unless it is a positive integer (bools are refused)."""
-    if isinstance(value, bool) or not isinstance(
-        value, (int, np.integer)
-    ) or value <= 0:
-        raise ValueError(
-            f"`{argument}` must be a positive integer. "
-            f"Received: {argument}={value!r}"
-        )
-    return int(value)
+    return check_number(value, argument, integer=True, minimum=1)
+
+
+def check_weight(value, argument):
+    """A loss weight (beta, a capacity, ...): a finite float >= 0 that fits
+    a float32 variable."""
+    return check_number(
+        value, argument, minimum=0.0, maximum=FLOAT32_MAX,
+        fix="Weights are float32 variables.",
+    )
 
 
 def check_images(x, image_shape, argument, likelihood=None):

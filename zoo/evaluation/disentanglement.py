@@ -38,6 +38,8 @@ from sklearn.metrics import mutual_info_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from zoo.validation import check_number
+
 # Images rendered and encoded per step, bounding memory at any sample count.
 CHUNK_SIZE = 2048
 
@@ -385,12 +387,7 @@ def sap_score(representation_function, dataset, num_samples=5000, seed=0):
 
 
 def _check_count(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(
-        value, (int, np.integer)
-    ) or value < minimum:
-        raise ValueError(
-            f"`{name}` must be an int >= {minimum}. Received: {name}={value!r}"
-        )
+    check_number(value, name, integer=True, minimum=minimum)
 
 
 def _codes(representation_function, dataset, factors):

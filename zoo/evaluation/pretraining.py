@@ -24,6 +24,7 @@ from keras import layers
 
 from zoo.evaluation import training
 from zoo.networks import check_widths
+from zoo.validation import check_number
 
 MODES = ("fine_tuned", "frozen", "scratch")
 
@@ -66,20 +67,8 @@ def encoder_classifier(encoder, num_classes, mode="fine_tuned",
         raise ValueError(
             f"`mode` must be one of {MODES}. Received: mode={mode!r}"
         )
-    if isinstance(num_classes, bool) or not isinstance(
-        num_classes, (int, np.integer)
-    ) or num_classes < 2:
-        raise ValueError(
-            "`num_classes` must be an int >= 2. "
-            f"Received: num_classes={num_classes!r}"
-        )
-    if isinstance(dropout, bool) or not isinstance(
-        dropout, (int, float)
-    ) or not 0 <= dropout < 1:
-        raise ValueError(
-            "`dropout` must be a rate in [0, 1). "
-            f"Received: dropout={dropout!r}"
-        )
+    check_number(num_classes, "num_classes", integer=True, minimum=2)
+    check_number(dropout, "dropout", minimum=0, maximum=1, below=True)
     hidden_units = check_widths(hidden_units, "hidden_units")
     clone = keras.models.clone_model(encoder)
     if mode != "scratch":

@@ -23,6 +23,7 @@ References:
 import numpy as np
 
 from zoo.conditions import UNLABELLED
+from zoo.validation import check_number
 
 
 def partially_labelled(x_labelled, y_labelled, x_unlabelled,
@@ -61,13 +62,8 @@ def partially_labelled(x_labelled, y_labelled, x_unlabelled,
             f"number of examples; received {len(x_labelled)} and "
             f"{len(y_labelled)}."
         )
-    if isinstance(labelled_share, bool) or not isinstance(
-        labelled_share, (int, float)
-    ) or not 0 < labelled_share < 1:
-        raise ValueError(
-            "`labelled_share` must be a fraction in (0, 1), e.g. 0.1. "
-            f"Received: labelled_share={labelled_share!r}"
-        )
+    check_number(labelled_share, "labelled_share", minimum=0, maximum=1,
+                 above=True, below=True, fix="A fraction, e.g. 0.1.")
     wanted = labelled_share * len(x_unlabelled) / (1 - labelled_share)
     repeats = max(1, int(round(wanted / len(x_labelled))))
     x = np.concatenate([np.repeat(x_labelled, repeats, axis=0), x_unlabelled])

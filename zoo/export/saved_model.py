@@ -16,6 +16,7 @@ from zoo.export.versions import make_temporary
 from zoo.export.versions import move_into_place
 from zoo.export.versions import remove_abandoned_exports
 from zoo.models.autoencoder import Autoencoder
+from zoo.validation import check_number
 
 
 def export_for_serving(model, base_dir, version=None, overwrite=False,
@@ -85,22 +86,13 @@ def export_for_serving(model, base_dir, version=None, overwrite=False,
             f"Received: base_dir={base_dir!r}"
         )
     base_dir = os.fspath(base_dir)
-    if version is not None and (
-        isinstance(version, bool) or not isinstance(version, int)
-        or not 0 < version <= MAX_VERSION
-    ):
-        raise ValueError(
-            "`version` must be a positive int up to 2**63 - 1 (TF Serving's "
-            "int64) or None (next version). "
-            f"Received: version={version!r}"
-        )
-    if isinstance(max_samples, bool) or not isinstance(
-        max_samples, int
-    ) or not 0 < max_samples < 2**31:
-        raise ValueError(
-            "`max_samples` must be a positive int32, e.g. 2**20. "
-            f"Received: max_samples={max_samples!r}"
-        )
+    if version is not None:
+        check_number(version, "version", integer=True, minimum=1,
+                     maximum=MAX_VERSION,
+                     fix="TF Serving's versions are int64; None writes the "
+                     "next version.")
+    check_number(max_samples, "max_samples", integer=True, minimum=1,
+                 maximum=2**31 - 1, fix="An int32, e.g. 2**20.")
     try:
         os.makedirs(base_dir, exist_ok=True)
         remove_abandoned_exports(base_dir)

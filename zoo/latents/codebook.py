@@ -68,7 +68,8 @@ import numpy as np
 from keras import ops
 
 from zoo.bounds import batch_mean
-from zoo.validation import FLOAT32_MAX
+from zoo.validation import check_number
+from zoo.validation import check_weight
 
 #: How the codebook learns: moving averages or the codebook loss.
 CODEBOOK_UPDATES = ("ema", "loss")
@@ -138,9 +139,8 @@ class VectorQuantizer(keras.layers.Layer):
                 f"`codebook_update` must be one of {CODEBOOK_UPDATES}. "
                 f"Received: codebook_update={codebook_update!r}"
             )
-        _check_number(commitment_weight, "commitment_weight", 0.0,
-                      FLOAT32_MAX)
-        _check_number(decay, "decay", 0.0, 1.0, closed_high=False)
+        check_weight(commitment_weight, "commitment_weight")
+        check_number(decay, "decay", minimum=0.0, maximum=1.0, below=True)
         if not isinstance(dead_code_restarts, (bool, np.bool_)):
             raise ValueError(
                 "`dead_code_restarts` must be True or False. "
@@ -148,7 +148,7 @@ class VectorQuantizer(keras.layers.Layer):
             )
         if codebook_update == "ema":
             epsilon = 1e-5 if epsilon is None else epsilon
-            _check_number(epsilon, "epsilon", 0.0, None, closed_low=False)
+            check_number(epsilon, "epsilon", minimum=0.0, above=True)
         elif epsilon is not None:
             raise ValueError(
                 "`epsilon` smooths the counts of the moving-average codebook;"
@@ -158,7 +158,7 @@ class VectorQuantizer(keras.layers.Layer):
         if dead_code_restarts:
             restart_threshold = (
                 1.0 if restart_threshold is None else restart_threshold)
-            _check_number(restart_threshold, "restart_threshold", 0.0, None)
+            check_number(restart_threshold, "restart_threshold", minimum=0.0)
         elif restart_threshold is not None:
             raise ValueError(
                 "`restart_threshold` sets when a code is restarted, but "
@@ -316,24 +316,3 @@ def drop_unused_options(config):
     if config.get("dead_code_restarts") is False:
         config["restart_threshold"] = None
     return config
-
-
-def _check_number(value, name, low, high, closed_low=True, closed_high=True):
-    """A real number in the interval, else a ValueError naming it."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not (
-        isinstance(value, bool)
-    ) and np.isfinite(value)
-    if ok:
-        ok = (value >= low if closed_low else value > low)
-        if high is not None:
-            ok = ok and (value <= high if closed_high else value < high)
-    if not ok:
-        left = "[" if closed_low else "("
-        right = "inf)" if high is None else (
-            f"{high}{']' if closed_high else ')'}")
-        interval = f"{left}{low}, {right}"
-        raise ValueError(
-            f"`{name}` must be a number in {interval}. Received: "
-            f"{name}={value!r}"
-        )
-    return float(value)

@@ -151,27 +151,30 @@ class HierarchicalVAE(Autoencoder):
             width, "width", 4096, "a few hundred channels suffice.")
         self.scales = validation.check_size(
             scales, "scales", 8, "each scale halves the resolution.")
-        self.groups_per_scale = _int_in_range(
-            groups_per_scale, "groups_per_scale", MAX_GROUPS_PER_SCALE)
+        self.groups_per_scale = validation.check_number(
+            groups_per_scale, "groups_per_scale", integer=True, minimum=0,
+            maximum=MAX_GROUPS_PER_SCALE)
         self.group_channels = validation.check_size(
             group_channels, "group_channels", 1024,
             "groups have a few to tens of channels.",
         )
-        self.cells = _int_in_range(cells, "cells", 64)
+        self.cells = validation.check_number(
+            cells, "cells", integer=True, minimum=0, maximum=64)
         if not isinstance(residual, bool):
             raise ValueError(
                 "`residual` must be True or False. "
                 f"Received: residual={residual!r}"
             )
         self.residual = residual
-        self.free_bits = _non_negative(free_bits, "free_bits")
+        self.free_bits = validation.check_number(
+            free_bits, "free_bits", minimum=0.0)
         validation.check_seed(seed)
         self.seed = seed
         self.set_likelihood(likelihood, likelihood_scale)
         self.conditioning = conditions.get(None, None)
         self.beta = self.add_weight(
             shape=(), initializer=keras.initializers.Constant(
-                _non_negative(beta, "beta")),
+                validation.check_weight(beta, "beta")),
             trainable=False, name="beta",
         )
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -341,12 +344,9 @@ class HierarchicalVAE(Autoencoder):
             num_samples, "num_samples", validation.MAX_SAMPLES,
             "draw more in several calls.",
         )
-        temperature = _non_negative(temperature, "temperature")
-        if temperature == 0:
-            raise ValueError(
-                "`temperature` must be > 0 (0 would give one image); use "
-                "decode(zeros) for the prior means. Received: temperature=0"
-            )
+        temperature = validation.check_number(
+            temperature, "temperature", minimum=0.0, above=True,
+            fix="0 would give one image; decode(zeros) gives the prior means.")
         return self.compute_samples(
             num_samples, stateless_seed(seed), temperature=temperature)
 
@@ -506,28 +506,3 @@ class HierarchicalVAE(Autoencoder):
         config = dict(config)
         config.pop("zoo_version", None)
         return cls(**config)
-
-
-def _int_in_range(value, argument, maximum):
-    """`value` as an int in [0, maximum], or a `ValueError` naming
-    `argument`."""
-    if isinstance(value, bool) or not isinstance(
-        value, (int, np.integer)
-    ) or not 0 <= value <= maximum:
-        raise ValueError(
-            f"`{argument}` must be an int in [0, {maximum}]. "
-            f"Received: {argument}={value!r}"
-        )
-    return int(value)
-
-
-def _non_negative(value, argument):
-    """`value` as a float >= 0, or a `ValueError` naming `argument`."""
-    if isinstance(value, bool) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ) or not np.isfinite(value) or value < 0:
-        raise ValueError(
-            f"`{argument}` must be a finite number >= 0. "
-            f"Received: {argument}={value!r}"
-        )
-    return float(value)

@@ -175,14 +175,8 @@ class VQVAE(Autoencoder):
         self.prior_width = validation.check_size(
             prior_width, "prior_width", 4096, "a few hundred channels suffice."
         )
-        if isinstance(prior_blocks, bool) or not isinstance(
-            prior_blocks, (int, np.integer)
-        ) or not 0 <= prior_blocks <= 64:
-            raise ValueError(
-                "`prior_blocks` must be an int in [0, 64]. "
-                f"Received: prior_blocks={prior_blocks!r}"
-            )
-        self.prior_blocks = int(prior_blocks)
+        self.prior_blocks = validation.check_number(
+            prior_blocks, "prior_blocks", integer=True, minimum=0, maximum=64)
         self.seed = seed
         self.encoder, self.decoder = networks.build_grid(
             network, self.network_options, self.image_shape, self.latent_dim,

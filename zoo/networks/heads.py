@@ -25,6 +25,7 @@ import keras
 from keras import layers
 
 from zoo.latents.gaussian import SCALE_FLOOR
+from zoo.validation import check_number
 
 
 def check_widths(widths, argument, minimum=0):
@@ -34,14 +35,14 @@ def check_widths(widths, argument, minimum=0):
         ValueError: if `widths` is not a sequence of positive ints with at
             least `minimum` entries.
     """
-    if not isinstance(widths, (tuple, list)) or len(widths) < minimum or not all(
-        isinstance(width, int) and not isinstance(width, bool) and width > 0
-        for width in widths
-    ):
+    if not isinstance(widths, (tuple, list)) or len(widths) < minimum:
         raise ValueError(
             f"`{argument}` must be a tuple of at least {minimum} positive "
             f"ints, e.g. (32, 64). Received: {argument}={widths!r}"
         )
+    for index, width in enumerate(widths):
+        check_number(width, f"{argument}[{index}]", integer=True, minimum=1,
+                     fix=f"(In {argument}={widths!r}.)")
     return tuple(widths)
 
 

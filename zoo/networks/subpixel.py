@@ -23,6 +23,8 @@ import keras
 import tensorflow as tf
 from keras import layers
 
+from zoo.validation import check_number
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class SubpixelConv2D(layers.Layer):
@@ -44,12 +46,7 @@ class SubpixelConv2D(layers.Layer):
         for value, argument, minimum in ((filters, "filters", 1),
                                          (kernel_size, "kernel_size", 1),
                                          (scale, "scale", 2)):
-            if (not isinstance(value, int) or isinstance(value, bool)
-                    or value < minimum):
-                raise ValueError(
-                    f"`{argument}` must be an int >= {minimum}. Received: "
-                    f"{argument}={value!r}"
-                )
+            check_number(value, argument, integer=True, minimum=minimum)
         self.filters = filters
         self.kernel_size = kernel_size
         self.scale = scale

@@ -32,8 +32,8 @@ from zoo.objectives.capacity import Capacity
 from zoo.objectives.elbo import ELBO
 from zoo.objectives.iwae import IWAE
 from zoo.objectives.objective import Objective
-from zoo.objectives.objective import check_weight
 from zoo.objectives.semi_supervised import SemiSupervised
+from zoo.validation import check_weight
 
 __all__ = ["BetaTC", "Capacity", "ELBO", "IWAE", "OBJECTIVES", "Objective",
            "SemiSupervised", "check_weight", "get", "options"]

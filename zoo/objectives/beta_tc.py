@@ -10,7 +10,7 @@ from zoo import validation
 from zoo.bounds import batch_mean
 from zoo.likelihoods.factorised import tfd
 from zoo.objectives.objective import Objective
-from zoo.objectives.objective import check_weight
+from zoo.validation import check_weight
 
 @keras.saving.register_keras_serializable(package="zoo.objectives")
 class BetaTC(Objective):

@@ -5,6 +5,8 @@ from keras import ops
 
 from zoo.objectives.objective import Objective
 from zoo.validation import FLOAT32_MAX
+from zoo.validation import check_number
+from zoo.validation import check_weight
 
 @keras.saving.register_keras_serializable(package="zoo.objectives")
 class Capacity(Objective):
@@ -29,22 +31,10 @@ class Capacity(Objective):
 
     def __init__(self, capacity=0.0, gamma=100.0, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(capacity, bool) or not isinstance(
-            capacity, (int, float)
-        ) or not 0 <= capacity <= FLOAT32_MAX:
-            raise ValueError(
-                "`capacity` must be a finite float >= 0 (nats; a float32). "
-                f"Received: capacity={capacity!r}"
-            )
-        if isinstance(gamma, bool) or not isinstance(
-            gamma, (int, float)
-        ) or not 0 < gamma <= FLOAT32_MAX:
-            raise ValueError(
-                f"`gamma` must be a finite float > 0 (a float32). "
-                f"Received: gamma={gamma!r}"
-            )
-        self.gamma = float(gamma)
-        self.capacity = self.schedulable(capacity, "capacity")
+        self.gamma = check_number(gamma, "gamma", minimum=0,
+                                  maximum=FLOAT32_MAX, above=True)
+        self.capacity = self.schedulable(check_weight(capacity, "capacity"),
+                                         "capacity")
 
     def penalty(self, kl):
         return self.gamma * ops.abs(kl - self.capacity)

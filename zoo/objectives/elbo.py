@@ -3,7 +3,7 @@
 import keras
 
 from zoo.objectives.objective import Objective
-from zoo.objectives.objective import check_weight
+from zoo.validation import check_weight
 
 @keras.saving.register_keras_serializable(package="zoo.objectives")
 class ELBO(Objective):

@@ -5,7 +5,6 @@ import keras
 from keras import ops
 
 from zoo.bounds import batch_mean
-from zoo.validation import FLOAT32_MAX
 
 class Objective(keras.layers.Layer):
     """Base class: the -ELBO's reconstruction term and a KL term.
@@ -66,17 +65,3 @@ class Objective(keras.layers.Layer):
         if len(store.keys()) == 0:
             return
         super().load_own_variables(store)
-
-
-
-def check_weight(value, name):
-    """`value` as a float, or `ValueError` unless it is a finite float >= 0."""
-    if isinstance(value, bool) or not isinstance(
-        value, (int, float)
-    ) or not 0 <= value <= FLOAT32_MAX:
-        raise ValueError(
-            f"`{name}` must be a finite float >= 0 (at most float32's "
-            f"largest, {FLOAT32_MAX:.4g}: weights are float32 variables). "
-            f"Received: {name}={value!r}"
-        )
-    return float(value)

@@ -5,7 +5,7 @@ from keras import ops
 
 from zoo.bounds import batch_mean
 from zoo.objectives.elbo import ELBO
-from zoo.objectives.objective import check_weight
+from zoo.validation import check_weight
 
 @keras.saving.register_keras_serializable(package="zoo.objectives")
 class SemiSupervised(ELBO):

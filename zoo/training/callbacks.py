@@ -40,11 +40,8 @@ class LinearSchedule(keras.callbacks.Callback):
 
     def __init__(self, variable, steps, start, end):
         super().__init__()
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise ValueError(
-                "`steps` must be an int >= 0 (a number of training steps). "
-                f"Received: steps={steps!r}"
-            )
+        validation.check_number(steps, "steps", integer=True, minimum=0,
+                                fix="A number of training steps.")
         self.variable = variable
         self.steps = steps
         self.start = float(start)

@@ -551,7 +551,8 @@ def build_case(case, shape=COVER_SHAPE, jit_compile="auto"):
     model = zoo.VAE(
         input_shape=shape, latent_dim=LATENT_DIM, seed=0,
         objective=case["objective"], prior=case["prior"],
-        prior_components=2, num_classes=case["num_classes"],
+        prior_components=None if case["prior"] == "standard_normal" else 2,
+        num_classes=case["num_classes"],
         **network, **LIKELIHOODS[case["likelihood"]],
     )
     model.compile(jit_compile=jit_compile)

@@ -116,8 +116,10 @@ class VectorQuantizer(keras.layers.Layer):
         commitment_weight: float >= 0, beta (default 0.25); a
             non-trainable variable, so it can be scheduled.
         codebook_update: `"ema"` (default) or `"loss"`.
-        decay: float in [0, 1), gamma of the moving averages (default
-            0.99; also used by the code counts of `"loss"`).
+        decay: float in [0, 1), gamma of the moving averages (None:
+            0.99). The `"loss"` codebook keeps moving-average code counts
+            only for the restarts, so with `dead_code_restarts=False` it
+            has no moving average and refuses `decay`.
         epsilon: float > 0, the Laplace smoothing of the counts of the
             `"ema"` codebook (None: 1e-5); refused with `"loss"`, which has
             no such smoothing.
@@ -129,7 +131,7 @@ class VectorQuantizer(keras.layers.Layer):
     """
 
     def __init__(self, num_embeddings, embedding_dim, commitment_weight=0.25,
-                 codebook_update="ema", decay=0.99, epsilon=None,
+                 codebook_update="ema", decay=None, epsilon=None,
                  dead_code_restarts=True, restart_threshold=None, seed=None,
                  **kwargs):
         kwargs.setdefault("dtype", "float32")  # distances in full precision
@@ -140,7 +142,17 @@ class VectorQuantizer(keras.layers.Layer):
                 f"Received: codebook_update={codebook_update!r}"
             )
         check_weight(commitment_weight, "commitment_weight")
-        check_number(decay, "decay", minimum=0.0, maximum=1.0, below=True)
+        if codebook_update == "loss" and not dead_code_restarts:
+            if decay is not None:
+                raise ValueError(
+                    "`decay` sets the moving averages; codebook_update='loss'"
+                    " without dead_code_restarts keeps none. Drop `decay`, "
+                    f"or set dead_code_restarts=True. Received: decay={decay!r}"
+                )
+        else:
+            decay = check_number(
+                0.99 if decay is None else decay, "decay", minimum=0.0,
+                maximum=1.0, below=True)
         if not isinstance(dead_code_restarts, (bool, np.bool_)):
             raise ValueError(
                 "`dead_code_restarts` must be True or False. "
@@ -169,7 +181,7 @@ class VectorQuantizer(keras.layers.Layer):
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.codebook_update = codebook_update
-        self.decay = float(decay)
+        self.decay = decay
         self.epsilon = None if epsilon is None else float(epsilon)
         self.dead_code_restarts = bool(dead_code_restarts)
         self.restart_threshold = (
@@ -241,7 +253,7 @@ class VectorQuantizer(keras.layers.Layer):
             codebook = ops.sum((ops.stop_gradient(z_e) - z_q) ** 2, axis=axes)
             loss = loss + batch_mean(codebook)
         self.add_loss(loss)
-        if training:
+        if training and self.decay is not None:  # None: no moving average
             self.update_codebook(z_e, indices)
         z_q = z_e + ops.stop_gradient(z_q - z_e)  # straight through
         return z_q, indices
@@ -307,12 +319,16 @@ class VectorQuantizer(keras.layers.Layer):
 
 
 def drop_unused_options(config):
-    """`config` with `epsilon` None for the `"loss"` codebook and
-    `restart_threshold` None without restarts: what older configs held
-    there was the default, never used."""
+    """`config` (a `VectorQuantizer`'s or a `VQVAE`'s) with the options
+    its codebook does not use set to None, where the config has them:
+    `epsilon` for the `"loss"` codebook, `restart_threshold` without
+    restarts, and `decay` for the `"loss"` codebook without restarts. What
+    older configs held there was the default, never used."""
     config = dict(config)
-    if config.get("codebook_update") == "loss":
-        config["epsilon"] = None
-    if config.get("dead_code_restarts") is False:
-        config["restart_threshold"] = None
+    loss = config.get("codebook_update") == "loss"
+    no_restarts = config.get("dead_code_restarts") is False
+    for key, unused in (("epsilon", loss), ("restart_threshold", no_restarts),
+                        ("decay", loss and no_restarts)):
+        if unused and key in config:
+            config[key] = None
     return config

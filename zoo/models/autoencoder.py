@@ -1,12 +1,21 @@
-"""What every zoo model shares: the Keras loop around its objective.
+"""`Autoencoder`, the base class of every zoo model, and what they share.
 
-`Autoencoder` is the base of `zoo.VAE` (a Gaussian latent) and
-`zoo.models.VQVAE` (a discrete codebook latent). It owns the loss (the
-subclass's `reconstruction_loss` of the target plus the `add_loss` terms of
-its latent), checks every input before any weight changes
-(`zoo.validation`), and reads the condition (`zoo.conditions`). A subclass
-provides `image_shape`, `likelihood_family`, `conditioning`,
-`reconstruction_loss`, `reconstruct` and a `reconstruction_tracker` metric.
+`Autoencoder` is the base of `zoo.VAE` (a Gaussian latent), `zoo.VQVAE` (a
+discrete codebook latent) and `zoo.HierarchicalVAE` (a hierarchy of
+Gaussian groups). It owns:
+
+- the constructor steps every model takes (`input_shape`, `latent_dim`,
+  the likelihood, the seed, the `reconstruction` metric);
+- the config header (name, `zoo_version`, the shared arguments) and
+  `from_config`, which refuses a config written by a newer zoo;
+- the loss: the data term, -mean_batch log p(target | z) by default
+  (`reconstruction_loss`), plus the `add_loss` terms of the latent;
+- the checked Keras loop (`compile` without a loss, `fit`, `evaluate`,
+  `predict`), every input checked before any weight changes
+  (`zoo.validation`), and the condition (`zoo.conditions`).
+
+A subclass adds its own arguments, networks and latent, and provides
+`conditioning`, `reconstruct` and its `get_config` fields.
 """
 
 import keras
@@ -15,7 +24,10 @@ from keras import ops
 
 from zoo import likelihoods
 from zoo import validation
+from zoo.bounds import batch_mean
+from zoo.models import release_0_1
 from zoo.training.distribute import DistributeMixin
+from zoo.version import __version__
 
 #: Adam's learning rate when `compile()` is given no optimizer. At the
 #: 5-epoch Fashion-MNIST setting (batch 128, `python -m bench.conv_design`,
@@ -35,6 +47,24 @@ class Autoencoder(DistributeMixin, keras.Model):
     #: q(y|x), a Keras model giving class logits, for a model that has a
     #: classifier (`zoo.VAE` with `objective="semi_supervised"`); else None.
     classifier = None
+
+    def __init__(self, input_shape, latent_dim, likelihood="bernoulli",
+                 likelihood_scale=None, seed=None,
+                 latent_dim_hint="VAEs use tens to hundreds of latent "
+                 "dimensions.", **kwargs):
+        """The steps every zoo model takes: `input_shape`, `latent_dim`
+        and `seed` checked and kept, the likelihood chosen
+        (`set_likelihood`), the `reconstruction` metric made.
+        `latent_dim_hint` is the fix the `latent_dim` message suggests."""
+        super().__init__(**kwargs)
+        self.image_shape = validation.check_input_shape(input_shape)
+        self.latent_dim = validation.check_size(
+            latent_dim, "latent_dim", validation.MAX_LATENT_DIM,
+            latent_dim_hint,
+        )
+        self.seed = validation.check_seed(seed)
+        self.set_likelihood(likelihood, likelihood_scale)
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
 
     def set_likelihood(self, likelihood, likelihood_scale):
         """Choose p(x|z): `likelihood` and `likelihood_scale` as given
@@ -61,6 +91,14 @@ class Autoencoder(DistributeMixin, keras.Model):
         return self.likelihood_family.distribution(
             parameters, event_ndims=len(self.image_shape)
         )
+
+    def reconstruction_loss(self, target, y_pred):
+        """The data term of the loss: -mean_batch log p(target | z), in
+        nats per example, from the decoder's output `y_pred`."""
+        log_prob = self.likelihood_distribution(y_pred).log_prob(
+            ops.cast(target, "float32")
+        )
+        return -batch_mean(log_prob)
 
     def split_inputs(self, inputs):
         """`(x, condition)` from the model's inputs: `(x, None)` for an
@@ -167,3 +205,36 @@ class Autoencoder(DistributeMixin, keras.Model):
     def predict_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         return self.reconstruct(x)
+
+    # Config ----------------------------------------------------------
+
+    def get_config(self):
+        """The config header every zoo model writes: the Keras fields, the
+        zoo's version and the arguments `Autoencoder.__init__` takes. A
+        subclass adds its own: `{**super().get_config(), ...}`."""
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "zoo_version": __version__,
+            "input_shape": self.image_shape,
+            "latent_dim": self.latent_dim,
+            "likelihood": self.likelihood,
+            "likelihood_scale": self.likelihood_scale,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        """The model from `get_config`; a config written by a newer zoo is
+        refused with both versions named (`release_0_1.check_version`),
+        and one of an earlier zoo is brought up to date by
+        `updated_config`."""
+        config = dict(config)
+        release_0_1.check_version(config.pop("zoo_version", None))
+        return cls(**cls.updated_config(config))
+
+    @classmethod
+    def updated_config(cls, config):
+        """A subclass's hook for configs of earlier zoo versions: the
+        config as this version's constructor takes it."""
+        return config

@@ -21,7 +21,6 @@ from zoo.latents import gaussian
 from zoo.likelihoods import tfd
 from zoo.models.autoencoder import Autoencoder
 from zoo.networks import hierarchy
-from zoo.version import __version__
 
 #: The most latent groups per resolution.
 MAX_GROUPS_PER_SCALE = 16
@@ -51,7 +50,7 @@ class HierarchicalVAE(Autoencoder):
 
     Training minimises reconstruction + beta * sum_l max(KL_l, free_bits)
     (batch means; `beta` a non-trainable variable, so
-    `zoo.training.callbacks.BetaWarmup` warms the KL up; `free_bits` > 0 stops a
+    `zoo.training.callbacks.BetaWarmUp` warms the KL up; `free_bits` > 0 stops a
     group's KL from being pushed below that many nats, against posterior
     collapse). The `kl` metric is the plain sum of the groups' KL.
 
@@ -82,8 +81,9 @@ class HierarchicalVAE(Autoencoder):
         free_bits: float >= 0, the least KL in nats each group is charged
             in training (default 0.0, none).
         beta: float >= 0, the initial KL weight (default 1.0).
-        likelihood: `"bernoulli"` (default), `"continuous_bernoulli"` or
-            `"gaussian"`.
+        likelihood: `"bernoulli"` (default), `"continuous_bernoulli"`,
+            `"gaussian"` or `"pixelcnn"` (an autoregressive Bernoulli,
+            `zoo.likelihoods.pixelcnn`).
         likelihood_scale: for `"gaussian"`, a fixed standard deviation or
             None (learned).
         seed: int or None, seeds the training-time samples.
@@ -135,18 +135,14 @@ class HierarchicalVAE(Autoencoder):
         seed=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.image_shape = validation.check_input_shape(input_shape)
+        super().__init__(input_shape, latent_dim, likelihood,
+                         likelihood_scale, seed, **kwargs)
         if len(self.image_shape) != 3:
             raise ValueError(
                 "A hierarchical VAE has spatial latent groups, so it takes "
                 "images (H, W, C); use zoo.get('dense_vae', ...) for flat "
                 f"data. Received: input_shape={input_shape!r}"
             )
-        self.latent_dim = validation.check_size(
-            latent_dim, "latent_dim", validation.MAX_LATENT_DIM,
-            "VAEs use tens to hundreds of latent dimensions.",
-        )
         self.width = validation.check_size(
             width, "width", 4096, "a few hundred channels suffice.")
         self.scales = validation.check_size(
@@ -168,9 +164,6 @@ class HierarchicalVAE(Autoencoder):
         self.residual = residual
         self.free_bits = validation.check_number(
             free_bits, "free_bits", minimum=0.0)
-        validation.check_seed(seed)
-        self.seed = seed
-        self.set_likelihood(likelihood, likelihood_scale)
         self.conditioning = conditions.get(None, None)
         self.beta = self.add_weight(
             shape=(), initializer=keras.initializers.Constant(
@@ -189,7 +182,6 @@ class HierarchicalVAE(Autoencoder):
         )
         z = keras.Input(shape=(self.latent_dim,), name="z")
         self.decoder = keras.Model(z, self.top_down(z), name="decoder")
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
         self.built = True
 
@@ -289,13 +281,6 @@ class HierarchicalVAE(Autoencoder):
         charged = sum(ops.maximum(kl, self.free_bits) for kl in kls)
         self.add_loss(ops.cast(self.beta, "float32") * charged)
         return parameters
-
-    def reconstruction_loss(self, target, y_pred):
-        """-mean_batch log p(target | z), in nats per example."""
-        log_prob = self.likelihood_distribution(y_pred).log_prob(
-            ops.cast(target, "float32")
-        )
-        return -batch_mean(log_prob)
 
     # Inference -------------------------------------------------------
 
@@ -411,18 +396,25 @@ class HierarchicalVAE(Autoencoder):
     # Graph-safe cores (tensors in, no checks), also used by the serving
     # signatures (`zoo.export`, `zoo.export.deterministic`).
 
+    # Each takes the `condition` argument of the zoo's other models, so
+    # the serving signatures call every model alike; a hierarchical VAE is
+    # unconditional and refuses one (`refuse_condition`).
+
     def posterior_parameters(self, x, condition=None):
         """q(z_0|x)'s `[z_mean, z_stddev]`."""
+        refuse_condition(condition)
         return self.encoder(x)
 
     def likelihood_parameters(self, z, condition=None):
         """The decoder's output for top-group latents z (lower groups at
         their prior means)."""
+        refuse_condition(condition)
         return self.decoder(z)
 
     def compute_samples(self, num_samples, seed, condition=None,
                         temperature=1.0):
         """`sample` on tensors: `seed` is a stateless `(2,)` int seed."""
+        refuse_condition(condition)
         eps = tf.random.stateless_normal(
             tf.stack([num_samples, self.noise_dim]), seed=seed)
         return self.compute_samples_from_noise(eps, temperature)
@@ -438,6 +430,7 @@ class HierarchicalVAE(Autoencoder):
 
     def compute_elbo(self, x, seed, condition=None):
         """`elbo` on tensors, with the stateless `seed`."""
+        refuse_condition(condition)
         eps = tf.random.stateless_normal(
             tf.stack([tf.shape(x)[0], self.noise_dim]), seed=seed)
         return self.compute_scores_from_noise(x, eps[None])["elbo"]
@@ -446,6 +439,7 @@ class HierarchicalVAE(Autoencoder):
     def compute_log_likelihood(self, x, num_samples, seed, condition=None):
         """The importance-weighted bound with K = `num_samples` in one
         pass, per example."""
+        refuse_condition(condition)
         eps = tf.random.stateless_normal(
             tf.stack([num_samples, tf.shape(x)[0], self.noise_dim]),
             seed=seed)
@@ -483,11 +477,7 @@ class HierarchicalVAE(Autoencoder):
 
     def get_config(self):
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "zoo_version": __version__,
-            "input_shape": self.image_shape,
-            "latent_dim": self.latent_dim,
+            **super().get_config(),
             "width": self.width,
             "scales": self.scales,
             "groups_per_scale": self.groups_per_scale,
@@ -496,13 +486,14 @@ class HierarchicalVAE(Autoencoder):
             "residual": self.residual,
             "free_bits": self.free_bits,
             "beta": float(ops.convert_to_numpy(self.beta)),
-            "likelihood": self.likelihood,
-            "likelihood_scale": self.likelihood_scale,
-            "seed": self.seed,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config.pop("zoo_version", None)
-        return cls(**config)
+
+def refuse_condition(condition):
+    """Raise `ValueError` for a condition given to a hierarchical VAE,
+    which is unconditional."""
+    if condition is not None:
+        raise ValueError(
+            "A hierarchical VAE is unconditional: it takes no labels. Pass "
+            f"condition=None. Received: condition={condition!r}"
+        )

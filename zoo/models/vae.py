@@ -28,7 +28,6 @@ from zoo.latents import gaussian
 from zoo.likelihoods import tfd
 from zoo.models import release_0_1
 from zoo.models.autoencoder import Autoencoder
-from zoo.version import __version__
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -94,15 +93,18 @@ class VAE(Autoencoder):
             `"beta_tc"`, `"semi_supervised"` (needs `num_classes`), or a
             `zoo.objectives.Objective` for other settings, e.g.
             `zoo.objectives.IWAE(num_samples=10)`.
-        likelihood: `"bernoulli"` (default), `"continuous_bernoulli"` or
-            `"gaussian"`. Bernoulli-type likelihoods need data in [0, 1].
+        likelihood: `"bernoulli"` (default), `"continuous_bernoulli"`,
+            `"gaussian"` or `"pixelcnn"` (an autoregressive Bernoulli,
+            `zoo.likelihoods.pixelcnn`). Bernoulli-type likelihoods need
+            data in [0, 1].
         likelihood_scale: for `"gaussian"`: a fixed standard deviation, or
             None (default) to learn one per pixel.
         prior: `"standard_normal"` (default, N(0, I)), `"mixture"` (a
             learned mixture of Gaussians) or `"vamp"` (the VampPrior); see
             `zoo.priors`. Learned priors use the Monte Carlo KL.
         prior_components: int > 0, the mixture's components or the
-            VampPrior's pseudo-inputs (default 10).
+            VampPrior's pseudo-inputs (None: 10); refused with
+            `prior="standard_normal"`, which has none.
         num_classes: None (default, unconditional) or an int > 0: the
             model takes `[x, labels]` and conditions encoder and decoder on
             the labels (`zoo.conditions`).
@@ -150,19 +152,14 @@ class VAE(Autoencoder):
         likelihood="bernoulli",
         likelihood_scale=None,
         prior="standard_normal",
-        prior_components=10,
+        prior_components=None,
         num_classes=None,
         label_embedding_dim=None,
         seed=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.image_shape = validation.check_input_shape(input_shape)
-        self.latent_dim = validation.check_size(
-            latent_dim, "latent_dim", validation.MAX_LATENT_DIM,
-            "VAEs use tens to hundreds of latent dimensions.",
-        )
-        validation.check_seed(seed)
+        super().__init__(input_shape, latent_dim, likelihood,
+                         likelihood_scale, seed, **kwargs)
         self.encoder_body = None if encoder is None else (
             networks.custom.check_body(encoder, "encoder")
         )
@@ -177,7 +174,6 @@ class VAE(Autoencoder):
                       "output_layer": output_layer},
             encoder is not None, decoder is not None,
         )
-        self.set_likelihood(likelihood, likelihood_scale)
         self.objective = objectives.get(objective)
         self.conditioning = conditions.get(
             num_classes, label_embedding_dim,
@@ -189,7 +185,6 @@ class VAE(Autoencoder):
                 "the VampPrior's pseudo-inputs have no labels. Use "
                 "prior='standard_normal' or 'mixture'."
             )
-        self.seed = seed
         self.prior_name = prior
         self.prior_components = prior_components
         self.prior_layer = priors.make_prior(
@@ -197,7 +192,6 @@ class VAE(Autoencoder):
             unit_interval=self.likelihood_family.unit_interval, seed=seed,
         )
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.kl_tracker = keras.metrics.Mean(name="kl")
         self.encoder, self.decoder = networks.build(
             self.network, self.network_options, self.image_shape,
@@ -570,11 +564,7 @@ class VAE(Autoencoder):
     def get_config(self):
         serialize = keras.saving.serialize_keras_object
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "zoo_version": __version__,
-            "input_shape": self.image_shape,
-            "latent_dim": self.latent_dim,
+            **super().get_config(),
             "network": self.network,
             **{key: self.network_options.get(key) for key in (
                 "filters", "hidden_units", "output_layer")},
@@ -583,30 +573,30 @@ class VAE(Autoencoder):
             "decoder": None if self.decoder_body is None else serialize(
                 self.decoder_body),
             "objective": serialize(self.objective),
-            "likelihood": self.likelihood,
-            "likelihood_scale": self.likelihood_scale,
             "prior": self.prior_name,
             "prior_components": self.prior_components,
             "num_classes": self.num_classes,
             "label_embedding_dim": self.conditioning.label_embedding_dim,
-            "seed": self.seed,
         }
 
     @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        release_0_1.check_version(config.pop("zoo_version", None))
+    def updated_config(cls, config):
+        """Configs of earlier versions: without `output_layer` (saved before
+        the option existed, when the conv decoder ended in the
+        full-resolution Conv2D), and with `prior_components` beside the
+        standard normal prior (the unused default, 10); the nested
+        encoder, decoder and objective deserialized."""
         if "output_layer" not in config and networks.builds_conv_decoder(
                 config.get("network"), config.get("decoder")):
-            # Saved before the option existed: that decoder ended in the
-            # full-resolution Conv2D.
             config["output_layer"] = networks.conv.LEGACY_OUTPUT_LAYER
+        if config.get("prior", "standard_normal") == "standard_normal":
+            config.pop("prior_components", None)
         for key in ("encoder", "decoder", "objective"):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(
                     config[key]
                 )
-        return cls(**config)
+        return config
 
     def load_own_variables(self, store):
         """Keras's loading (the model holds no variables of its own), and

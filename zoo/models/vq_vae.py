@@ -12,7 +12,6 @@ codes of the training set.
 import collections
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import ops
 
@@ -24,7 +23,6 @@ from zoo.bounds import batch_mean
 from zoo.bounds import stateless_seed
 from zoo.models.autoencoder import Autoencoder
 from zoo.priors.pixelcnn import PixelCNN
-from zoo.version import __version__
 
 #: What `VQVAE.encode` returns: int32 code indices `(batch, h, w)` and
 #: their codebook vectors z_q `(batch, h, w, latent_dim)`.
@@ -90,7 +88,9 @@ class VQVAE(Autoencoder):
         commitment_weight: float >= 0, beta (default 0.25); the non-trainable
             variable `model.commitment_weight`.
         codebook_update: `"ema"` (default) or `"loss"`.
-        decay: float in [0, 1), the moving averages' decay (default 0.99).
+        decay: float in [0, 1), the moving averages' decay (None: 0.99);
+            refused by the `"loss"` codebook without restarts, which keeps
+            no moving average.
         dead_code_restarts: bool (default True): re-seed unused codes from
             encoder outputs.
         restart_threshold: float >= 0, the moving-average count (vectors
@@ -135,7 +135,7 @@ class VQVAE(Autoencoder):
         likelihood_scale=None,
         commitment_weight=0.25,
         codebook_update="ema",
-        decay=0.99,
+        decay=None,
         dead_code_restarts=True,
         restart_threshold=None,
         prior_width=64,
@@ -143,17 +143,15 @@ class VQVAE(Autoencoder):
         seed=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.image_shape = validation.check_input_shape(input_shape)
-        self.latent_dim = validation.check_size(
-            latent_dim, "latent_dim", validation.MAX_LATENT_DIM,
-            "code vectors have tens to hundreds of dimensions.",
+        super().__init__(
+            input_shape, latent_dim, likelihood, likelihood_scale, seed,
+            latent_dim_hint="code vectors have tens to hundreds of "
+            "dimensions.", **kwargs,
         )
         self.num_embeddings = validation.check_size(
             num_embeddings, "num_embeddings", MAX_EMBEDDINGS,
             "codebooks have hundreds to a few thousand codes.",
         )
-        validation.check_seed(seed)
         if network in ("conv", "resnet") and hidden_units is not None:
             raise ValueError(
                 f"A VQ-VAE's network={network!r} maps images to a grid of "
@@ -170,14 +168,12 @@ class VQVAE(Autoencoder):
         # The grid decoder ends in the full-resolution Conv2D
         # (`conv.grid_decoder`); the option is the VAE's.
         self.network_options.pop("output_layer", None)
-        self.set_likelihood(likelihood, likelihood_scale)
         self.conditioning = conditions.get(None, None)
         self.prior_width = validation.check_size(
             prior_width, "prior_width", 4096, "a few hundred channels suffice."
         )
         self.prior_blocks = validation.check_number(
             prior_blocks, "prior_blocks", integer=True, minimum=0, maximum=64)
-        self.seed = seed
         self.encoder, self.decoder = networks.build_grid(
             network, self.network_options, self.image_shape, self.latent_dim,
             self.parameter_shape,
@@ -195,7 +191,6 @@ class VQVAE(Autoencoder):
             self.num_embeddings, self.grid_shape, width=self.prior_width,
             num_blocks=self.prior_blocks, name="prior_network",
         )
-        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
         self.commitment_tracker = keras.metrics.Mean(name="commitment")
         self.perplexity_tracker = keras.metrics.Mean(name="perplexity")
         self.usage_tracker = keras.metrics.Mean(name="codebook_usage")
@@ -250,13 +245,6 @@ class VQVAE(Autoencoder):
             codebook.usage(indices, self.num_embeddings)
         )
         return self.decoder(z_q, training=training)
-
-    def reconstruction_loss(self, target, y_pred):
-        """-mean_batch log p(target | z_q), in nats per example."""
-        log_prob = self.likelihood_distribution(y_pred).log_prob(
-            ops.cast(target, "float32")
-        )
-        return -batch_mean(log_prob)
 
     def fit_prior(self, x, validation_x=None, batch_size=256, **kwargs):
         """Fit the PixelCNN prior to the codes of the images `x`.
@@ -366,17 +354,11 @@ class VQVAE(Autoencoder):
     def get_config(self):
         layer = self.quantizer
         return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "zoo_version": __version__,
-            "input_shape": self.image_shape,
-            "latent_dim": self.latent_dim,
+            **super().get_config(),
             "num_embeddings": self.num_embeddings,
             "network": self.network,
             "filters": self.network_options.get("filters"),
             "hidden_units": self.network_options.get("hidden_units"),
-            "likelihood": self.likelihood,
-            "likelihood_scale": self.likelihood_scale,
             "commitment_weight": float(
                 ops.convert_to_numpy(self.commitment_weight)),
             "codebook_update": layer.codebook_update,
@@ -385,11 +367,10 @@ class VQVAE(Autoencoder):
             "restart_threshold": layer.restart_threshold,
             "prior_width": self.prior_width,
             "prior_blocks": self.prior_blocks,
-            "seed": self.seed,
         }
 
     @classmethod
-    def from_config(cls, config):
-        config = codebook.drop_unused_options(config)
-        config.pop("zoo_version", None)
-        return cls(**config)
+    def updated_config(cls, config):
+        """Configs of earlier versions, which held the defaults of options
+        their codebook does not use (`codebook.drop_unused_options`)."""
+        return codebook.drop_unused_options(config)

@@ -28,27 +28,43 @@ __all__ = ["MixturePrior", "PRIORS", "PixelCNN", "VampPrior", "make_prior",
 PRIORS = ("standard_normal", "mixture", "vamp")
 
 
-def make_prior(name, latent_dim, input_shape, num_components,
+#: The components of a learned prior when `prior_components` is None.
+DEFAULT_COMPONENTS = 10
+
+
+def make_prior(name, latent_dim, input_shape, num_components=None,
                unit_interval=True, seed=None):
     """The prior layer for option `prior=name`, or None for N(0, I).
 
+    `num_components` (the model's `prior_components`) is the mixture's
+    components or the VampPrior's pseudo-inputs, None for
+    `DEFAULT_COMPONENTS`; the standard normal has none, so it refuses one.
     `unit_interval` says the data lie in [0, 1] (VampPrior pseudo-inputs
     are kept there); `seed` is the model's, for the initial weights.
 
     Raises:
-        ValueError: for an unknown name or a non-positive `num_components`.
+        ValueError: for an unknown name, a non-positive `num_components`,
+            or `num_components` with the standard normal prior.
     """
     if name not in PRIORS:
         raise ValueError(
             f"`prior` must be one of {list(PRIORS)}. Received: prior={name!r}"
         )
+    if name == "standard_normal":
+        if num_components is not None:
+            raise ValueError(
+                "`prior_components` sets the components of a learned prior; "
+                "prior='standard_normal' has none. Drop it, or choose "
+                "prior='mixture' or 'vamp'. "
+                f"Received: prior_components={num_components!r}"
+            )
+        return None
     num_components = validation.check_positive_int(
-        num_components, "prior_components"
+        DEFAULT_COMPONENTS if num_components is None else num_components,
+        "prior_components",
     )
     if name == "mixture":
         return MixturePrior(latent_dim, num_components, seed=seed,
                             name="prior")
-    if name == "vamp":
-        return VampPrior(input_shape, num_components,
-                         unit_interval=unit_interval, seed=seed, name="prior")
-    return None
+    return VampPrior(input_shape, num_components,
+                     unit_interval=unit_interval, seed=seed, name="prior")

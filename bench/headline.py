@@ -192,7 +192,7 @@ def main(argv=None):
     parser.add_argument(
         "--models", nargs="*",
         default=[name for name in zoo.list_models()
-                 if registry.latent_structure(name) != "codebook"],
+                 if registry.model_class(name).has_gaussian_posterior],
         help="default: every model with a Gaussian latent or hierarchy "
              "(vq_vae has its own bench, bench.vq_vae)")
     parser.add_argument("--track", nargs="*", default=["reference", "conv_vae"],

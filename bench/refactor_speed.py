@@ -33,26 +33,29 @@ OLD_COMMIT = "8b36ebc"
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def import_old_zoo(folder):
-    """Release 0.1's `zoo.models` etc., importable as `zoo_old`."""
+def import_old_zoo(folder, commit=OLD_COMMIT, name="zoo_old"):
+    """The `zoo` package of `commit`, importable as `name` (its own
+    imports and registered Keras names renamed); returns its
+    `models.registry`."""
     archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", OLD_COMMIT, "zoo"],
+        ["git", "-C", str(ROOT), "archive", commit, "zoo"],
         check=True, capture_output=True,
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive,
                    check=True)
-    package = pathlib.Path(folder) / "zoo_old"
+    package = pathlib.Path(folder) / name
     (pathlib.Path(folder) / "zoo").rename(package)
-    (package / "__init__.py").write_text('"""zoo 0.1, for comparison."""\n')
+    (package / "__init__.py").write_text(
+        f'"""zoo at {commit}, for comparison."""\n')
     for path in package.rglob("*.py"):
         text = path.read_text()
-        text = text.replace("from zoo.", "from zoo_old.").replace(
-            "from zoo import", "from zoo_old import").replace(
-            'package="zoo"', 'package="zoo_old"').replace(
-            'startswith("zoo.")', 'startswith("zoo_old.")')
+        text = text.replace("from zoo.", f"from {name}.").replace(
+            "from zoo import", f"from {name} import").replace(
+            'package="zoo', f'package="{name}').replace(
+            'startswith("zoo.")', f'startswith("{name}.")')
         path.write_text(text)
     sys.path.insert(0, str(folder))
-    return importlib.import_module("zoo_old.models.registry")
+    return importlib.import_module(f"{name}.models.registry")
 
 
 def build(get, seed, **options):

@@ -282,3 +282,26 @@ def test_hierarchy_ablation_refuses_smoke_over_the_results(capsys):
     with pytest.raises(SystemExit):
         hierarchy.main(["--smoke"])
     assert "--output-dir" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_layout_refactor_finds_the_same_numbers_as_before(results):
+    """conv_vae, iwae and the hierarchy start from the same weights and
+    give the same first loss and 1-epoch validation loss as before the
+    layout refactor."""
+    import subprocess
+
+    from bench import layout_refactor
+
+    if subprocess.run(["git", "-C", str(REPOSITORY), "cat-file", "-e",
+                       f"{layout_refactor.OLD_COMMIT}^{{commit}}"],
+                      capture_output=True).returncode:
+        pytest.skip(f"needs the repository's history "
+                    f"(commit {layout_refactor.OLD_COMMIT})")
+    layout_refactor.main(["--smoke"])
+    record = json.loads((results / "layout_refactor_smoke.json").read_text())
+    assert set(record["models"]) == set(layout_refactor.MODELS)
+    for row in record["models"].values():
+        assert row["initial_weights_equal"]
+        assert row["first_step_loss"]["equal_to_round_off"]
+        assert row["validation_loss_after_one_epoch"]["equal_to_round_off"]

@@ -268,10 +268,8 @@ def test_tc_terms_sum_to_the_monte_carlo_kl_at_unit_weights(digits):
     elbo_loss = -np.mean(log_bernoulli(x, logits) + log_normal(z, 0.0, 1.0)
                          - log_normal(z, mean, stddev))
     np.testing.assert_allclose(loss, elbo_loss, rtol=2e-5)
-    logged = [float(tracker.result()) for tracker in (
-        model.objective.mutual_information_tracker,
-        model.objective.total_correlation_tracker,
-        model.objective.dimension_wise_kl_tracker)]
+    logged = [float(model.objective_trackers[name].result()) for name in (
+        "mutual_information", "total_correlation", "dimension_wise_kl")]
     np.testing.assert_allclose(
         sum(logged), np.mean(log_normal(z, mean, stddev)
                              - log_normal(z, 0.0, 1.0)), rtol=1e-4, atol=1e-4)
@@ -409,3 +407,48 @@ def test_sample_weight_is_refused_not_dropped(digits):
     with pytest.raises(ValueError, match="sample_weight.*triples"):
         model.fit(triples, verbose=0)
 
+
+
+# The objectives alone: terms in, loss out (they never call the model) ---
+
+
+def test_elbo_charges_each_group_at_least_its_free_bits():
+    """beta * sum_g max(mean KL_g, free_bits) on fixed per-example KLs."""
+    kls = [np.array([0.5, 1.5], "float32"), np.array([3.0, 5.0], "float32"),
+           np.array([0.0, 0.2], "float32")]
+    objective = zoo.objectives.ELBO(beta=2.0, free_bits=1.5)
+    loss, metrics = objective.latent_loss({"kl": kls})
+    means = [kl.mean() for kl in kls]
+    np.testing.assert_allclose(
+        float(loss), 2.0 * sum(max(mean, 1.5) for mean in means), rtol=1e-6)
+    np.testing.assert_allclose(float(metrics["kl"]), sum(means), rtol=1e-6)
+    no_free_bits, _ = zoo.objectives.ELBO(beta=2.0).latent_loss({"kl": kls})
+    np.testing.assert_allclose(float(no_free_bits), 2.0 * sum(means),
+                               rtol=1e-6)
+
+
+def test_a_latent_without_kl_charges_what_it_adds():
+    """A codebook's terms: no KL, its commitment term per example."""
+    added = np.array([1.0, 2.0, 6.0], "float32")
+    loss, metrics = zoo.objectives.ELBO(beta=3.0).latent_loss(
+        {"kl": None, "latent_loss": added})
+    np.testing.assert_allclose(float(loss), 3.0)
+    assert metrics == {}
+
+
+def test_iwae_data_loss_is_the_negative_bound_plus_kl():
+    rng = np.random.default_rng(0)
+    log_weights = rng.normal(-100.0, 3.0, (5, 4)).astype("float32")
+    kl = rng.uniform(1.0, 4.0, 4).astype("float32")
+    loss = zoo.objectives.IWAE(num_samples=5).data_loss(
+        {"log_weights": log_weights, "kl": kl})
+    bound = np.log(np.mean(np.exp(log_weights.astype("float64") + 100.0),
+                           axis=0)) - 100.0
+    np.testing.assert_allclose(float(loss), -np.mean(bound + kl), rtol=1e-6)
+
+
+def test_capacity_penalty_is_gamma_times_the_distance_to_c():
+    kls = [np.array([2.0, 4.0], "float32"), np.array([1.0, 1.0], "float32")]
+    objective = zoo.objectives.Capacity(capacity=10.0, gamma=7.0)
+    loss, _ = objective.latent_loss({"kl": kls})
+    np.testing.assert_allclose(float(loss), 7.0 * abs(3.0 + 1.0 - 10.0))

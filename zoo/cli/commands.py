@@ -234,9 +234,8 @@ def _check_trainable_here(name):
     a codebook model is trained from Python for now."""
     from zoo.models import registry
 
-    if name in registry.MODELS and registry.latent_structure(name) == (
-        "codebook"
-    ):
+    if name in registry.MODELS and not registry.model_class(
+            name).has_gaussian_posterior:
         raise ValueError(
             f"`zoo train {name}` is not supported yet: its run folder's "
             "scores and figures assume a Gaussian latent. Train it from "

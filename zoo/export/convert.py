@@ -112,18 +112,17 @@ def _convert(model, directory, format, overwrite):
 
     from zoo import export
     from zoo.cli import quiet
-    from zoo.models.vae import VAE
+    from zoo.models.autoencoder import Autoencoder
 
-    if getattr(model, "latent_structure", None) == "codebook":
-        raise ValueError(
-            "ONNX and LiteRT conversion covers the Gaussian-latent models; "
-            "a codebook model (vq_vae) is not converted yet: export it for "
-            "TF Serving with zoo.export.export_for_serving."
-        )
-    if not isinstance(model, VAE):
+    if not isinstance(model, Autoencoder):
         raise ValueError(
             "`model` must be a zoo model, e.g. zoo.get('conv_vae', ...). "
             f"Received: model={model!r}"
+        )
+    if model.conversion_refused:
+        raise ValueError(
+            "ONNX and LiteRT conversion covers zoo.VAE models; "
+            f"{model.conversion_refused}"
         )
     directory = _prepare(directory, overwrite)
     suffix = ".onnx" if format == "onnx" else ".tflite"

@@ -21,8 +21,9 @@ positions and the D dimensions,
 has three terms: the reconstruction (the model's), the codebook term that
 moves each code e towards the encoder outputs assigned to it, and the
 commitment term, weighted by beta (`commitment_weight`, 0.25 by default),
-that keeps the encoder's outputs close to their codes. This layer adds the
-last two through `add_loss` as one batch mean.
+that keeps the encoder's outputs close to their codes. This layer
+computes the last two per example, what the latent adds to the loss; the
+model hands them to its objective (`zoo.objectives`).
 
 With `codebook_update="ema"` (default) the codebook term is dropped and the
 codes are exponential moving averages of the encoder outputs assigned to
@@ -67,7 +68,6 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo.bounds import batch_mean
 from zoo.validation import check_number
 from zoo.validation import check_weight
 
@@ -104,11 +104,12 @@ class VectorQuantizer(keras.layers.Layer):
     """The nearest of K learned codes for every vector of a grid.
 
     Call it on encoder outputs z_e `(batch, *grid, D)`; it returns
-    `(z_q, indices)`: the quantised vectors with the straight-through
-    gradient, `(batch, *grid, D)`, and the int32 code indices
-    `(batch, *grid)`. In training it adds the commitment (and, with
-    `codebook_update="loss"`, the codebook) term through `add_loss` and
-    updates the moving averages and the restarts (module docstring).
+    `(z_q, indices, latent_loss)`: the quantised vectors with the
+    straight-through gradient, `(batch, *grid, D)`, the int32 code indices
+    `(batch, *grid)`, and the commitment (and, with
+    `codebook_update="loss"`, the codebook) term per example, `(batch,)`.
+    In training it also updates the moving averages and the restarts
+    (module docstring).
 
     Args:
         num_embeddings: int > 0, K, the number of codes.
@@ -248,15 +249,14 @@ class VectorQuantizer(keras.layers.Layer):
         commitment = ops.sum(
             (z_e - ops.stop_gradient(z_q)) ** 2, axis=axes
         )
-        loss = self.commitment_weight * batch_mean(commitment)
+        latent_loss = self.commitment_weight * commitment
         if self.codebook_update == "loss":
-            codebook = ops.sum((ops.stop_gradient(z_e) - z_q) ** 2, axis=axes)
-            loss = loss + batch_mean(codebook)
-        self.add_loss(loss)
+            latent_loss = latent_loss + ops.sum(
+                (ops.stop_gradient(z_e) - z_q) ** 2, axis=axes)
         if training and self.decay is not None:  # None: no moving average
             self.update_codebook(z_e, indices)
         z_q = z_e + ops.stop_gradient(z_q - z_e)  # straight through
-        return z_q, indices
+        return z_q, indices, latent_loss
 
     def update_codebook(self, z_e, indices):
         """One step of the moving averages, then the restarts (in that

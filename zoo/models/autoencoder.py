@@ -8,14 +8,18 @@ Gaussian groups). It owns:
   the likelihood, the seed, the `reconstruction` metric);
 - the config header (name, `zoo_version`, the shared arguments) and
   `from_config`, which refuses a config written by a newer zoo;
-- the loss: the data term, -mean_batch log p(target | z) by default
-  (`reconstruction_loss`), plus the `add_loss` terms of the latent;
+- the hand-over to the objective (`zoo.objectives`), which writes the
+  loss from the pieces of the bound the model computes: the latent terms
+  in `call` (`add_latent_loss`, entering through `add_loss`) and the data
+  terms with the target in `compute_loss` (`data_terms`); the objective's
+  metrics are tracked here;
 - the checked Keras loop (`compile` without a loss, `fit`, `evaluate`,
   `predict`), every input checked before any weight changes
   (`zoo.validation`), and the condition (`zoo.conditions`).
 
-A subclass adds its own arguments, networks and latent, and provides
-`conditioning`, `reconstruct` and its `get_config` fields.
+A subclass adds its own arguments, networks and latent, sets `objective`
+and calls `track_objective`, and provides `conditioning`, `reconstruct`
+and its `get_config` fields.
 """
 
 import keras
@@ -24,7 +28,7 @@ from keras import ops
 
 from zoo import likelihoods
 from zoo import validation
-from zoo.bounds import batch_mean
+from zoo.models import endpoints
 from zoo.models import release_0_1
 from zoo.training.distribute import DistributeMixin
 from zoo.version import __version__
@@ -43,6 +47,14 @@ class Autoencoder(DistributeMixin, keras.Model):
     #: The latent structure: "gaussian" (a posterior q(z|x) with a KL
     #: term) or "codebook" (discrete codes of a learned codebook).
     latent_structure = None
+
+    #: Whether `encode` gives a Gaussian posterior q(z|x) (for a hierarchy,
+    #: of its top group) and `log_likelihood` an importance-weighted bound
+    #: that takes `num_samples`; False for a codebook's point mass.
+    has_gaussian_posterior = True
+
+    #: Why `zoo.export.convert` refuses this model (a sentence), or None.
+    conversion_refused = None
 
     #: q(y|x), a Keras model giving class logits, for a model that has a
     #: classifier (`zoo.VAE` with `objective="semi_supervised"`); else None.
@@ -92,13 +104,38 @@ class Autoencoder(DistributeMixin, keras.Model):
             parameters, event_ndims=len(self.image_shape)
         )
 
+    # The objective's pieces -------------------------------------------
+
+    def track_objective(self, kl=True):
+        """Make the metrics of the objective's terms: `kl` (for a latent
+        with a KL term) and the objective's `metric_names`."""
+        names = ("kl",) * kl + tuple(self.objective.metric_names)
+        self.objective_trackers = {
+            name: keras.metrics.Mean(name=name) for name in names}
+
+    def add_latent_loss(self, terms, batch):
+        """Hand the latent terms (`zoo.objectives.objective`) to the
+        objective, add the loss it returns with `add_loss` and track its
+        metrics, each a value or a `(value, weight)` pair (`batch`: the
+        default weight)."""
+        loss, metrics = self.objective.latent_loss(terms)
+        self.add_loss(loss)
+        for name, value in metrics.items():
+            value, weight = value if isinstance(value, tuple) else (
+                value, batch)
+            self.objective_trackers[name].update_state(
+                value, sample_weight=weight)
+
+    def data_terms(self, target, y_pred):
+        """The data terms for the objective: "log_likelihood", log p(target
+        | z) per example from the decoder's output `y_pred`."""
+        return {"log_likelihood": self.likelihood_distribution(
+            y_pred).log_prob(ops.cast(target, "float32"))}
+
     def reconstruction_loss(self, target, y_pred):
-        """The data term of the loss: -mean_batch log p(target | z), in
-        nats per example, from the decoder's output `y_pred`."""
-        log_prob = self.likelihood_distribution(y_pred).log_prob(
-            ops.cast(target, "float32")
-        )
-        return -batch_mean(log_prob)
+        """The data term of the loss, the objective's `data_loss` (for the
+        ELBO, -mean_batch log p(target | z), in nats per example)."""
+        return self.objective.data_loss(self.data_terms(target, y_pred))
 
     def split_inputs(self, inputs):
         """`(x, condition)` from the model's inputs: `(x, None)` for an
@@ -205,6 +242,18 @@ class Autoencoder(DistributeMixin, keras.Model):
     def predict_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         return self.reconstruct(x)
+
+    # Serving -----------------------------------------------------------
+
+    def serving_signatures(self):
+        """The signatures `zoo.export` writes for this model: name ->
+        (input names, output names) (`zoo.models.endpoints`)."""
+        return endpoints.latent_variable_signatures(self)
+
+    def serving_endpoints(self, max_samples):
+        """The exported endpoints: name -> (function, input specs), each
+        checking its inputs; at most `max_samples` samples a request."""
+        return endpoints.latent_variable_endpoints(self, max_samples)
 
     # Config ----------------------------------------------------------
 

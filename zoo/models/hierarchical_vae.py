@@ -12,8 +12,8 @@ import tensorflow as tf
 from keras import ops
 
 from zoo import conditions
+from zoo import objectives
 from zoo import validation
-from zoo.bounds import batch_mean
 from zoo.bounds import chunked_bound
 from zoo.bounds import importance_weighted_bound
 from zoo.bounds import stateless_seed
@@ -49,7 +49,8 @@ class HierarchicalVAE(Autoencoder):
                   - sum_l E_q[KL(q(z_l|x, z_<l) || p(z_l|z_<l))].
 
     Training minimises reconstruction + beta * sum_l max(KL_l, free_bits)
-    (batch means; `beta` a non-trainable variable, so
+    (batch means; the objective `zoo.objectives.ELBO(beta, free_bits)`,
+    whose `beta` is a non-trainable variable, so
     `zoo.training.callbacks.BetaWarmUp` warms the KL up; `free_bits` > 0 stops a
     group's KL from being pushed below that many nats, against posterior
     collapse). The `kl` metric is the plain sum of the groups' KL.
@@ -162,14 +163,8 @@ class HierarchicalVAE(Autoencoder):
                 f"Received: residual={residual!r}"
             )
         self.residual = residual
-        self.free_bits = validation.check_number(
-            free_bits, "free_bits", minimum=0.0)
         self.conditioning = conditions.get(None, None)
-        self.beta = self.add_weight(
-            shape=(), initializer=keras.initializers.Constant(
-                validation.check_weight(beta, "beta")),
-            trainable=False, name="beta",
-        )
+        self.objective = objectives.ELBO(beta=beta, free_bits=free_bits)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.encoder, self.bottom_up = hierarchy.bottom_up(
             self.image_shape, self.latent_dim, self.width, self.scales,
@@ -182,8 +177,18 @@ class HierarchicalVAE(Autoencoder):
         )
         z = keras.Input(shape=(self.latent_dim,), name="z")
         self.decoder = keras.Model(z, self.top_down(z), name="decoder")
-        self.kl_tracker = keras.metrics.Mean(name="kl")
+        self.track_objective()
         self.built = True
+
+    @property
+    def beta(self):
+        """The KL weight, the objective's non-trainable variable."""
+        return self.objective.beta
+
+    @property
+    def free_bits(self):
+        """The least KL in nats each group is charged in training."""
+        return self.objective.free_bits
 
     @property
     def num_classes(self):
@@ -195,6 +200,15 @@ class HierarchicalVAE(Autoencoder):
         """The event shape of every group, top first: `(latent_dim,)`,
         then `(h, w, group_channels)` per spatial group."""
         return [(self.latent_dim,), *self.top_down.group_shapes]
+
+    #: The noise `compute_samples_from_noise` takes: every group's, flat.
+    noise_inputs = ("eps",)
+
+    #: ONNX and LiteRT conversion is written for `zoo.VAE` only so far.
+    conversion_refused = (
+        "a hierarchical VAE is not converted yet: export it for TF Serving "
+        "with zoo.export.export_for_serving."
+    )
 
     @property
     def noise_dim(self):
@@ -266,20 +280,18 @@ class HierarchicalVAE(Autoencoder):
     # Training ------------------------------------------------------------
 
     def call(self, inputs, training=None):
-        """One posterior sample of every group; adds beta times the
-        training KL (with free bits) as the loss; returns p(x|z)'s
-        parameters."""
+        """One posterior sample of every group; hands the groups' KLs to
+        the objective (beta times their sum with free bits, through
+        `add_loss`); returns p(x|z)'s parameters."""
         eps = keras.random.normal(
             (ops.shape(inputs)[0], self.noise_dim), seed=self.seed_generator
         )
         parameters, z_mean, z_stddev, _, groups = self.posterior_pass(
             inputs, eps, training=training)
-        kls = [batch_mean(kl) for kl in self.kl_per_group(
-            z_mean, z_stddev, groups)]
-        batch = ops.shape(inputs)[0]
-        self.kl_tracker.update_state(sum(kls), sample_weight=batch)
-        charged = sum(ops.maximum(kl, self.free_bits) for kl in kls)
-        self.add_loss(ops.cast(self.beta, "float32") * charged)
+        self.add_latent_loss(
+            {"kl": self.kl_per_group(z_mean, z_stddev, groups)},
+            ops.shape(inputs)[0],
+        )
         return parameters
 
     # Inference -------------------------------------------------------
@@ -417,12 +429,19 @@ class HierarchicalVAE(Autoencoder):
         refuse_condition(condition)
         eps = tf.random.stateless_normal(
             tf.stack([num_samples, self.noise_dim]), seed=seed)
-        return self.compute_samples_from_noise(eps, temperature)
+        return self.compute_samples_from_noise(eps, temperature=temperature)
 
-    def compute_samples_from_noise(self, eps, temperature=1.0):
+    def compute_samples_from_noise(self, eps, u=None, condition=None,
+                                   temperature=1.0):
         """Images from flat standard normal noise `(batch, noise_dim)`:
         z_0 = temperature * eps_0, each lower group
-        z_l = mu_p + temperature * sigma_p * eps_l."""
+        z_l = mu_p + temperature * sigma_p * eps_l. (`u` is a learned
+        prior's, which the hierarchy does not have: refused.)"""
+        refuse_condition(condition)
+        if u is not None:
+            raise ValueError(
+                "A hierarchical VAE's priors are Gaussian: its samples take "
+                "`eps` alone (noise_inputs). Pass u=None.")
         eps_top, *noise = self.split_noise(eps)
         parameters, _ = self.top_down.run(
             temperature * eps_top, noise=noise, temperature=temperature)
@@ -445,11 +464,12 @@ class HierarchicalVAE(Autoencoder):
             seed=seed)
         return self.compute_scores_from_noise(x, eps)["log_likelihood"]
 
-    def compute_scores_from_noise(self, x, eps):
+    def compute_scores_from_noise(self, x, eps, condition=None):
         """`{"elbo", "log_likelihood"}` per example from the posterior
         noise `eps` `(K, batch, noise_dim)`: the ELBO (analytic KL per
         group) at the first row's sample, and the importance-weighted
         bound over all K rows."""
+        refuse_condition(condition)
         num_samples = tf.shape(eps)[0]
         batch = tf.shape(x)[0]
         tiled = tf.tile(x, tf.concat([[num_samples], tf.ones(
@@ -485,8 +505,15 @@ class HierarchicalVAE(Autoencoder):
             "cells": self.cells,
             "residual": self.residual,
             "free_bits": self.free_bits,
-            "beta": float(ops.convert_to_numpy(self.beta)),
+            "beta": self.objective.value_of(self.beta),
         }
+
+    def load_own_variables(self, store):
+        """Keras's loading (the model holds no variables of its own), and
+        zoo 0.2's files, whose model held `beta` itself: it goes to the
+        objective."""
+        if len(store.keys()):
+            self.objective.beta.assign(store["0"])
 
 
 def refuse_condition(condition):

@@ -192,7 +192,7 @@ class VAE(Autoencoder):
             unit_interval=self.likelihood_family.unit_interval, seed=seed,
         )
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.kl_tracker = keras.metrics.Mean(name="kl")
+        self.track_objective()
         self.encoder, self.decoder = networks.build(
             self.network, self.network_options, self.image_shape,
             self.latent_dim, self.parameter_shape,
@@ -227,8 +227,14 @@ class VAE(Autoencoder):
     @property
     def noise_dim(self):
         """The standard normal numbers one sample of z takes:
-        `latent_dim` (the `eps` of `zoo.export.deterministic`)."""
+        `latent_dim` (the `eps` of `compute_samples_from_noise`)."""
         return self.latent_dim
+
+    @property
+    def noise_inputs(self):
+        """The noise `compute_samples_from_noise` takes: `("eps",)`, and
+        `u` for a learned prior (a mixture: `u` picks the component)."""
+        return ("eps",) if self.prior_layer is None else ("eps", "u")
 
     # Distributions -----------------------------------------------------
 
@@ -254,11 +260,13 @@ class VAE(Autoencoder):
     # Training ------------------------------------------------------------
 
     def call(self, inputs, training=None):
-        """Encode, sample z, add the objective's KL term as a loss; return
-        p(x|z)'s parameters (logits for Bernoulli likelihoods), or, for an
-        objective with K samples per example, a dict of the parameters for
-        all K, `z` `(K, batch, latent_dim)`, `z_mean` and `z_stddev`
-        (for the semi-supervised objective, see `call_over_classes`)."""
+        """Encode, sample z, hand the latent terms to the objective (its
+        loss enters through `add_loss`); return p(x|z)'s parameters
+        (logits for Bernoulli likelihoods), or, for an objective with K
+        samples per example, a dict of the parameters for all K, `z`
+        `(K, batch, latent_dim)`, `z_mean`, `z_stddev` and the `kl` at the
+        first sample (for the semi-supervised objective, see
+        `call_over_classes`)."""
         x, condition = self.split_inputs(inputs)
         if self.classifier is not None:
             return self.call_over_classes(x, condition, training=training)
@@ -266,7 +274,9 @@ class VAE(Autoencoder):
         posterior, z = self.sample_posterior(
             x, condition, num_samples=num_samples, training=training
         )
-        self.add_loss(self.objective.kl_term(self, posterior, z))
+        first = z if num_samples is None else z[0]
+        terms = self.latent_terms(posterior, first)
+        self.add_latent_loss(terms, ops.shape(first)[0])
         if num_samples is None:
             return self.likelihood_parameters(z, condition, training=training)
         parameters = self.likelihood_parameters(
@@ -278,7 +288,23 @@ class VAE(Autoencoder):
             "z": z,
             "z_mean": posterior.distribution.loc,
             "z_stddev": posterior.distribution.scale,
+            "kl": terms["kl"],
         }
+
+    def latent_terms(self, posterior, z):
+        """The latent terms of one sample z ~ q(z|x) for the objective
+        (`zoo.objectives.objective`): the per-example "kl", and, for an
+        objective that `needs_sample`, the sample, q(z|x)'s parameters and
+        log q(z|x), log p(z) at it."""
+        terms = {"kl": self.kl_divergence(posterior, z)}
+        if self.objective.needs_sample:
+            terms.update(
+                z=z, z_mean=posterior.distribution.loc,
+                z_stddev=posterior.distribution.scale,
+                log_posterior=posterior.log_prob(z),
+                log_prior=self.prior().log_prob(z),
+            )
+        return terms
 
     def call_over_classes(self, x, labels, training=None):
         """The training pass of the semi-supervised model (M2): every
@@ -286,9 +312,9 @@ class VAE(Autoencoder):
 
         The classifier's logits give q(y|x); the objective's weights w
         `(batch, C)` are the one-hot label of a labelled example and
-        q(y|x) for an unlabelled one (label -1), and its `kl_term` (the
-        weighted KL, the entropy and the alpha-weighted cross-entropy,
-        `zoo.objectives.SemiSupervised`) enters through `add_loss`.
+        q(y|x) for an unlabelled one (label -1). The latent terms (the KL
+        of every pair, the logits, the labels) go to the objective
+        (`zoo.objectives.SemiSupervised`), its loss through `add_loss`.
 
         Returns:
             dict: `parameters`, p(x|y, z)'s parameters for the `C * batch`
@@ -297,15 +323,40 @@ class VAE(Autoencoder):
         logits = self.classifier(x, training=training)
         rows, classes = self.conditioning.every_class(x)
         posterior, z = self.sample_posterior(rows, classes, training=training)
-        weights = self.objective.label_weights(logits, labels)
-        self.add_loss(self.objective.kl_term(
-            self, posterior, z, logits=logits, labels=labels, weights=weights
-        ))
+        self.add_latent_loss(
+            {"kl": self.kl_divergence(posterior, z), "logits": logits,
+             "labels": labels},
+            ops.shape(logits)[0],
+        )
         return {
             "parameters": self.likelihood_parameters(
                 z, classes, training=training),
-            "weights": weights,
+            "weights": self.objective.label_weights(logits, labels),
         }
+
+    def data_terms(self, target, y_pred):
+        """The data terms of the training output `y_pred` for the
+        objective: log p(target | z) per example; for K samples the
+        `(K, batch)` "log_weights" and the "kl" at the first; for the
+        semi-supervised model log p(target | y, z) per class-major
+        (example, class) row and the "weights"."""
+        if self.classifier is not None:
+            target = ops.cast(target, "float32")
+            rows = ops.tile(target, (self.num_classes,)
+                            + (1,) * (len(target.shape) - 1))
+            return {
+                "log_likelihood": self.likelihood_distribution(
+                    y_pred["parameters"]).log_prob(rows),
+                "weights": y_pred["weights"],
+            }
+        if self.objective.num_samples is not None:
+            posterior = self.posterior(y_pred["z_mean"], y_pred["z_stddev"])
+            return {
+                "log_weights": self.log_weights(
+                    target, posterior, y_pred["z"], y_pred["parameters"]),
+                "kl": y_pred["kl"],
+            }
+        return super().data_terms(target, y_pred)
 
     def posterior_parameters(self, x, condition=None, training=None):
         """The encoder's `[z_mean, z_stddev]` for x (given the condition)."""
@@ -344,11 +395,6 @@ class VAE(Autoencoder):
             shape, dtype=z_mean.dtype, seed=self.seed_generator
         )
         return self.posterior(z_mean, z_stddev), z_mean + z_stddev * noise
-
-    def reconstruction_loss(self, target, y_pred):
-        """The objective's data term: -mean_batch log p(target | z) for the
-        ELBO."""
-        return self.objective.reconstruction_loss(self, target, y_pred)
 
     def predict(self, x, *args, **kwargs):
         """Reconstructions in data space: the mean of p(x | z = mu(x)).
@@ -516,6 +562,39 @@ class VAE(Autoencoder):
         parameters = self.likelihood_parameters(z, condition)
         log_prob = self.likelihood_distribution(parameters).log_prob(x)
         return log_prob - self.kl_divergence(posterior, z)
+
+    def compute_samples_from_noise(self, eps, u=None, condition=None):
+        """Images (the likelihood means) of the prior samples made from
+        standard normal `eps` `(batch, latent_dim)`: z = eps for the
+        standard normal prior, z = mu_k + sigma_k * eps for a learned
+        mixture, with the component k chosen by the uniform `u` `(batch,)`
+        (`zoo.priors.mixture_from_noise`)."""
+        z = eps if self.prior_layer is None else priors.mixture_from_noise(
+            self.prior(), eps, u)
+        return self.likelihood_distribution(
+            self.likelihood_parameters(z, condition)).mean()
+
+    def compute_scores_from_noise(self, x, eps, condition=None):
+        """`{"elbo", "log_likelihood"}` per example from the posterior noise
+        `eps` `(K, batch, latent_dim)`, z_k = z_mean + z_stddev * eps_k:
+        the ELBO (beta = 1) at the first row's sample and the
+        importance-weighted bound over all K rows, as `compute_elbo` and
+        `compute_log_likelihood` give with their own noise."""
+        z_mean, z_stddev = self.posterior_parameters(x, condition)
+        posterior = self.posterior(z_mean, z_stddev)
+        z = z_mean[None] + z_stddev[None] * eps
+        parameters = self.likelihood_parameters(
+            tf.reshape(z, (-1, self.latent_dim)), condition
+        )
+        log_weights = self.log_weights(x, posterior, z, parameters)
+        first = z[0]
+        elbo = self.likelihood_distribution(
+            self.likelihood_parameters(first, condition)).log_prob(x) - (
+            self.kl_divergence(posterior, first))
+        return {
+            "elbo": elbo,
+            "log_likelihood": importance_weighted_bound(log_weights),
+        }
 
     def compute_log_likelihood(self, x, num_samples, seed, condition=None):
         """The importance-weighted bound with K = `num_samples` in one pass:

@@ -17,10 +17,12 @@ from keras import ops
 
 from zoo import conditions
 from zoo import networks
+from zoo import objectives
 from zoo.latents import codebook
 from zoo import validation
 from zoo.bounds import batch_mean
 from zoo.bounds import stateless_seed
+from zoo.models import endpoints
 from zoo.models.autoencoder import Autoencoder
 from zoo.priors.pixelcnn import PixelCNN
 
@@ -122,6 +124,7 @@ class VQVAE(Autoencoder):
     """
 
     latent_structure = "codebook"
+    has_gaussian_posterior = False
 
     def __init__(
         self,
@@ -191,6 +194,11 @@ class VQVAE(Autoencoder):
             self.num_embeddings, self.grid_shape, width=self.prior_width,
             num_blocks=self.prior_blocks, name="prior_network",
         )
+        # The bound's KL is the constant grid size * log K under the uniform
+        # prior of the first stage (class docstring), left out; the latent
+        # adds the commitment term.
+        self.objective = objectives.ELBO()
+        self.track_objective(kl=False)
         self.commitment_tracker = keras.metrics.Mean(name="commitment")
         self.perplexity_tracker = keras.metrics.Mean(name="perplexity")
         self.usage_tracker = keras.metrics.Mean(name="codebook_usage")
@@ -226,15 +234,17 @@ class VQVAE(Autoencoder):
         return self.trainable_weights
 
     def call(self, inputs, training=None):
-        """Encode, quantise (adding the quantizer's loss), track the
-        codebook metrics; return p(x|z_q)'s parameters."""
+        """Encode, quantise, hand the quantizer's commitment (and codebook)
+        term to the objective (through `add_loss`), track the codebook
+        metrics; return p(x|z_q)'s parameters."""
         z_e = self.encoder(inputs, training=training)
-        z_q, indices = self.quantizer(z_e, training=training)
+        z_q, indices, latent_loss = self.quantizer(z_e, training=training)
         distance = ops.sum(
             (ops.cast(z_e, "float32") - z_q) ** 2,
             axis=tuple(range(1, len(z_q.shape))),
         )
         batch = ops.shape(z_q)[0]
+        self.add_latent_loss({"kl": None, "latent_loss": latent_loss}, batch)
         self.commitment_tracker.update_state(
             batch_mean(distance), sample_weight=batch
         )
@@ -348,6 +358,22 @@ class VQVAE(Autoencoder):
         parameters = self.decoder(self.quantizer.lookup(codes))
         log_likelihood = self.likelihood_distribution(parameters).log_prob(x)
         return log_likelihood + self.prior_network.log_prob(codes)
+
+    # Serving -----------------------------------------------------------
+
+    #: ONNX and LiteRT conversion is not written for codebook models yet.
+    conversion_refused = (
+        "a codebook model (vq_vae) is not converted yet: export it for TF "
+        "Serving with zoo.export.export_for_serving."
+    )
+
+    def serving_signatures(self):
+        """`zoo.models.endpoints.CODEBOOK_SIGNATURES`."""
+        return dict(endpoints.CODEBOOK_SIGNATURES)
+
+    def serving_endpoints(self, max_samples):
+        """The endpoints of the codebook signatures (codes in, codes out)."""
+        return endpoints.codebook_endpoints(self, max_samples)
 
     # Config ----------------------------------------------------------
 

@@ -105,39 +105,35 @@ def builds_conv_decoder(network, decoder_body):
     return decoder_body is None and network in ("conv", None)
 
 
-def build(network, options, image_shape, latent_dim, parameter_shape,
-          labels=None, encoder_body=None, decoder_body=None):
-    """`(encoder, decoder)`: the built-in `network` with `options`, or the
-    heads on the user's bodies where given."""
-    if network is not None and network != "mlp" and len(image_shape) != 3:
+def check_images(network, image_shape):
+    """Refuse flat examples for a network that takes images only."""
+    if not NETWORKS[network].TAKES_FLAT and len(image_shape) != 3:
         raise ValueError(
             f"network={network!r} needs images, input_shape=(height, width, "
             f"channels). Received: input_shape={image_shape!r}. Use "
             "network='mlp' for flat vectors."
         )
-    module = NETWORKS.get(network)
+
+
+def build(network, options, image_shape, latent_dim, parameter_shape,
+          labels=None, encoder_body=None, decoder_body=None):
+    """`(encoder, decoder)`: the built-in `network` with `options`, or the
+    heads on the user's bodies where given. Every network module builds
+    from the same arguments (`encoder(input_shape, latent_dim, options,
+    labels)`, `decoder(latent_dim, output_shape, options, labels)`)."""
+    if network is not None:
+        check_images(network, image_shape)
     if encoder_body is not None:
         encoder = custom.encoder(encoder_body, image_shape, latent_dim, labels)
-    elif network == "mlp":
-        encoder = mlp.encoder(image_shape, latent_dim, options["hidden_units"],
-                              labels)
     else:
-        encoder = module.encoder(image_shape, latent_dim, options["filters"],
-                                 options["hidden_units"], labels)
-    reversed_units = tuple(options.get("hidden_units", ()))[::-1]
+        encoder = NETWORKS[network].encoder(image_shape, latent_dim, options,
+                                            labels)
     if decoder_body is not None:
         decoder = custom.decoder(decoder_body, latent_dim, parameter_shape,
                                  labels)
-    elif network == "mlp":
-        decoder = mlp.decoder(latent_dim, parameter_shape, reversed_units,
-                              labels)
-    elif network == "conv":
-        decoder = conv.decoder(latent_dim, parameter_shape, options["filters"],
-                               reversed_units, labels,
-                               output_layer=options["output_layer"])
     else:
-        decoder = module.decoder(latent_dim, parameter_shape,
-                                 options["filters"], reversed_units, labels)
+        decoder = NETWORKS[network].decoder(latent_dim, parameter_shape,
+                                            options, labels)
     return encoder, decoder
 
 
@@ -155,12 +151,9 @@ def build_classifier(network, options, image_shape, num_classes,
                 encoder_body.get_config())
         return custom.encoder(body, image_shape, num_classes,
                               name="classifier", head=classifier_head)
-    if network == "mlp":
-        return mlp.encoder(image_shape, num_classes, options["hidden_units"],
-                           name="classifier", head=classifier_head)
     return NETWORKS[network].encoder(
-        image_shape, num_classes, options["filters"],
-        options["hidden_units"], name="classifier", head=classifier_head,
+        image_shape, num_classes, options, name="classifier",
+        head=classifier_head,
     )
 
 
@@ -169,21 +162,11 @@ def build_grid(network, options, image_shape, latent_dim, parameter_shape):
     encoder maps x to a grid of `latent_dim`-vectors `(batch, h, w,
     latent_dim)` (`grid_shape(encoder)` gives `(h, w)`), the decoder maps
     such a grid to the likelihood's parameters `parameter_shape`."""
-    if network != "mlp" and len(image_shape) != 3:
-        raise ValueError(
-            f"network={network!r} needs images, input_shape=(height, width, "
-            f"channels). Received: input_shape={image_shape!r}. Use "
-            "network='mlp' for flat vectors."
-        )
-    if network == "mlp":
-        units = options["hidden_units"]
-        return (mlp.grid_encoder(image_shape, latent_dim, units),
-                mlp.grid_decoder(latent_dim, parameter_shape, units[::-1]))
+    check_images(network, image_shape)
     module = NETWORKS[network]
-    encoder = module.grid_encoder(image_shape, latent_dim, options["filters"])
+    encoder = module.grid_encoder(image_shape, latent_dim, options)
     decoder = module.grid_decoder(
-        grid_shape(encoder), latent_dim, parameter_shape, options["filters"]
-    )
+        grid_shape(encoder), latent_dim, parameter_shape, options)
     return encoder, decoder
 
 

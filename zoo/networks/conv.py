@@ -8,11 +8,16 @@ from zoo.networks.heads import crop
 from zoo.networks.heads import dense_stack
 from zoo.networks.heads import grid_from_vector
 from zoo.networks.heads import posterior_head
+from zoo.networks.heads import vector_encoder
+from zoo.networks.heads import vector_grid_encoder
 from zoo.networks.heads import with_label
 from zoo.networks.subpixel import SubpixelConv2D
 
 #: The options of `network="conv"` and their defaults.
 DEFAULTS = {"filters": (32, 64), "hidden_units": (), "output_layer": "subpixel"}
+
+#: Whether the network takes flat examples: no, images (H, W, C) only.
+TAKES_FLAT = False
 
 #: The values of the options that are a choice rather than widths.
 CHOICES = {"output_layer": ("subpixel", "conv")}
@@ -22,35 +27,33 @@ CHOICES = {"output_layer": ("subpixel", "conv")}
 LEGACY_OUTPUT_LAYER = "conv"
 
 
-def encoder(input_shape, latent_dim, filters, hidden_units, labels=None,
+def encoder(input_shape, latent_dim, options, labels=None,
             name="encoder", head=posterior_head):
-    """Conv2D(3x3, stride 2, relu) per entry of `filters` -> Flatten ->
-    [concatenate the label code] -> Dense(relu) per entry of `hidden_units`
-    -> posterior head.
+    """Conv2D(3x3, stride 2, relu) per entry of `options["filters"]` ->
+    Flatten -> [concatenate the label code] -> Dense(relu) per entry of
+    `options["hidden_units"]` -> posterior head.
 
     Padding "same" halves H and W (rounding up) at each stride, so any
     H x W x C input works. `labels`: None, or a `LabelCondition`.
     """
-    inputs = keras.Input(shape=input_shape, name="x")
-    features = downsample(inputs, filters)
-    features = layers.Flatten(name="flatten")(features)
-    inputs, features = with_label(inputs, features, labels)
-    features = dense_stack(features, hidden_units)
-    return head(inputs, features, latent_dim, name)
+    return vector_encoder(downsample, input_shape, latent_dim, options,
+                          labels, name, head)
 
 
-def decoder(latent_dim, output_shape, filters, hidden_units, labels=None,
-            name="decoder", output_layer="subpixel"):
+def decoder(latent_dim, output_shape, options, labels=None,
+            name="decoder"):
     """Mirror of `encoder`: [concatenate the label code to z] -> Dense(relu)
-    per entry of `hidden_units` -> Dense -> Reshape to the encoder's
-    smallest grid -> `upsample` to the parameter channels at exactly
-    `output_shape`.
+    per entry of `options["hidden_units"]`, reversed -> Dense -> Reshape to
+    the encoder's smallest grid -> `upsample` to the parameter channels at
+    exactly `output_shape`, ending as `options["output_layer"]` says.
     """
     inputs = keras.Input(shape=(latent_dim,), name="z")
     inputs, features = with_label(inputs, inputs, labels)
-    features = dense_stack(features, hidden_units)
+    features = dense_stack(features, options["hidden_units"][::-1])
+    filters = options["filters"]
     features, grid = grid_from_vector(features, output_shape, filters)
-    parameters = upsample(features, grid, filters, output_shape, output_layer)
+    parameters = upsample(features, grid, filters, output_shape,
+                          options["output_layer"])
     return keras.Model(inputs, parameters, name=name)
 
 
@@ -99,19 +102,18 @@ def upsample(features, grid, filters, output_shape, output_layer):
     return crop(parameters, grid, len(filters), output_shape)
 
 
-def grid_encoder(input_shape, latent_dim, filters, name="encoder"):
+def grid_encoder(input_shape, latent_dim, options, name="encoder"):
     """For a discrete latent (`zoo.models.VQVAE`): `downsample` -> Conv1x1
     to `latent_dim` channels, the grid of vectors z_e."""
-    inputs = keras.Input(shape=input_shape, name="x")
-    features = downsample(inputs, filters)
-    z_e = layers.Conv2D(latent_dim, 1, dtype="float32", name="z_e")(features)
-    return keras.Model(inputs, z_e, name=name)
+    return vector_grid_encoder(downsample, input_shape, latent_dim, options,
+                               name)
 
 
-def grid_decoder(grid, latent_dim, output_shape, filters, name="decoder"):
+def grid_decoder(grid, latent_dim, output_shape, options, name="decoder"):
     """Mirror of `grid_encoder`: z_q `(*grid, latent_dim)` ->
     Conv2D(3x3, relu) to `filters[-1]` -> `upsample` with the
     full-resolution Conv2D output (`output_layer="conv"`)."""
+    filters = options["filters"]
     inputs = keras.Input(shape=(*grid, latent_dim), name="z")
     features = layers.Conv2D(
         filters[-1], 3, padding="same", activation="relu", name="grid"

@@ -131,6 +131,29 @@ def dense_stack(features, hidden_units):
     return features
 
 
+def vector_encoder(downsample, input_shape, latent_dim, options, labels,
+                   name, head):
+    """The encoder of a convolutional network whose body is `downsample`
+    (a function from the image tensor to its smallest feature map):
+    body -> Flatten -> [concatenate the label code] -> Dense(relu) per
+    entry of `options["hidden_units"]` -> `head`."""
+    inputs = keras.Input(shape=input_shape, name="x")
+    features = downsample(inputs, options["filters"])
+    features = layers.Flatten(name="flatten")(features)
+    inputs, features = with_label(inputs, features, labels)
+    features = dense_stack(features, options["hidden_units"])
+    return head(inputs, features, latent_dim, name)
+
+
+def vector_grid_encoder(downsample, input_shape, latent_dim, options, name):
+    """For a discrete latent (`zoo.models.VQVAE`): the body `downsample`
+    -> Conv1x1 to `latent_dim` channels, the grid of vectors z_e."""
+    inputs = keras.Input(shape=input_shape, name="x")
+    features = downsample(inputs, options["filters"])
+    z_e = layers.Conv2D(latent_dim, 1, dtype="float32", name="z_e")(features)
+    return keras.Model(inputs, z_e, name=name)
+
+
 def grid_from_vector(features, output_shape, filters):
     """Dense(relu) -> Reshape: a vector to the smallest feature map of a
     decoder with one stride-2 stage per entry of `filters` (widest last),

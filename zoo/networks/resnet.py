@@ -23,10 +23,15 @@ from zoo.networks.heads import crop
 from zoo.networks.heads import dense_stack
 from zoo.networks.heads import grid_from_vector
 from zoo.networks.heads import posterior_head
+from zoo.networks.heads import vector_encoder
+from zoo.networks.heads import vector_grid_encoder
 from zoo.networks.heads import with_label
 
 #: The options of `network="resnet"` and their defaults.
 DEFAULTS = {"filters": (32, 64, 128), "hidden_units": (256,)}
+
+#: Whether the network takes flat examples: no, images (H, W, C) only.
+TAKES_FLAT = False
 
 
 def residual_block(features, name):
@@ -43,30 +48,27 @@ def residual_block(features, name):
     return layers.Add(name=f"{name}_add")([features, residual])
 
 
-def encoder(input_shape, latent_dim, filters, hidden_units, labels=None,
+def encoder(input_shape, latent_dim, options, labels=None,
             name="encoder", head=posterior_head):
-    """Conv3x3 stem to `filters[0]` -> per entry of `filters`: residual
-    block, Conv2D(3x3, stride 2) to that width -> relu -> Flatten ->
-    [concatenate the label code] -> Dense(relu) per entry of
-    `hidden_units` -> posterior head."""
-    inputs = keras.Input(shape=input_shape, name="x")
-    features = downsample(inputs, filters)
-    features = layers.Flatten(name="flatten")(features)
-    inputs, features = with_label(inputs, features, labels)
-    features = dense_stack(features, hidden_units)
-    return head(inputs, features, latent_dim, name)
+    """Conv3x3 stem to `filters[0]` -> per entry of `options["filters"]`:
+    residual block, Conv2D(3x3, stride 2) to that width -> relu -> Flatten
+    -> [concatenate the label code] -> Dense(relu) per entry of
+    `options["hidden_units"]` -> posterior head."""
+    return vector_encoder(downsample, input_shape, latent_dim, options,
+                          labels, name, head)
 
 
-def decoder(latent_dim, output_shape, filters, hidden_units, labels=None,
+def decoder(latent_dim, output_shape, options, labels=None,
             name="decoder"):
     """Mirror of `encoder`: [concatenate the label code to z] -> Dense(relu)
-    per entry of `hidden_units` -> Dense -> Reshape to the smallest grid ->
-    per entry of `filters` (widest first): Conv2DTranspose(3x3, stride 2),
-    residual block -> relu -> Conv2D(3x3) to the parameter channels -> crop
-    to exactly `output_shape`."""
+    per entry of `options["hidden_units"]`, reversed -> Dense -> Reshape to
+    the smallest grid -> per entry of `filters` (widest first):
+    Conv2DTranspose(3x3, stride 2), residual block -> relu -> Conv2D(3x3)
+    to the parameter channels -> crop to exactly `output_shape`."""
+    filters = options["filters"]
     inputs = keras.Input(shape=(latent_dim,), name="z")
     inputs, features = with_label(inputs, inputs, labels)
-    features = dense_stack(features, hidden_units)
+    features = dense_stack(features, options["hidden_units"][::-1])
     features, grid = grid_from_vector(features, output_shape, filters)
     parameters = upsample(features, grid, filters, output_shape)
     return keras.Model(inputs, parameters, name=name)
@@ -105,18 +107,17 @@ def upsample(features, grid, filters, output_shape):
     return crop(parameters, grid, len(filters), output_shape)
 
 
-def grid_encoder(input_shape, latent_dim, filters, name="encoder"):
+def grid_encoder(input_shape, latent_dim, options, name="encoder"):
     """For a discrete latent (`zoo.models.VQVAE`): `downsample` -> Conv1x1
     to `latent_dim` channels, the grid of vectors z_e."""
-    inputs = keras.Input(shape=input_shape, name="x")
-    features = downsample(inputs, filters)
-    z_e = layers.Conv2D(latent_dim, 1, dtype="float32", name="z_e")(features)
-    return keras.Model(inputs, z_e, name=name)
+    return vector_grid_encoder(downsample, input_shape, latent_dim, options,
+                               name)
 
 
-def grid_decoder(grid, latent_dim, output_shape, filters, name="decoder"):
+def grid_decoder(grid, latent_dim, output_shape, options, name="decoder"):
     """Mirror of `grid_encoder`: z_q `(*grid, latent_dim)` -> Conv2D(3x3)
     to `filters[-1]` -> `upsample`."""
+    filters = options["filters"]
     inputs = keras.Input(shape=(*grid, latent_dim), name="z")
     features = layers.Conv2D(
         filters[-1], 3, padding="same", name="grid"

@@ -1,28 +1,31 @@
-"""Training objectives: the loss a zoo model minimises, one class each.
+"""Training objectives: the loss a zoo model minimises, one file each.
 
-An objective is one of the four axes of a zoo model
-(`zoo.VAE(objective=...)`): a name, or an instance for other settings,
+An objective is one of the axes of a zoo model (`zoo.VAE(objective=...)`):
+a name, or an instance for other settings,
 
-    "elbo"      ELBO()                      -ELBO, beta = 1
+    "elbo"      ELBO()                      -ELBO, beta = 1   (`elbo.py`)
     "beta"      ELBO(beta=4.0)              beta-VAE (Higgins et al. 2017)
-    "capacity"  Capacity(capacity, gamma)   gamma * |KL - C| (Burgess et al.)
-    "iwae"      IWAE(num_samples=5)         -L_K (Burda et al. 2016)
-    "beta_tc"   BetaTC(tc_weight=6.0, ...)  beta-TCVAE (Chen et al. 2018)
-    "semi_supervised"  SemiSupervised(alpha=50.0)  M2 (Kingma et al. 2014)
+    "capacity"  Capacity(capacity, gamma)   gamma * |KL - C| (Burgess et
+                                            al. 2018; `capacity.py`)
+    "iwae"      IWAE(num_samples=5)         -L_K (Burda et al. 2016;
+                                            `iwae.py`)
+    "beta_tc"   BetaTC(tc_weight=6.0, ...)  beta-TCVAE (Chen et al. 2018;
+                                            `beta_tc.py`)
+    "semi_supervised"  SemiSupervised(alpha=50.0)  M2 (Kingma et al. 2014;
+                                            `semi_supervised.py`)
 
 Each is a small Keras layer that owns its schedulable non-trainable
 variables (`beta`, `capacity`, `tc_weight`, ...), so they train, save and
 load with the model and callbacks assign them without retracing
-(`model.beta` and `model.capacity` are the objective's). An objective
-writes two terms of the loss, from the model's ELBO pieces
-(`zoo.models.VAE`: `kl_divergence`, `likelihood_distribution`,
-`log_weights`):
+(`model.beta` and `model.capacity` are the objective's). The model hands
+its objective the pieces of the bound and the objective returns the loss,
+never calling back into the model (`objective.py` says which pieces):
 
-    loss = reconstruction_loss(target, y_pred) + kl_term(posterior, z)
+    loss = data_loss(terms with the target) + latent_loss(latent terms)
 
 the second entering through `add_loss`. `num_samples` says how many
 posterior samples per example the model draws in training (None: one, with
-no sample axis).
+no sample axis). `OBJECTIVES` is the axis's registry; `get` builds one.
 """
 
 import inspect

@@ -60,6 +60,10 @@ class BetaTC(Objective):
         VAEs, NeurIPS 2018, https://arxiv.org/abs/1802.04942.
     """
 
+    needs_sample = True
+    metric_names = ("mutual_information", "total_correlation",
+                    "dimension_wise_kl")
+
     def __init__(self, tc_weight=6.0, mi_weight=1.0, dimension_kl_weight=1.0,
                  beta=1.0, dataset_size=60000, **kwargs):
         super().__init__(**kwargs)
@@ -78,21 +82,16 @@ class BetaTC(Objective):
             check_weight(dimension_kl_weight, "dimension_kl_weight"),
             "dimension_kl_weight",
         )
-        self.mutual_information_tracker = keras.metrics.Mean(
-            name="mutual_information"
-        )
-        self.total_correlation_tracker = keras.metrics.Mean(
-            name="total_correlation"
-        )
-        self.dimension_wise_kl_tracker = keras.metrics.Mean(
-            name="dimension_wise_kl"
-        )
 
-    def kl_term(self, model, posterior, z):
-        normal = posterior.distribution
+    def latent_loss(self, terms):
+        """beta * (mi_weight * MI + tc_weight * TC + dimension_kl_weight *
+        DWKL) from the batch's sample "z", q(z|x)'s "z_mean" and
+        "z_stddev", and "log_posterior" and "log_prior" at the sample; the
+        metrics are the analytic `kl` and the three estimates."""
+        z = terms["z"]
         # log q(z_i,j | x_m) for every pair (i, m) of the batch: (M, M, D).
         pairwise = tfd.Normal(
-            normal.loc[None], normal.scale[None]
+            terms["z_mean"][None], terms["z_stddev"][None]
         ).log_prob(z[:, None])
         batch = ops.cast(ops.shape(z)[0], "float32")
         log_normaliser = ops.log(batch) + math.log(self.dataset_size)
@@ -100,22 +99,19 @@ class BetaTC(Objective):
         log_q_z_dims = ops.sum(
             ops.logsumexp(pairwise, axis=1) - log_normaliser, -1
         )
-        log_q_z_given_x = posterior.log_prob(z)
-        mutual_information = batch_mean(log_q_z_given_x - log_q_z)
-        total_correlation = batch_mean(log_q_z - log_q_z_dims)
-        dimension_wise_kl = batch_mean(log_q_z_dims - model.prior().log_prob(z))
-        for tracker, value in (
-            (model.kl_tracker, batch_mean(model.kl_divergence(posterior, z))),
-            (self.mutual_information_tracker, mutual_information),
-            (self.total_correlation_tracker, total_correlation),
-            (self.dimension_wise_kl_tracker, dimension_wise_kl),
-        ):
-            tracker.update_state(value, sample_weight=ops.shape(z)[0])
-        return self.beta * (
-            self.mi_weight * mutual_information
-            + self.tc_weight * total_correlation
-            + self.dimension_kl_weight * dimension_wise_kl
+        metrics = {
+            "kl": batch_mean(terms["kl"]),
+            "mutual_information": batch_mean(
+                terms["log_posterior"] - log_q_z),
+            "total_correlation": batch_mean(log_q_z - log_q_z_dims),
+            "dimension_wise_kl": batch_mean(log_q_z_dims - terms["log_prior"]),
+        }
+        loss = self.beta * (
+            self.mi_weight * metrics["mutual_information"]
+            + self.tc_weight * metrics["total_correlation"]
+            + self.dimension_kl_weight * metrics["dimension_wise_kl"]
         )
+        return loss, metrics
 
     def get_config(self):
         return {

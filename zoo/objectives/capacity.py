@@ -36,8 +36,8 @@ class Capacity(Objective):
         self.capacity = self.schedulable(check_weight(capacity, "capacity"),
                                          "capacity")
 
-    def penalty(self, kl):
-        return self.gamma * ops.abs(kl - self.capacity)
+    def penalty(self, kls):
+        return self.gamma * ops.abs(sum(kls) - self.capacity)
 
     def get_config(self):
         return {**super().get_config(),

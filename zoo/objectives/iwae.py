@@ -50,25 +50,12 @@ class IWAE(ELBO):
             num_samples, "num_samples"
         )
 
-    def kl_term(self, model, posterior, z):
-        """beta * KL, the KL at the first of the K samples."""
-        return super().kl_term(model, posterior, z[0])
-
-    def reconstruction_loss(self, model, target, y_pred):
-        """-(L_K(x) + KL), batch mean: the loss beyond the beta * KL term.
-
-        `y_pred` is the model's training output for K samples: a dict of
-        the decoder's `parameters` for all of them, `z` and the posterior's
-        `z_mean` and `z_stddev`.
-        """
-        posterior = model.posterior(y_pred["z_mean"], y_pred["z_stddev"])
-        log_weights = model.log_weights(
-            target, posterior, y_pred["z"], y_pred["parameters"]
-        )
-        bound = importance_weighted_bound(log_weights)
-        return -batch_mean(
-            bound + model.kl_divergence(posterior, y_pred["z"][0])
-        )
+    def data_loss(self, terms):
+        """-(L_K(x) + KL), batch mean: the loss beyond the beta * KL term,
+        from the `(K, batch)` "log_weights" and the "kl" at the first of the
+        K samples (the one `latent_loss` charged)."""
+        bound = importance_weighted_bound(terms["log_weights"])
+        return -batch_mean(bound + terms["kl"])
 
     def get_config(self):
         return {**super().get_config(), "num_samples": self.num_samples}

@@ -1,17 +1,50 @@
-"""The base class of the zoo's objectives: the ELBO's reconstruction term
-and a KL penalty, and the checked weight they share."""
+"""`Objective`, the base class of the zoo's objectives: the loss from the
+pieces of the ELBO that a model hands it.
+
+The direction is one way. A model computes the pieces of its bound once,
+with its own networks and distributions, and hands them to its objective as
+dicts of tensors ("terms"); the objective returns the loss and its metrics
+and never calls back into the model. It is handed terms twice a step:
+
+    latent_loss(terms)  in the model's `call` (added with `add_loss`):
+        "kl"           KL(q(z|x) || p(z)) per example, `(batch,)`: analytic
+                       where TFP registers it, else log q(z|x) - log p(z)
+                       at the sample; a list of them, one per latent group,
+                       for a hierarchy; None for a latent without a KL term
+                       (a VQ-VAE's point mass under a uniform prior: a
+                       constant, left out)
+        "latent_loss"  what the latent itself adds per example, `(batch,)`
+                       (a VQ-VAE's commitment and codebook terms), or absent
+        "z", "z_mean", "z_stddev", "log_posterior", "log_prior"
+                       the sample, q(z|x)'s parameters and the two log
+                       densities at the sample, for objectives whose
+                       `needs_sample` is True (beta-TC)
+    data_loss(terms)    in the model's `compute_loss`, with the target:
+        "log_likelihood"  log p(target | z) per example, `(batch,)`
+        "log_weights"     for K samples per example (`num_samples`):
+                          log p(target|z_k) + log p(z_k) - log q(z_k|x),
+                          `(K, batch)`, and "kl" at the first sample
+
+(the semi-supervised objective takes the same terms per (example, class)
+pair; see `SemiSupervised`). So every model's loss is written in one place,
+`zoo/objectives/`, and an objective can be tested on fixed tensors alone.
+"""
 
 import keras
 from keras import ops
 
 from zoo.bounds import batch_mean
 
-class Objective(keras.layers.Layer):
-    """Base class: the -ELBO's reconstruction term and a KL term.
 
-    Subclasses implement `penalty(kl)` (a function of the batch-mean KL)
-    or override `kl_term`; `reconstruction_loss` defaults to the ELBO's
-    -mean_batch log p(target | z).
+class Objective(keras.layers.Layer):
+    """Base class: -mean_batch log p(target | z) plus `penalty` of the
+    batch-mean KL of each latent group.
+
+    A subclass implements `penalty(kls)`, or overrides `latent_loss` and
+    `data_loss` (module docstring: the terms they receive). Its schedulable
+    weights are non-trainable float32 variables (`schedulable`), so they
+    train, save and load with the model and callbacks assign them without
+    retracing.
     """
 
     #: Posterior samples per example in training; None for one (no axis).
@@ -23,6 +56,11 @@ class Objective(keras.layers.Layer):
     #: Whether the class is a latent variable summed over for unlabelled
     #: examples (the semi-supervised M2); the model then has a classifier.
     sums_over_classes = False
+    #: Whether `latent_loss` reads the sample and q(z|x)'s parameters
+    #: (module docstring), which the model then computes.
+    needs_sample = False
+    #: The metrics `latent_loss` returns beside `kl`; the model tracks them.
+    metric_names = ()
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -35,33 +73,42 @@ class Objective(keras.layers.Layer):
             dtype="float32", trainable=False, name=name, autocast=False,
         )
 
-    def reconstruction_loss(self, model, target, y_pred):
-        """-mean_batch log p(target | z): the data term of the ELBO."""
-        log_prob = model.likelihood_distribution(y_pred).log_prob(
-            ops.cast(target, "float32")
-        )
-        return -batch_mean(log_prob)
+    def latent_loss(self, terms):
+        """The loss's latent term and its metrics.
 
-    def kl_term(self, model, posterior, z):
-        """Track the batch-mean KL(q(z|x) || p(z)) as the model's `kl`
-        metric and return `penalty(kl)`, the term `add_loss` adds.
-
-        `z` is the sample the Monte Carlo estimate uses when the KL is not
-        analytic.
+        Returns:
+            `(loss, metrics)`: a scalar, `penalty` of the groups' batch-mean
+            KLs plus the batch mean of "latent_loss", and `{"kl": the sum
+            of the batch-mean KLs}` (empty without a KL).
         """
-        kl = batch_mean(model.kl_divergence(posterior, z))
-        model.kl_tracker.update_state(kl, sample_weight=ops.shape(z)[0])
-        return self.penalty(kl)
+        loss, metrics = 0.0, {}
+        kl = terms.get("kl")
+        if kl is not None:
+            groups = [batch_mean(group) for group in (
+                kl if isinstance(kl, (list, tuple)) else [kl])]
+            metrics["kl"] = sum(groups)
+            loss = self.penalty(groups)
+        if terms.get("latent_loss") is not None:
+            loss = loss + batch_mean(terms["latent_loss"])
+        return loss, metrics
 
-    def penalty(self, kl):
+    def penalty(self, kls):
+        """The KL part of the loss from the list of the groups' batch-mean
+        KLs (one entry for a single latent)."""
         raise NotImplementedError
+
+    def data_loss(self, terms):
+        """-mean_batch log p(target | z): the data term of the ELBO, a
+        scalar (the `reconstruction` metric)."""
+        return -batch_mean(terms["log_likelihood"])
 
     def value_of(self, variable):
         return float(ops.convert_to_numpy(variable))
 
     def load_own_variables(self, store):
-        """Keras's loading, except from a release-0.1 `.keras` file, whose
-        model held these variables itself (the model assigns them then)."""
+        """Keras's loading, except from a file whose model held these
+        variables itself (release 0.1's models; the hierarchy's `beta`
+        in 0.2): the model assigns them then."""
         if len(store.keys()) == 0:
             return
         super().load_own_variables(store)

@@ -63,12 +63,11 @@ class SemiSupervised(ELBO):
     """
 
     sums_over_classes = True
+    metric_names = ("classification", "entropy")
 
     def __init__(self, alpha=50.0, beta=1.0, **kwargs):
         super().__init__(beta=beta, **kwargs)
         self.alpha = self.schedulable(check_weight(alpha, "alpha"), "alpha")
-        self.classification_tracker = keras.metrics.Mean(name="classification")
-        self.entropy_tracker = keras.metrics.Mean(name="entropy")
 
     @staticmethod
     def label_weights(logits, labels):
@@ -86,60 +85,50 @@ class SemiSupervised(ELBO):
         `(batch, C)`."""
         return ops.transpose(ops.reshape(values, (-1, batch)))
 
-    def reconstruction_loss(self, model, target, y_pred):
-        """mean_i sum_y w_iy * -log p(target_i | y, z_iy).
+    def data_loss(self, terms):
+        """mean_i sum_y w_iy * -log p(target_i | y, z_iy), from
+        "log_likelihood", log p(target_i | y, z_iy) for the `C * batch`
+        class-major (example, class) rows, and the "weights" w
+        `(batch, C)` of `label_weights`."""
+        weights = terms["weights"]
+        log_prob = self.per_pair(terms["log_likelihood"], ops.shape(weights)[0])
+        return -batch_mean(ops.sum(weights * log_prob, axis=-1))
 
-        `y_pred` is the model's training output: the decoder's
-        `parameters` for the `C * batch` (example, class) pairs and the
-        `weights` w `(batch, C)`.
-        """
-        weights = y_pred["weights"]
-        batch = ops.shape(weights)[0]
-        target = ops.cast(target, "float32")
-        rows = ops.tile(target, (ops.shape(weights)[1],)
-                        + (1,) * (len(target.shape) - 1))
-        log_prob = model.likelihood_distribution(
-            y_pred["parameters"]).log_prob(rows)
-        return -batch_mean(ops.sum(weights * self.per_pair(log_prob, batch),
-                                   axis=-1))
-
-    def kl_term(self, model, posterior, z, logits=None, labels=None,
-                weights=None):
+    def latent_loss(self, terms):
         """beta * the weighted KL, plus log C, minus the unlabelled
         examples' entropy, plus alpha times the labelled examples'
-        cross-entropy (all batch means over the examples)."""
-        if logits is None:
-            raise ValueError(
-                "The semi-supervised objective needs the classifier's logits "
-                "and the labels: it is the objective of a model built with "
-                "objective='semi_supervised' and num_classes."
-            )
+        cross-entropy (all batch means over the examples), from "kl" per
+        class-major row, the classifier's "logits" and the "labels" (-1
+        unlabelled). Metrics: `kl` (the weighted KL), `classification` and
+        `entropy`, each with its weight (the examples it averages)."""
+        logits, labels = terms["logits"], ops.cast(terms["labels"], "int32")
         batch = ops.shape(logits)[0]
         num_classes = ops.shape(logits)[-1]
-        kl = ops.sum(weights * self.per_pair(
-            model.kl_divergence(posterior, z), batch), axis=-1)
+        weights = self.label_weights(logits, labels)
+        kl = ops.sum(weights * self.per_pair(terms["kl"], batch), axis=-1)
         log_q = ops.log_softmax(ops.cast(logits, "float32"))
-        labels = ops.cast(labels, "int32")
         labelled = ops.cast(labels >= 0, "float32")
         cross_entropy = -ops.sum(
             ops.one_hot(ops.maximum(labels, 0), num_classes) * log_q, -1)
         entropy = -ops.sum(ops.exp(log_q) * log_q, -1)
-        count = ops.cast(batch, "float32")
-        model.kl_tracker.update_state(batch_mean(kl), sample_weight=count)
-        self.classification_tracker.update_state(
-            ops.sum(labelled * cross_entropy) / ops.maximum(
-                ops.sum(labelled), 1.0),
-            sample_weight=ops.sum(labelled))
-        self.entropy_tracker.update_state(
-            ops.sum((1 - labelled) * entropy) / ops.maximum(
-                ops.sum(1 - labelled), 1.0),
-            sample_weight=ops.sum(1 - labelled))
-        return (
+        count = ops.sum(labelled)
+        metrics = {
+            "kl": batch_mean(kl),
+            "classification": (
+                ops.sum(labelled * cross_entropy) / ops.maximum(count, 1.0),
+                count),
+            "entropy": (
+                ops.sum((1 - labelled) * entropy)
+                / ops.maximum(ops.sum(1 - labelled), 1.0),
+                ops.sum(1 - labelled)),
+        }
+        loss = (
             self.beta * batch_mean(kl)
             + ops.log(ops.cast(num_classes, "float32"))
             - batch_mean((1 - labelled) * entropy)
             + self.alpha * batch_mean(labelled * cross_entropy)
         )
+        return loss, metrics
 
     def get_config(self):
         return {**super().get_config(), "alpha": self.value_of(self.alpha)}

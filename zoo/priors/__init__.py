@@ -18,12 +18,13 @@ sampled z.
 
 from zoo import validation
 from zoo.priors.mixture import MixturePrior
+from zoo.priors.mixture import mixture_from_noise
 from zoo.priors.pixelcnn import PixelCNN
 from zoo.priors.standard_normal import standard_normal_prior
 from zoo.priors.vamp import VampPrior
 
 __all__ = ["MixturePrior", "PRIORS", "PixelCNN", "VampPrior", "make_prior",
-           "standard_normal_prior"]
+           "mixture_from_noise", "standard_normal_prior"]
 
 PRIORS = ("standard_normal", "mixture", "vamp")
 

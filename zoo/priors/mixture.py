@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from zoo.latents.gaussian import SCALE_FLOOR
 from zoo.likelihoods.factorised import tfd
@@ -56,3 +57,20 @@ class MixturePrior(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "latent_dim": self.latent_dim,
                 "num_components": self.num_components, "seed": self.seed}
+
+
+def mixture_from_noise(mixture, eps, u):
+    """Samples of a mixture of diagonal Gaussians (a `MixturePrior`'s or a
+    VampPrior's distribution) from standard normal `eps` `(batch, D)` and
+    uniform `u` `(batch,)`: z = mu_k + sigma_k * eps, with the component k
+    the number of cumulative weights pi_1, pi_1 + pi_2, ... that are <= u,
+    so that uniform `u` gives k with probability pi_k."""
+    weights = tf.nn.softmax(mixture.mixture_distribution.logits)
+    cumulative = tf.cumsum(weights)[:-1]
+    component = tf.reduce_sum(
+        tf.cast(u[:, None] >= cumulative[None, :], tf.int32), axis=1
+    )
+    gaussians = mixture.components_distribution.distribution
+    loc = tf.gather(gaussians.loc, component)
+    scale = tf.gather(gaussians.scale, component)
+    return loc + scale * eps

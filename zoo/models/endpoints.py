@@ -1,0 +1,335 @@
+"""The serving endpoints of the zoo's models: what each exported signature
+computes, from the model's graph-safe methods, and the checks on its inputs.
+
+A model supplies its endpoints (`Autoencoder.serving_endpoints`, overridden
+by `VQVAE`); `zoo.export` writes them into a SavedModel. The signatures of
+a latent-variable model (`zoo.VAE`, `zoo.HierarchicalVAE`):
+
+    signature         inputs                               outputs
+    serving_default   x (float32, [batch, *input_shape])   reconstruction
+    reconstruct       x                                    reconstruction
+    encode            x, seed (int32, [2])                 z_mean, z_stddev, z
+    decode            z (float32, [batch, latent_dim])     reconstruction,
+                                                           parameters
+    sample            num_samples (int32, []),             images
+                      seed (int32, [2])
+    score             x, num_samples (int32, [])           elbo, log_likelihood
+    encode_mean       x                                    z_mean, z_stddev
+    sample_from_noise eps (float32, [batch, noise_dim])    images
+                      (+ u, float32 [batch], for a learned
+                      prior)
+    score_from_noise  x, eps (float32, [K, batch,          elbo, log_likelihood
+                      noise_dim])
+
+and of a codebook model (`zoo.VQVAE`) those of `CODEBOOK_SIGNATURES`.
+
+The last three take their noise as inputs, so they have no random ops:
+they are the ones that convert to ONNX and LiteRT (`zoo.export.convert`).
+The noise is:
+
+- `eps`: standard normal draws. `sample_from_noise` turns them into prior
+  samples: z = eps for the standard normal prior; for a learned prior (a
+  mixture of diagonal Gaussians: `prior="mixture"` or the VampPrior)
+  z = mu_k + sigma_k * eps, where the component k is chosen by `u`.
+  `score_from_noise` turns them into posterior samples
+  z_k = z_mean + z_stddev * eps_k, one per row k of `eps`.
+- `u`: uniform draws in [0, 1), one per sample, that choose the mixture
+  component by inverting the cumulative mixture weights: k is the number
+  of cumulative weights pi_1, pi_1 + pi_2, ... that are <= u. So `u`
+  uniform gives k with probability pi_k, as the prior does.
+
+`score_from_noise` gives the ELBO (beta = 1) at z_1 = the first row of
+`eps`, and the importance-weighted bound on log p(x) over all K rows, as
+`VAE.compute_elbo` and `VAE.compute_log_likelihood` do with their own
+noise. With the same noise the outputs equal the model's. A hierarchical
+model's `eps` has `noise_dim` numbers per sample, one for each dimension of
+every group (`HierarchicalVAE.split_noise`); the model's `noise_inputs`
+say which noise its `sample_from_noise` takes.
+"""
+
+import tensorflow as tf
+
+
+#: The exported signatures of an unconditional model: name -> (input names,
+#: output names). `model.serving_signatures()` gives any model's.
+SIGNATURES = {
+    "serving_default": (("x",), ("reconstruction",)),
+    "reconstruct": (("x",), ("reconstruction",)),
+    "encode": (("x", "seed"), ("z_mean", "z_stddev", "z")),
+    "decode": (("z",), ("reconstruction", "parameters")),
+    "sample": (("num_samples", "seed"), ("images",)),
+    "score": (("x", "num_samples"), ("elbo", "log_likelihood")),
+    "encode_mean": (("x",), ("z_mean", "z_stddev")),
+    "sample_from_noise": (("eps",), ("images",)),
+    "score_from_noise": (("x", "eps"), ("elbo", "log_likelihood")),
+}
+
+
+#: The exported signatures of a model with a codebook latent (`zoo.VQVAE`).
+CODEBOOK_SIGNATURES = {
+    "serving_default": (("x",), ("reconstruction",)),
+    "reconstruct": (("x",), ("reconstruction",)),
+    "encode": (("x",), ("indices", "vectors")),
+    "decode": (("indices",), ("reconstruction", "parameters")),
+    "sample": (("num_samples", "seed"), ("images",)),
+    "score": (("x",), ("elbo", "log_likelihood")),
+}
+
+
+#: The signature of a model with a classifier (`objective=
+#: "semi_supervised"`): images -> q(y|x).
+CLASSIFY = (("x",), ("probabilities",))
+
+
+def latent_variable_signatures(model):
+    """The signatures of a model with a latent-variable posterior (a
+    `zoo.VAE` or `zoo.HierarchicalVAE`): name -> (input names, output
+    names); conditional models take `labels` too."""
+    result = dict(SIGNATURES)
+    if "u" in model.noise_inputs:
+        result["sample_from_noise"] = (("eps", "u"), ("images",))
+    if model.condition_spec() is None:
+        return result
+    name = model.condition_spec().name
+    result = {
+        signature: (inputs + (name,), outputs)
+        for signature, (inputs, outputs) in result.items()
+    }
+    result["sample"] = ((name, "seed"), SIGNATURES["sample"][1])
+    if model.classifier is not None:
+        result["classify"] = CLASSIFY
+    return result
+
+
+#: The default limit on the samples one request may draw: `sample`'s
+#: `num_samples` and `score`'s `num_samples` times its batch. 2**20 28x28
+#: images are about 3 GB of float32.
+MAX_SAMPLES = 2**20
+
+
+#: The stateless seed `score` uses, the default of `VAE.elbo` and
+#: `VAE.log_likelihood`.
+SCORE_SEED = (0, 0)
+
+
+def latent_variable_endpoints(model, max_samples):
+    """The endpoints of `latent_variable_signatures`: name -> (function,
+    input specs), in the order they are exported (the first is also
+    `serving_default`), each checking its inputs before computing
+    anything."""
+    images = tf.TensorSpec((None, *model.image_shape), tf.float32, name="x")
+    latents = tf.TensorSpec((None, model.latent_dim), tf.float32, name="z")
+    seed = tf.TensorSpec((2,), tf.int32, name="seed")
+    num_samples = tf.TensorSpec((), tf.int32, name="num_samples")
+    # Conditional models take their condition as a last input everywhere.
+    condition = [] if model.condition_spec() is None else [
+        model.condition_spec()
+    ]
+    likelihood = model.likelihood_family
+
+    def reconstruct(x, labels=None):
+        x = _checked(_assert_finite(x, "x"), x)
+        return {"reconstruction": model.reconstruct(
+            x if labels is None else [x, labels])}
+
+    def encode(x, seed, labels=None):
+        x = _checked(_assert_finite(x, "x"), x)
+        z_mean, z_stddev = model.posterior_parameters(x, labels)
+        z = model.posterior(z_mean, z_stddev).sample(seed=seed)
+        return {"z_mean": z_mean, "z_stddev": z_stddev, "z": z}
+
+    def decode(z, labels=None):
+        z = _checked(_assert_finite(z, "z"), z)
+        parameters = model.likelihood_parameters(z, labels)
+        reconstruction = model.likelihood_distribution(parameters).mean()
+        return {"reconstruction": reconstruction, "parameters": parameters}
+
+    def sample_labels(labels, seed):
+        count = _checked(
+            _assert_samples(tf.size(labels), 1, max_samples), tf.size(labels)
+        )
+        return {"images": model.compute_samples(count, seed, labels)}
+
+    def score(x, num_samples, labels=None):
+        seed = tf.constant(SCORE_SEED, tf.int32)
+        x, num_samples = _checked(
+            _assert_scorable(x, likelihood)
+            + _assert_samples(num_samples, tf.shape(x)[0], max_samples),
+            (x, num_samples),
+        )
+        log_likelihood = model.compute_log_likelihood(
+            x, num_samples, seed, labels
+        )
+        return {
+            "elbo": model.compute_elbo(x, seed, labels),
+            "log_likelihood": log_likelihood,
+        }
+
+    endpoints = {
+        "reconstruct": (reconstruct, [images, *condition]),
+        "encode": (encode, [images, seed, *condition]),
+        "decode": (decode, [latents, *condition]),
+        "sample": (sample_labels, [*condition, seed]) if condition else (
+            _sampler(model, max_samples), [num_samples, seed]),
+        "score": (score, [images, num_samples, *condition]),
+    }
+    if model.classifier is not None:
+        def classify(x):
+            x = _checked(_assert_finite(x, "x"), x)
+            return {"probabilities": model.class_probabilities(x)}
+
+        endpoints["classify"] = (classify, [images])
+    endpoints.update(_deterministic_endpoints(model, images, condition,
+                                              max_samples))
+    return endpoints
+
+
+def codebook_endpoints(model, max_samples):
+    """The endpoints of `CODEBOOK_SIGNATURES` for a `zoo.VQVAE`, checking
+    their inputs like the others (finite images, in the likelihood's support for
+    `score`; indices in [0, K); at most `max_samples` samples)."""
+    images = tf.TensorSpec((None, *model.image_shape), tf.float32, name="x")
+    indices = tf.TensorSpec((None, *model.grid_shape), tf.int32,
+                            name="indices")
+    seed = tf.TensorSpec((2,), tf.int32, name="seed")
+    num_samples = tf.TensorSpec((), tf.int32, name="num_samples")
+    likelihood = model.likelihood_family
+
+    def reconstruct(x):
+        x = _checked(_assert_finite(x, "x"), x)
+        return {"reconstruction": model.reconstruct(x)}
+
+    def encode(x):
+        x = _checked(_assert_finite(x, "x"), x)
+        codes = model.compute_codes(x)
+        return {"indices": codes, "vectors": model.quantizer.lookup(codes)}
+
+    def decode(indices):
+        message = (
+            f"`indices` must be code indices in [0, {model.num_embeddings}),"
+            " e.g. the output of the encode signature."
+        )
+        indices = _checked([
+            tf.debugging.assert_non_negative(indices, message=message),
+            tf.debugging.assert_less(
+                indices, tf.constant(model.num_embeddings, tf.int32),
+                message=message,
+            ),
+        ], indices)
+        parameters = model.decoder(model.quantizer.lookup(indices))
+        reconstruction = model.likelihood_distribution(parameters).mean()
+        return {"reconstruction": reconstruction, "parameters": parameters}
+
+    def score(x):
+        x = _checked(_assert_scorable(x, likelihood), x)
+        bound = model.compute_elbo(x)
+        return {"elbo": bound, "log_likelihood": bound}
+
+    return {
+        "reconstruct": (reconstruct, [images]),
+        "encode": (encode, [images]),
+        "decode": (decode, [indices]),
+        "sample": (_sampler(model, max_samples), [num_samples, seed]),
+        "score": (score, [images]),
+    }
+
+
+def _sampler(model, max_samples):
+    """The `sample` endpoint of an unconditional model: `num_samples`
+    (1 to `max_samples`) images drawn with `seed`."""
+    def sample(num_samples, seed):
+        num_samples = _checked(
+            _assert_samples(num_samples, 1, max_samples), num_samples
+        )
+        return {"images": model.compute_samples(num_samples, seed)}
+
+    return sample
+
+
+def _assert_scorable(x, likelihood):
+    """The checks of `score`'s images: finite, in the likelihood's
+    support."""
+    return _assert_finite(x, "x") + likelihood.assert_support(
+        x, "x", "rescale the images (e.g. divide uint8 pixels by 255)."
+    )
+
+
+def _checked(checks, values):
+    """`values`, computed only once the assertion ops `checks` passed."""
+    with tf.control_dependencies(checks):
+        return tf.nest.map_structure(tf.identity, values)
+
+
+def _deterministic_endpoints(model, images, condition, max_samples):
+    """`encode_mean`, `sample_from_noise` and `score_from_noise`: the
+    noise as inputs (module docstring), checked like the others
+    (finite inputs, `x` in the likelihood's support for scoring, at most
+    `max_samples` rows of noise times the batch)."""
+    eps = tf.TensorSpec((None, model.noise_dim), tf.float32, name="eps")
+    eps_k = tf.TensorSpec((None, None, model.noise_dim), tf.float32,
+                          name="eps")
+    uniform = tf.TensorSpec((None,), tf.float32, name="u")
+
+    likelihood = model.likelihood_family
+
+    def encode_mean(x, labels=None):
+        x = _checked(_assert_finite(x, "x"), x)
+        z_mean, z_stddev = model.posterior_parameters(x, labels)
+        return {"z_mean": z_mean, "z_stddev": z_stddev}
+
+    def sample_from_noise(eps, labels=None):
+        eps = _checked(_assert_finite(eps, "eps"), eps)
+        return {"images": model.compute_samples_from_noise(
+            eps, condition=labels)}
+
+    def sample_from_mixture_noise(eps, u, labels=None):
+        eps, u = _checked(
+            _assert_finite(eps, "eps") + _assert_finite(u, "u"), (eps, u)
+        )
+        return {"images": model.compute_samples_from_noise(eps, u, labels)}
+
+    def score_from_noise(x, eps, labels=None):
+        x, eps = _checked(
+            _assert_scorable(x, likelihood)
+            + _assert_finite(eps, "eps")
+            + _assert_samples(tf.shape(eps)[0], tf.shape(x)[0], max_samples),
+            (x, eps),
+        )
+        return model.compute_scores_from_noise(x, eps, labels)
+
+    return {
+        "encode_mean": (encode_mean, [images, *condition]),
+        "sample_from_noise": (
+            (sample_from_mixture_noise, [eps, uniform, *condition])
+            if "u" in model.noise_inputs
+            else (sample_from_noise, [eps, *condition])),
+        "score_from_noise": (score_from_noise, [images, eps_k, *condition]),
+    }
+
+
+def _assert_finite(tensor, name):
+    return [tf.debugging.assert_all_finite(
+        tensor, f"`{name}` holds NaN or infinite values; remove or impute "
+        "them before the request.",
+    )]
+
+
+def _assert_samples(num_samples, batch, max_samples):
+    """0 < num_samples and num_samples * batch <= max_samples (int64, so
+    the product cannot overflow)."""
+    requested = tf.cast(num_samples, tf.int64) * tf.maximum(
+        tf.cast(batch, tf.int64), 1
+    )
+    return [
+        tf.debugging.assert_positive(
+            num_samples,
+            message="`num_samples` must be a positive int32 scalar, e.g. 16.",
+        ),
+        tf.debugging.assert_less_equal(
+            requested, tf.constant(max_samples, tf.int64),
+            message=f"A request may draw at most {max_samples} samples "
+            "(num_samples, times the batch for score), the limit set at "
+            "export (export_for_serving(max_samples=...)); send smaller "
+            "requests.",
+        ),
+    ]

@@ -21,11 +21,18 @@ __all__ = ["BernoulliLikelihood", "ContinuousBernoulliLikelihood",
            "tfd"]
 
 
-LIKELIHOODS = ("bernoulli", "continuous_bernoulli", "gaussian", "pixelcnn")
+#: The axis's registry: name -> `Likelihood` class; `get_likelihood`
+#: builds one with the class's `from_options(scale, image_shape)`.
+LIKELIHOODS = {
+    "bernoulli": BernoulliLikelihood,
+    "continuous_bernoulli": ContinuousBernoulliLikelihood,
+    "gaussian": GaussianLikelihood,
+    "pixelcnn": pixelcnn.PixelCNNLikelihood,
+}
 
 
 def get_likelihood(name, scale=None, image_shape=None):
-    """Return the `Likelihood` called `name` (one of `LIKELIHOODS`).
+    """Return the `Likelihood` called `name` (a key of `LIKELIHOODS`).
 
     Args:
         name: "bernoulli", "continuous_bernoulli", "gaussian" or
@@ -34,33 +41,16 @@ def get_likelihood(name, scale=None, image_shape=None):
             `image_shape`, whose weights the model must own).
         scale: for "gaussian" only: a fixed positive standard deviation, or
             None to learn one per pixel.
-        image_shape: the model's input shape; used by "pixelcnn" only.
+        image_shape: the model's input shape.
 
     Raises:
         ValueError: for an unknown name, or a `scale` that is not positive
-            or is given for a non-Gaussian likelihood.
+            or is given for a likelihood without one.
     """
-    if name not in LIKELIHOODS:
+    if not isinstance(name, str) or name not in LIKELIHOODS:
         raise ValueError(
             f"`likelihood` must be one of {list(LIKELIHOODS)}. "
             f"Received: likelihood={name!r}"
         )
-    if scale is not None:
-        if name != "gaussian":
-            raise ValueError(
-                "`likelihood_scale` only applies to likelihood='gaussian'. "
-                f"Received: likelihood={name!r}, likelihood_scale={scale!r}"
-            )
-        if not isinstance(scale, (int, float)) or not scale > 0:
-            raise ValueError(
-                "`likelihood_scale` must be a positive float or None. "
-                f"Received: likelihood_scale={scale!r}"
-            )
-        return GaussianLikelihood(float(scale))
-    if name == "gaussian":
-        return GaussianLikelihood()
-    if name == "pixelcnn":
-        return pixelcnn.make_likelihood(image_shape)
-    if name == "continuous_bernoulli":
-        return ContinuousBernoulliLikelihood()
-    return BernoulliLikelihood()
+    return LIKELIHOODS[name].from_options(scale=scale,
+                                          image_shape=image_shape)

@@ -21,6 +21,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from zoo.latents.gaussian import SCALE_FLOOR
+from zoo.validation import check_number
 
 tfd = tfp.distributions
 
@@ -41,6 +42,19 @@ class Likelihood:
     num_parameters = 1
     minimum = None
     maximum = None
+
+    @classmethod
+    def from_options(cls, scale=None, image_shape=None):
+        """The family for a model's options: `likelihood_scale` (refused
+        here: only a likelihood with a scale takes one) and its
+        `input_shape`."""
+        if scale is not None:
+            raise ValueError(
+                "`likelihood_scale` only applies to likelihood='gaussian'. "
+                f"Received: likelihood={cls.name!r}, likelihood_scale="
+                f"{scale!r}"
+            )
+        return cls()
 
     def base_distribution(self, parameters):
         raise NotImplementedError
@@ -141,6 +155,15 @@ class GaussianLikelihood(Likelihood):
     def __init__(self, scale=None):
         self.scale = scale
         self.num_parameters = 1 if scale is not None else 2
+
+    @classmethod
+    def from_options(cls, scale=None, image_shape=None):
+        """A fixed standard deviation `scale` (a positive float), or None
+        to learn one per pixel."""
+        if scale is not None:
+            scale = check_number(scale, "likelihood_scale", minimum=0.0,
+                                 above=True, fix="Or None to learn it.")
+        return cls(scale)
 
     def base_distribution(self, parameters):
         if self.scale is not None:

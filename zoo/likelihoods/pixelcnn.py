@@ -285,13 +285,24 @@ class PixelCNNLikelihood(Likelihood):
 
     def distribution(self, parameters, event_ndims):
         """`PixelCNNBernoulli`; its event is one image, so `event_ndims`
-        is 3 (`make_likelihood` refuses any other input shape)."""
+        is 3 (`make_context` refuses any other input shape)."""
         return PixelCNNBernoulli(parameters, self.context)
 
 
-def make_likelihood(image_shape):
-    """The `PixelCNNLikelihood` of a model with images of `image_shape`,
-    with a new `PixelContext` as its `context`.
+    @classmethod
+    def from_options(cls, scale=None, image_shape=None):
+        """The family of a model with images of `image_shape`, with a new
+        `PixelContext` as its `context` (`likelihood_scale` refused).
+
+        Raises:
+            ValueError: if `image_shape` is not `(H, W, C)`.
+        """
+        super().from_options(scale)
+        return cls(make_context(image_shape))
+
+
+def make_context(image_shape):
+    """A new `PixelContext` for images of `image_shape`.
 
     Raises:
         ValueError: if `image_shape` is not `(H, W, C)`.
@@ -302,4 +313,4 @@ def make_likelihood(image_shape):
             "width, channels): it orders the pixels in raster order. "
             f"Received: input_shape={tuple(image_shape)!r}. Use "
             "likelihood='bernoulli' for flat vectors.")
-    return PixelCNNLikelihood(PixelContext(image_shape, name="pixel_context"))
+    return PixelContext(image_shape, name="pixel_context")

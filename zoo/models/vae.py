@@ -232,9 +232,11 @@ class VAE(Autoencoder):
 
     @property
     def noise_inputs(self):
-        """The noise `compute_samples_from_noise` takes: `("eps",)`, and
-        `u` for a learned prior (a mixture: `u` picks the component)."""
-        return ("eps",) if self.prior_layer is None else ("eps", "u")
+        """The noise `compute_samples_from_noise` takes: `("eps",)`, or the
+        learned prior's (a mixture's `u` picks the component)."""
+        if self.prior_layer is None:
+            return ("eps",)
+        return self.prior_layer.noise_inputs
 
     # Distributions -----------------------------------------------------
 
@@ -566,11 +568,12 @@ class VAE(Autoencoder):
     def compute_samples_from_noise(self, eps, u=None, condition=None):
         """Images (the likelihood means) of the prior samples made from
         standard normal `eps` `(batch, latent_dim)`: z = eps for the
-        standard normal prior, z = mu_k + sigma_k * eps for a learned
-        mixture, with the component k chosen by the uniform `u` `(batch,)`
-        (`zoo.priors.mixture_from_noise`)."""
-        z = eps if self.prior_layer is None else priors.mixture_from_noise(
-            self.prior(), eps, u)
+        standard normal prior, else the learned prior's
+        `sample_from_noise` (for a mixture z = mu_k + sigma_k * eps, with
+        the component k chosen by the uniform `u` `(batch,)`,
+        `zoo.priors.mixture_from_noise`)."""
+        z = eps if self.prior_layer is None else (
+            self.prior_layer.sample_from_noise(eps, u, self.encoder))
         return self.likelihood_distribution(
             self.likelihood_parameters(z, condition)).mean()
 

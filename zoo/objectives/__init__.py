@@ -58,7 +58,7 @@ def options(name):
     cls = _entry(name)[0]
     names = set()
     for klass in cls.__mro__:
-        if klass.__module__.startswith(__name__):
+        if issubclass(klass, Objective):
             names.update(
                 parameter.name for parameter in inspect.signature(
                     klass.__init__).parameters.values()

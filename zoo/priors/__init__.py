@@ -26,8 +26,12 @@ from zoo.priors.vamp import VampPrior
 __all__ = ["MixturePrior", "PRIORS", "PixelCNN", "VampPrior", "make_prior",
            "mixture_from_noise", "standard_normal_prior"]
 
-PRIORS = ("standard_normal", "mixture", "vamp")
-
+#: The axis's registry: name -> the prior layer's class, or None for the
+#: fixed N(0, I). A prior layer has `from_options(latent_dim, input_shape,
+#: num_components, unit_interval, seed)`, `takes_components`,
+#: `distribution(encoder)`, `noise_inputs` and `sample_from_noise(eps, u,
+#: encoder)` (`mixture.py`).
+PRIORS = {"standard_normal": None, "mixture": MixturePrior, "vamp": VampPrior}
 
 #: The components of a learned prior when `prior_components` is None.
 DEFAULT_COMPONENTS = 10
@@ -47,25 +51,25 @@ def make_prior(name, latent_dim, input_shape, num_components=None,
         ValueError: for an unknown name, a non-positive `num_components`,
             or `num_components` with the standard normal prior.
     """
-    if name not in PRIORS:
+    if not isinstance(name, str) or name not in PRIORS:
         raise ValueError(
             f"`prior` must be one of {list(PRIORS)}. Received: prior={name!r}"
         )
-    if name == "standard_normal":
+    prior = PRIORS[name]
+    if prior is None or not prior.takes_components:
         if num_components is not None:
             raise ValueError(
-                "`prior_components` sets the components of a learned prior; "
-                "prior='standard_normal' has none. Drop it, or choose "
-                "prior='mixture' or 'vamp'. "
+                "`prior_components` sets the components of a mixture prior; "
+                f"prior={name!r} has none. Drop it, or choose a mixture "
+                f"prior ('mixture' or 'vamp'). "
                 f"Received: prior_components={num_components!r}"
             )
-        return None
-    num_components = validation.check_positive_int(
-        DEFAULT_COMPONENTS if num_components is None else num_components,
-        "prior_components",
-    )
-    if name == "mixture":
-        return MixturePrior(latent_dim, num_components, seed=seed,
-                            name="prior")
-    return VampPrior(input_shape, num_components,
-                     unit_interval=unit_interval, seed=seed, name="prior")
+        if prior is None:
+            return None
+    else:
+        num_components = validation.check_positive_int(
+            DEFAULT_COMPONENTS if num_components is None else num_components,
+            "prior_components",
+        )
+    return prior.from_options(
+        latent_dim, input_shape, num_components, unit_interval, seed)

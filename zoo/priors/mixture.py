@@ -46,6 +46,23 @@ class MixturePrior(keras.layers.Layer):
         )
         self.built = True
 
+    #: Whether the prior has components (`prior_components`).
+    takes_components = True
+
+    #: The noise `sample_from_noise` takes: standard normal `eps` and a
+    #: uniform `u` that picks the component.
+    noise_inputs = ("eps", "u")
+
+    def sample_from_noise(self, eps, u, encoder):
+        """Prior samples from the noise (`mixture_from_noise`)."""
+        return mixture_from_noise(self.distribution(encoder), eps, u)
+
+    @classmethod
+    def from_options(cls, latent_dim, input_shape, num_components,
+                     unit_interval, seed):
+        """The prior of a model with these options (`make_prior`)."""
+        return cls(latent_dim, num_components, seed=seed, name="prior")
+
     def distribution(self, encoder=None):
         scales = keras.ops.softplus(self.raw_scales) + SCALE_FLOOR
         return tfd.MixtureSameFamily(

@@ -4,6 +4,7 @@ of learned pseudo-inputs."""
 import keras
 
 from zoo.likelihoods.factorised import tfd
+from zoo.priors.mixture import mixture_from_noise
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -49,6 +50,24 @@ class VampPrior(keras.layers.Layer):
         if self.unit_interval:
             return keras.ops.sigmoid(self.pseudo_input_weights)
         return self.pseudo_input_weights
+
+    #: Whether the prior has components (`prior_components`).
+    takes_components = True
+
+    #: The noise `sample_from_noise` takes: standard normal `eps` and a
+    #: uniform `u` that picks the component.
+    noise_inputs = ("eps", "u")
+
+    def sample_from_noise(self, eps, u, encoder):
+        """Prior samples from the noise (`mixture_from_noise`)."""
+        return mixture_from_noise(self.distribution(encoder), eps, u)
+
+    @classmethod
+    def from_options(cls, latent_dim, input_shape, num_components,
+                     unit_interval, seed):
+        """The prior of a model with these options (`make_prior`)."""
+        return cls(input_shape, num_components, unit_interval=unit_interval,
+                   seed=seed, name="prior")
 
     def distribution(self, encoder):
         z_mean, z_stddev = encoder(self.pseudo_inputs)

@@ -1,0 +1,409 @@
+"""Generate the site's pages that come from the repository itself.
+
+    python docs/generate.py        # write them (docs/build.py and every
+                                   # `mkdocs build`/`serve` do it first)
+
+Written on every build, never edited by hand, git-ignored:
+
+- docs/tutorials/NN_name.ipynb: copies of notebooks/*.ipynb (rendered,
+  with their committed outputs, by mkdocs-jupyter);
+- docs/benchmarks/NAME.md: one page per bench/results/NAME.json (and per
+  NAME.md beside a NAME/ folder of JSON files), its tables generated from
+  the JSON (or the Markdown the benchmark itself wrote from it), with the
+  command that wrote it and the machine it names; the discussion that goes
+  with it is docs/benchmark-notes/NAME.md. A result whose command cannot be
+  found fails the build (add it to COMMANDS);
+- docs/benchmarks/index.md: the list of benchmarks;
+- docs/reference/*.md: the API reference, one page per entry of REFERENCE,
+  each `::: name` rendered by mkdocstrings from the docstrings;
+- docs/contributing.md and docs/saved-models.md: CONTRIBUTING.md and
+  saved_models/README.md, their links made to work on the site.
+
+`nav()` gives the generated pages' navigation entries (docs/hooks.py puts
+them into mkdocs.yml's nav).
+"""
+
+import ast
+import json
+import pathlib
+import re
+import shutil
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+RESULTS = ROOT / "bench" / "results"
+NOTES = DOCS / "benchmark-notes"
+NOTEBOOKS = ROOT / "notebooks"
+GENERATED = ("tutorials", "benchmarks", "reference")
+
+# The command that writes each result, where it is not `python -m bench.NAME`.
+COMMANDS = {
+    "anomaly": "python -m bench.uses anomaly",
+    "denoising": "python -m bench.uses denoising",
+    "generation": "python -m bench.uses generation",
+    "pretraining": "python -m bench.uses pretraining",
+    "reduction": "python -m bench.uses reduction",
+    "headline_hierarchical": ("python -m bench.headline --models hierarchical_vae"
+                              " --no-reference --tag hierarchical"),
+    "headline_iwae": ("python -m bench.headline --models conv_vae iwae"
+                      " --no-reference --tag iwae"),
+    "headline_refactor": ("python -m bench.headline --models conv_vae"
+                          " --no-reference --tag refactor"),
+    "disentanglement_short": "python -m bench.disentanglement --setting short",
+}
+
+# Page title of each benchmark, where its notes do not give one.
+SKIP_KEYS = {"benchmark", "date", "machine", "markdown"}
+
+# API reference: (page, title, names). A package's names are expanded by
+# `public_names` (its __all__, else what its __init__ imports, else its
+# modules), so new public names appear without editing this list.
+REFERENCE = [
+    ("zoo.VAE", "zoo.VAE", ["zoo.VAE"]),
+    ("zoo.VQVAE", "zoo.VQVAE", ["zoo.VQVAE"]),
+    ("zoo.HierarchicalVAE", "zoo.HierarchicalVAE", ["zoo.HierarchicalVAE"]),
+    ("registry", "Registry and presets",
+     ["zoo.get", "zoo.list_models", "zoo.from_preset", "zoo.list_presets",
+      "zoo.preset_card"]),
+    ("zoo.objectives", "zoo.objectives", ["zoo.objectives"]),
+    ("zoo.priors", "zoo.priors", ["zoo.priors"]),
+    ("zoo.likelihoods", "zoo.likelihoods", ["zoo.likelihoods"]),
+    ("zoo.networks", "zoo.networks", ["zoo.networks"]),
+    ("zoo.latents", "zoo.latents", ["zoo.latents"]),
+    ("zoo.export", "zoo.export", ["zoo.export", "zoo.export.convert"]),
+    ("zoo.datasets", "zoo.datasets", ["zoo.datasets"]),
+    ("zoo.evaluation", "zoo.evaluation", ["zoo.evaluation"]),
+    ("zoo.training.callbacks", "zoo.training.callbacks",
+     ["zoo.training.callbacks"]),
+    ("zoo.training", "zoo.training (run folders, distribute)",
+     ["zoo.training.runs", "zoo.training.distribute"]),
+]
+
+
+def write(path, text):
+    """Write `text` to `path` only if it differs (so `mkdocs serve`, which
+    watches docs/, does not rebuild for ever)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+def copy(source, target):
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists() or target.read_bytes() != source.read_bytes():
+        shutil.copyfile(source, target)
+
+
+# Tutorials ---------------------------------------------------------------
+
+
+def notebook_title(path):
+    notebook = json.loads(path.read_text())
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "markdown":
+            for line in "".join(cell["source"]).splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return path.stem
+
+
+def tutorials():
+    """[(title, page)] for every notebook, copied into docs/tutorials/."""
+    entries = []
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        copy(path, DOCS / "tutorials" / path.name)
+        entries.append((notebook_title(path), f"tutorials/{path.name}"))
+    return entries
+
+
+# Benchmarks --------------------------------------------------------------
+
+
+def results():
+    """{name: the JSON record that names its date and machine}: every
+    bench/results/NAME.json, and every NAME.md written beside a NAME/
+    folder of JSON files (the folder's first record)."""
+    found = {path.stem: json.loads(path.read_text())
+             for path in sorted(RESULTS.glob("*.json"))}
+    for path in sorted(RESULTS.glob("*.md")):
+        folder = RESULTS / path.stem
+        if path.stem not in found and folder.is_dir():
+            records = sorted(folder.glob("*.json"))
+            if records:
+                record = json.loads(records[0].read_text())
+                record["dates"] = sorted(
+                    json.loads(r.read_text()).get("date", "")[:10]
+                    for r in records)
+                found[path.stem] = record
+    return found
+
+
+def command(name):
+    if name in COMMANDS:
+        return COMMANDS[name]
+    if (ROOT / "bench" / f"{name}.py").exists():
+        return f"python -m bench.{name}"
+    raise SystemExit(
+        f"bench/results/{name}.json: no command known for it; add it to "
+        "COMMANDS in docs/generate.py (or name the JSON after its bench "
+        "module)"
+    )
+
+
+def machine_line(record):
+    machine = record.get("machine") or {}
+    if not machine:
+        raise SystemExit(f"{record.get('benchmark')}: the result names no machine")
+    gpus = ", ".join(machine.get("gpus") or []) or "no GPU"
+    return (f"{machine.get('cpu', 'unknown CPU')}, {machine.get('cores', '?')} "
+            f"cores, {gpus}; Python {machine.get('python', '?')}, TensorFlow "
+            f"{machine.get('tensorflow', '?')}, Keras {machine.get('keras', '?')}, "
+            f"TensorFlow Probability {machine.get('tensorflow_probability', '?')}")
+
+
+def cell(value):
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, int):
+        return f"{value:,}" if abs(value) >= 10000 else str(value)
+    if isinstance(value, list) and all(
+            not isinstance(item, (dict, list)) for item in value):
+        text = ", ".join(cell(item) for item in value[:12])
+        return f"[{text}{', …' if len(value) > 12 else ''}]"
+    if isinstance(value, (dict, list)):
+        return "…"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def table(rows, first=None):
+    """Markdown table of `rows` (dicts); `first` names a key column."""
+    columns = list(dict.fromkeys(
+        key for row in rows for key, value in row.items()
+        if not isinstance(value, dict)
+        and not (isinstance(value, list) and any(isinstance(v, (dict, list))
+                                                 for v in value))))
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join(cell(row.get(key, "")) for key in columns)
+                     + " |")
+    return "\n".join(lines)
+
+
+def scalar(value):
+    return not isinstance(value, (dict, list)) or (
+        isinstance(value, list) and all(not isinstance(v, (dict, list))
+                                        for v in value))
+
+
+def tables(value, title, depth=3):
+    """Markdown sections rendering `value` (from a result JSON) as tables."""
+    heading = "#" * min(depth, 6)
+    out = []
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        out.append(f"{heading} {title}\n\n{table(value)}\n")
+        for index, row in enumerate(value):
+            for key, nested in row.items():
+                if not scalar(nested) and depth < 5:
+                    out += tables(nested, f"{title}[{index}].{key}", depth + 1)
+    elif isinstance(value, dict):
+        flat = {k: v for k, v in value.items() if scalar(v)}
+        nested = {k: v for k, v in value.items() if not scalar(v)}
+        if flat:
+            out.append(f"{heading} {title}\n\n" + table(
+                [{"key": k, "value": v} for k, v in flat.items()]) + "\n")
+        rows_of_dicts = nested and all(isinstance(v, dict) for v in nested.values())
+        if rows_of_dicts and any(scalar(x) for v in nested.values()
+                                 for x in v.values()):
+            rows = [{"": k, **{a: b for a, b in v.items()}} for k, v in nested.items()]
+            out.append(f"{heading} {title} (by key)\n\n{table(rows)}\n")
+            for k, v in nested.items():
+                inner = {a: b for a, b in v.items() if not scalar(b)}
+                if inner and depth < 5:
+                    out += tables(inner, f"{title}.{k}", depth + 1)
+        else:
+            for k, v in nested.items():
+                if depth < 5:
+                    out += tables(v, f"{title}.{k}", depth + 1)
+    return out
+
+
+def notes(name):
+    path = NOTES / f"{name}.md"
+    return path.read_text() if path.exists() else ""
+
+
+def benchmark_page(name, record):
+    text = notes(name)
+    match = re.match(r"# (.+)\n", text)
+    title = match.group(1) if match else name.replace("_", " ").capitalize()
+    body = text[match.end():] if match else text
+    date = record.get("date", "")[:16].replace("T", " ")
+    if "dates" in record:
+        date = f"{record['dates'][0]} to {record['dates'][-1]}"
+    lines = [
+        f"# {title}",
+        "",
+        "<!-- Generated by docs/generate.py from bench/results: do not edit. -->",
+        "",
+        "| | |", "|---|---|",
+        f"| command | `{command(name)}` |",
+        f"| result | `bench/results/{name}.json` |" if (RESULTS / f"{name}.json").exists()
+        else f"| results | `bench/results/{name}.md`, `bench/results/{name}/*.json` |",
+        f"| date | {date} |",
+        f"| machine | {machine_line(record)} |",
+        "",
+    ]
+    generated_md = RESULTS / f"{name}.md"
+    if generated_md.exists():
+        lines += ["## Results", "",
+                  f"As `{command(name)}` wrote them from its JSON "
+                  f"(`bench/results/{name}.md`):", "", generated_md.read_text(), ""]
+    elif "markdown" in record:
+        lines += ["## Results", "",
+                  f"As `{command(name)}` wrote them into its JSON:", "",
+                  record["markdown"], ""]
+    if body.strip():
+        lines += [body.strip(), ""]
+    if (RESULTS / f"{name}.json").exists():
+        sections = tables({k: v for k, v in record.items() if k not in SKIP_KEYS},
+                          "Values", depth=3)
+        detail = "\n".join(sections).replace("\n", "\n    ")
+        lines += ["## Every value in the JSON", "",
+                  f"Generated from `bench/results/{name}.json`; floats to 4 "
+                  "significant digits.", "",
+                  '??? note "The tables"', "", "    " + detail, ""]
+    return title, "\n".join(lines)
+
+
+def benchmarks():
+    """[(title, page)]: one page per result, its figures copied along."""
+    for figure in sorted(RESULTS.rglob("*.png")):
+        copy(figure, DOCS / "benchmarks" / "img" / figure.relative_to(RESULTS))
+    entries, index = [], [
+        "# Benchmarks",
+        "",
+        "<!-- Generated by docs/generate.py from bench/results: do not edit. -->",
+        "",
+        "Every benchmark writes a JSON file to `bench/results/`; each page "
+        "here is generated from one of them by `docs/generate.py`, with the "
+        "command that wrote it and the machine it ran on. No number on these "
+        "pages is typed by hand. The protocol is [Benchmark protocol]"
+        "(../benchmark.md), the shipped models' NLLs are in [NLL of every "
+        "shipped model](../results.md).",
+        "",
+        "Most ran on a 2-core VM without a GPU (an Intel Xeon or an AMD EPYC: "
+        "each page names it), often shared with other jobs, so seconds are "
+        "rough unless a page compares them side by side in one process; "
+        "quality numbers are not affected.",
+        "",
+        "| benchmark | command | date | machine |",
+        "|---|---|---|---|",
+    ]
+    for name, record in results().items():
+        title, text = benchmark_page(name, record)
+        write(DOCS / "benchmarks" / f"{name}.md", text)
+        entries.append((title, f"benchmarks/{name}.md"))
+        machine = record.get("machine", {})
+        index.append(f"| [{title}]({name}.md) | `{command(name)}` | "
+                     f"{record.get('date', '')[:10] or record['dates'][-1]} | "
+                     f"{machine.get('cpu')}, {machine.get('cores')} cores |")
+    write(DOCS / "benchmarks" / "index.md", "\n".join(index) + "\n")
+    stray = sorted(path.stem for path in NOTES.glob("*.md")
+                   if path.stem not in results())
+    if stray:
+        raise SystemExit(f"docs/benchmark-notes: no result for {stray}")
+    return entries
+
+
+# API reference -------------------------------------------------------------
+
+
+def module_path(name):
+    path = ROOT.joinpath(*name.split("."))
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+
+
+def public_names(name):
+    """The names to document for `name`: itself unless it is a package;
+    a package's __all__, else the names its __init__ imports from inside
+    itself, else its public modules."""
+    path = module_path(name)
+    if not path.exists() or path.name != "__init__.py":
+        return [name]
+    tree = ast.parse(path.read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+                getattr(t, "id", None) == "__all__" for t in node.targets):
+            names = ast.literal_eval(node.value)
+            return [f"{name}.{n}" for n in names if not n.isupper()
+                    and n != "tfd"]
+    imported = [alias.asname or alias.name
+                for node in tree.body if isinstance(node, ast.ImportFrom)
+                and (node.module or "").startswith(name)
+                for alias in node.names]
+    if imported:
+        return [f"{name}.{n}" for n in imported if not n.startswith("_")]
+    return [f"{name}.{p.stem}" for p in sorted(path.parent.glob("*.py"))
+            if not p.stem.startswith("_")]
+
+
+def reference():
+    entries = []
+    index = ["# API reference", "",
+             "<!-- Generated by docs/generate.py: do not edit. -->", "",
+             "Every public name, rendered from its docstring. Formulas in the "
+             "docstrings are plain text in indented blocks, shown as code.", ""]
+    for page, title, names in REFERENCE:
+        lines = [f"# {title}", "",
+                 "<!-- Generated by docs/generate.py: do not edit. -->", ""]
+        for name in names:
+            for member in public_names(name):
+                lines += [f"::: {member}", ""]
+        write(DOCS / "reference" / f"{page}.md", "\n".join(lines))
+        entries.append((title, f"reference/{page}.md"))
+        index.append(f"- [{title}]({page}.md)")
+    write(DOCS / "reference" / "index.md", "\n".join(index) + "\n")
+    return [("Overview", "reference/index.md")] + entries
+
+
+# Pages from files outside docs/ -------------------------------------------
+
+
+def outside_pages():
+    write(DOCS / "contributing.md", "<!-- Generated from CONTRIBUTING.md -->\n\n"
+          + (ROOT / "CONTRIBUTING.md").read_text())
+    text = (ROOT / "saved_models" / "README.md").read_text()
+    text = text.replace("](../docs/", "](")
+    write(DOCS / "saved-models.md",
+          "<!-- Generated from saved_models/README.md -->\n\n" + text)
+
+
+def generate():
+    """Write every generated page; return the generated nav sections."""
+    outside_pages()
+    return {
+        "Tutorials": tutorials(),
+        "Benchmarks": benchmarks(),
+        "API reference": reference(),
+    }
+
+
+def nav(config_nav, generated):
+    """mkdocs.yml's nav with each generated section's entries appended."""
+    out = []
+    for item in config_nav:
+        if isinstance(item, dict):
+            (title, value), = item.items()
+            if title in generated:
+                value = list(value or []) + [{t: p} for t, p in generated[title]]
+            item = {title: value}
+        out.append(item)
+    return out
+
+
+if __name__ == "__main__":
+    generated = generate()
+    for section, entries in generated.items():
+        print(f"{section}: {len(entries)} pages")

@@ -178,7 +178,7 @@ def cell(value):
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, int):
-        return f"{value:,}" if abs(value) >= 10000 else str(value)
+        return f"{value:,}" if abs(value) >= 1000 else str(value)
     if isinstance(value, list) and all(
             not isinstance(item, (dict, list)) for item in value):
         text = ", ".join(cell(item) for item in value[:12])
@@ -209,11 +209,13 @@ def scalar(value):
 
 
 def tables(value, title, depth=3):
-    """Markdown sections rendering `value` (from a result JSON) as tables."""
+    """Markdown sections rendering `value` (from a result JSON) as tables:
+    lists of records and records of records first, settings after."""
     heading = "#" * min(depth, 6)
+    name = title or "settings"
     out = []
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-        out.append(f"{heading} {title}\n\n{table(value)}\n")
+        out.append(f"{heading} {name}\n\n{table(value)}\n")
         for index, row in enumerate(value):
             for key, nested in row.items():
                 if not scalar(nested) and depth < 5:
@@ -221,22 +223,29 @@ def tables(value, title, depth=3):
     elif isinstance(value, dict):
         flat = {k: v for k, v in value.items() if scalar(v)}
         nested = {k: v for k, v in value.items() if not scalar(v)}
+        prefix = f"{title}." if title else ""
+        for k, v in nested.items():
+            if depth >= 5:
+                break
+            rows = {key: row for key, row in v.items() if isinstance(row, dict)
+                    and any(scalar(x) for x in row.values())} if isinstance(
+                        v, dict) else {}
+            if len(rows) >= 2:
+                table_rows = [{"": key, **row} for key, row in rows.items()]
+                out.append(f"{heading} {prefix}{k}\n\n{table(table_rows)}\n")
+                for key, row in rows.items():
+                    inner = {a: b for a, b in row.items() if not scalar(b)}
+                    if inner:
+                        out += tables(inner, f"{prefix}{k}.{key}", depth + 1)
+                rest = {key: x for key, x in v.items() if key not in rows}
+                if rest:
+                    out += tables(rest, f"{prefix}{k}", depth + 1)
+            else:
+                out += tables(v, f"{prefix}{k}", depth + 1 if title else depth)
         if flat:
-            out.append(f"{heading} {title}\n\n" + table(
+            label = f"{title}: values" if title else "settings"
+            out.append(f"{heading} {label}\n\n" + table(
                 [{"key": k, "value": v} for k, v in flat.items()]) + "\n")
-        rows_of_dicts = nested and all(isinstance(v, dict) for v in nested.values())
-        if rows_of_dicts and any(scalar(x) for v in nested.values()
-                                 for x in v.values()):
-            rows = [{"": k, **{a: b for a, b in v.items()}} for k, v in nested.items()]
-            out.append(f"{heading} {title} (by key)\n\n{table(rows)}\n")
-            for k, v in nested.items():
-                inner = {a: b for a, b in v.items() if not scalar(b)}
-                if inner and depth < 5:
-                    out += tables(inner, f"{title}.{k}", depth + 1)
-        else:
-            for k, v in nested.items():
-                if depth < 5:
-                    out += tables(v, f"{title}.{k}", depth + 1)
     return out
 
 
@@ -267,24 +276,29 @@ def benchmark_page(name, record):
         "",
     ]
     generated_md = RESULTS / f"{name}.md"
+    summary = None
     if generated_md.exists():
-        lines += ["## Results", "",
-                  f"As `{command(name)}` wrote them from its JSON "
-                  f"(`bench/results/{name}.md`):", "", generated_md.read_text(), ""]
+        summary = (f"As `{command(name)}` wrote them from its JSON "
+                   f"(`bench/results/{name}.md`):\n\n{generated_md.read_text()}")
     elif "markdown" in record:
-        lines += ["## Results", "",
-                  f"As `{command(name)}` wrote them into its JSON:", "",
-                  record["markdown"], ""]
-    if body.strip():
-        lines += [body.strip(), ""]
+        summary = (f"As `{command(name)}` wrote them into its JSON:\n\n"
+                   f"{record['markdown']}")
+    sections = []
     if (RESULTS / f"{name}.json").exists():
         sections = tables({k: v for k, v in record.items() if k not in SKIP_KEYS},
-                          "Values", depth=3)
-        detail = "\n".join(sections).replace("\n", "\n    ")
+                          "", depth=3)
+    generic = (f"Generated from `bench/results/{name}.json`; floats to 4 "
+               "significant digits.\n\n" + "\n".join(sections))
+    if summary:
+        lines += ["## Results", "", summary, ""]
+    elif sections:
+        lines += ["## Results", "", generic, ""]
+    if body.strip():
+        lines += [body.strip(), ""]
+    if summary and sections:
         lines += ["## Every value in the JSON", "",
-                  f"Generated from `bench/results/{name}.json`; floats to 4 "
-                  "significant digits.", "",
-                  '??? note "The tables"', "", "    " + detail, ""]
+                  '??? note "The tables, generated from the JSON"', "",
+                  "    " + generic.replace("\n", "\n    "), ""]
     return title, "\n".join(lines)
 
 

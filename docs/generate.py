@@ -25,9 +25,9 @@ them into mkdocs.yml's nav).
 
 import ast
 import json
+import os
 import pathlib
 import re
-import shutil
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -93,16 +93,22 @@ REFERENCE = [
 
 def write(path, text):
     """Write `text` to `path` only if it differs (so `mkdocs serve`, which
-    watches docs/, does not rebuild for ever)."""
+    watches docs/, does not rebuild for ever), atomically (two builds at
+    once, e.g. two test workers, never read a half-written page)."""
+    write_bytes(path, text.encode())
+
+
+def write_bytes(path, data):
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
+    if path.exists() and path.read_bytes() == data:
+        return
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
 
 
 def copy(source, target):
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.exists() or target.read_bytes() != source.read_bytes():
-        shutil.copyfile(source, target)
+    write_bytes(target, source.read_bytes())
 
 
 # Tutorials ---------------------------------------------------------------
@@ -394,6 +400,47 @@ def reference():
         index.append(f"- [{title}]({page}.md)")
     write(DOCS / "reference" / "index.md", "\n".join(index) + "\n")
     return [("Overview", "reference/index.md")] + entries
+
+
+# Tables from the code ------------------------------------------------------
+
+
+def signatures_table():
+    """The exported signatures (zoo/export/signatures.py's SIGNATURES and
+    CODEBOOK_SIGNATURES), read without importing TensorFlow."""
+    tree = ast.parse((ROOT / "zoo" / "export" / "signatures.py").read_text())
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            name = getattr(node.targets[0], "id", None)
+            if name in ("SIGNATURES", "CODEBOOK_SIGNATURES", "CLASSIFY"):
+                found[name] = ast.literal_eval(node.value)
+    lines = ["| signature | inputs | outputs | models |", "|---|---|---|---|"]
+
+    def names(items):
+        return ", ".join(f"`{item}`" for item in items)
+
+    for kind, label in (("SIGNATURES", "Gaussian latent (`zoo.VAE`, "
+                         "`zoo.HierarchicalVAE`)"),
+                        ("CODEBOOK_SIGNATURES", "codebook (`zoo.VQVAE`)")):
+        for signature, (inputs, outputs) in found[kind].items():
+            lines.append(f"| `{signature}` | {names(inputs)} | "
+                         f"{names(outputs)} | {label} |")
+    inputs, outputs = found["CLASSIFY"]
+    lines.append(f"| `classify` | {names(inputs)} | {names(outputs)} | "
+                 "with a classifier (`objective=\"semi_supervised\"`) |")
+    return "\n".join(lines)
+
+
+# Generated inside hand-written pages: marker -> function.
+SNIPPETS = {"<!-- generated: signatures -->": signatures_table}
+
+
+def fill_snippets(markdown):
+    for marker, function in SNIPPETS.items():
+        if marker in markdown:
+            markdown = markdown.replace(marker, function())
+    return markdown
 
 
 # Pages from files outside docs/ -------------------------------------------

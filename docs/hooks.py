@@ -31,6 +31,7 @@ def on_config(config):
 
 
 def on_page_markdown(markdown, page, config, files):
+    markdown = generate.fill_snippets(markdown)
     if "/" not in page.file.src_uri:  # pages at the top of docs/
         for old, new in LINKS.items():
             markdown = markdown.replace(f"]({old}", f"]({new}")

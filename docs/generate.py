@@ -359,6 +359,11 @@ def module_path(name):
     return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
 
 
+# Names in a package's __all__ that are other libraries' (re-exported for
+# convenience), not the zoo's.
+NOT_DOCUMENTED = {"tfd"}
+
+
 def public_names(name):
     """The names to document for `name`: itself unless it is a package;
     a package's __all__, else the names its __init__ imports from inside
@@ -371,8 +376,10 @@ def public_names(name):
         if isinstance(node, ast.Assign) and any(
                 getattr(t, "id", None) == "__all__" for t in node.targets):
             names = ast.literal_eval(node.value)
-            return [f"{name}.{n}" for n in names if not n.isupper()
-                    and n != "tfd"]
+            modules = {alias.asname or alias.name for node in tree.body
+                       if isinstance(node, ast.Import) for alias in node.names}
+            return [f"{name}.{n}" for n in names if n not in modules
+                    and n not in NOT_DOCUMENTED]
     imported = [alias.asname or alias.name
                 for node in tree.body if isinstance(node, ast.ImportFrom)
                 and (node.module or "").startswith(name)

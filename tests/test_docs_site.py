@@ -67,6 +67,33 @@ def test_the_site_builds_with_warnings_as_errors(site):
         assert (site / name).exists(), name
 
 
+API_NAMES = [
+    "zoo.VAE", "zoo.VQVAE", "zoo.HierarchicalVAE", "zoo.get", "zoo.list_models",
+    "zoo.from_preset", "zoo.objectives.ELBO", "zoo.objectives.IWAE",
+    "zoo.objectives.BetaTC", "zoo.objectives.Capacity",
+    "zoo.priors.MixturePrior", "zoo.priors.VampPrior",
+    "zoo.likelihoods.BernoulliLikelihood", "zoo.networks.build",
+    "zoo.latents.gaussian", "zoo.latents.codebook",
+    "zoo.export.export_for_serving", "zoo.export.load_for_serving",
+    "zoo.export.convert.to_onnx", "zoo.datasets.fashion_mnist",
+    "zoo.datasets.ImageDataset", "zoo.evaluation.likelihood",
+    "zoo.training.callbacks.BetaWarmUp",
+    "zoo.training.callbacks.CapacitySchedule",
+]
+
+
+@pytest.mark.slow
+def test_every_public_name_has_an_api_entry(site):
+    html = "\n".join(path.read_text()
+                     for path in (site / "reference").rglob("index.html"))
+    expected = set(API_NAMES)
+    for _, _, names in generate.REFERENCE:
+        for name in names:
+            expected.update(generate.public_names(name))
+    missing = sorted(name for name in expected if f'id="{name}"' not in html)
+    assert not missing, missing
+
+
 @pytest.mark.slow
 def test_every_benchmark_result_has_a_generated_page(site):
     names = {path.stem for path in RESULTS.glob("*.json")}

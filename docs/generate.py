@@ -58,6 +58,7 @@ TITLES = {
     "headline_refactor": "Headline: conv_vae after the refactor",
     "refactor_speed": "The refactor: same weights, same loss, same speed",
     "disentanglement_short": "Disentanglement on sprites, 12 epochs",
+    "headline_hierarchical": "Headline: the hierarchical VAE",
     "final_nll": "NLL of every shipped model (final setting)",
 }
 # The order of the benchmark pages; the others follow by name.
@@ -187,8 +188,8 @@ def cell(value):
         return f"{value:,}" if abs(value) >= 1000 else str(value)
     if isinstance(value, list) and all(
             not isinstance(item, (dict, list)) for item in value):
-        text = ", ".join(cell(item) for item in value[:12])
-        return f"[{text}{', …' if len(value) > 12 else ''}]"
+        text = ", ".join(cell(item) for item in value[:6])
+        return f"[{text}{f', … ({len(value)} values)' if len(value) > 6 else ''}]"
     if isinstance(value, (dict, list)):
         return "…"
     return str(value).replace("|", "\\|").replace("\n", " ")
@@ -249,7 +250,7 @@ def tables(value, title, depth=3):
             else:
                 out += tables(v, f"{prefix}{k}", depth + 1 if title else depth)
         if flat:
-            label = f"{title}: values" if title else "settings"
+            label = (f"{title}: values" if nested else title) if title else "settings"
             out.append(f"{heading} {label}\n\n" + table(
                 [{"key": k, "value": v} for k, v in flat.items()]) + "\n")
     return out

@@ -8,6 +8,7 @@ tutorial, benchmark and API pages on every build); this script is the
 one command CI and the README name.
 """
 
+import os
 import pathlib
 import subprocess
 import sys
@@ -17,8 +18,11 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    # NO_MKDOCS_2_WARNING: Material's banner about MkDocs 2, not a warning
+    # about this site.
     return subprocess.call(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", *argv], cwd=ROOT)
+        [sys.executable, "-m", "mkdocs", "build", "--strict", *argv], cwd=ROOT,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
 
 
 if __name__ == "__main__":

@@ -9,10 +9,12 @@ both paths given, so nothing downloads a browser or a driver. Screenshots
 of the pages go to `docs-artifacts/` (git-ignored), to look at.
 """
 
+import fcntl
 import functools
 import importlib.util
 import http.server
 import json
+import os
 import pathlib
 import re
 import shutil
@@ -47,15 +49,22 @@ def mkdocs_build(site_dir, config=None):
     if config is not None:
         command += ["--config-file", str(config)]
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                          env={"NO_MKDOCS_2_WARNING": "1",
-                               **__import__("os").environ})
+                          env={"NO_MKDOCS_2_WARNING": "1", **os.environ})
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    site_dir = tmp_path_factory.mktemp("site")
-    build = mkdocs_build(site_dir)
-    assert build.returncode == 0, build.stdout + build.stderr
+    """The built site; pytest-xdist's workers share one build (the folder
+    above a worker's temporary folder is this session's)."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    site_dir = base / "docs-site"
+    with open(base / "docs-site.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (site_dir / "index.html").exists():
+            build = mkdocs_build(site_dir)
+            assert build.returncode == 0, build.stdout + build.stderr
     return site_dir
 
 

@@ -40,6 +40,14 @@ setup(
         # checked with TF 2.21 and numpy 2.4: tf2onnx 1.17.0, onnxruntime
         # 1.32.0, ai-edge-litert 2.3.0.
         "export": ["tf2onnx>=1.17", "onnxruntime>=1.17", "ai-edge-litert"],
+        # The documentation site (`python docs/build.py`, `mkdocs serve`) and
+        # its browser test (tests/test_docs_site.py: Selenium driving
+        # Debian's chromium and chromium-driver, which .ci/install installs).
+        # Checked with mkdocs 1.6.1, mkdocs-material 9.8.2, mkdocstrings 1.0.8,
+        # mkdocstrings-python 2.0.11, mkdocs-jupyter 0.26.3, selenium 4.51.0.
+        "docs": ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings>=0.25",
+                 "mkdocstrings-python>=1.10", "mkdocs-jupyter>=0.25",
+                 "pymdown-extensions>=10", "selenium>=4.20", "pyyaml"],
     },
     entry_points={"console_scripts": ["zoo=zoo.cli:main"]},
 )

@@ -47,6 +47,21 @@ def test_notebook_is_built_from_its_source(source):
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda path: path.stem)
+def test_notebook_is_committed_with_its_outputs(source):
+    """Every code cell ran (`python notebooks/build.py --execute NN`): the
+    site renders the committed outputs, and a tutorial without them reads
+    as an empty page of code."""
+    cells = [cell for cell in committed(source).cells if cell.cell_type == "code"]
+    unexecuted = [index for index, cell in enumerate(cells)
+                  if cell.get("execution_count") is None]
+    assert not unexecuted, (
+        f"{source.stem}.ipynb has code cells that never ran ({unexecuted}); "
+        f"run `python notebooks/build.py --execute {source.stem[:2]}`")
+    assert sum(len(cell.outputs) for cell in cells) > 0, (
+        f"{source.stem}.ipynb has no outputs")
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda path: path.stem)
 def test_source_has_the_tutorial_shape(source):
     text = source.read_text()
     for part in ("**Author:** zoo authors", "**Date created:**",

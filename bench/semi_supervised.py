@@ -136,7 +136,8 @@ def train_m1(setting, x_pool, latent_dim, cache_dir):
     options = dict(setting["m1"])
     vae = training.train_vae(
         x_pool, model="dense_vae", latent_dim=latent_dim,
-        epochs=setting["m1_epochs"], **options,
+        # 1e-3: the rate its published results were trained at.
+        epochs=setting["m1_epochs"], learning_rate=1e-3, **options,
     )
     vae.save(path)
     return vae

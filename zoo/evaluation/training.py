@@ -8,7 +8,7 @@ from zoo.models import registry
 
 
 def train_vae(x, y=None, model="conv_vae", latent_dim=16, epochs=5,
-              batch_size=128, learning_rate=1e-3, seed=0, **options):
+              batch_size=128, learning_rate=None, seed=0, **options):
     """Build the registered `model`, train it with Adam and return it.
 
     `train_vae(x)` trains a VAE on `x`; `train_vae(x_noisy, x_clean)` trains
@@ -21,7 +21,9 @@ def train_vae(x, y=None, model="conv_vae", latent_dim=16, epochs=5,
         latent_dim: int > 0 (default 16).
         epochs: int > 0 (default 5).
         batch_size: int > 0 (default 128).
-        learning_rate: float, Adam's step size (default 1e-3).
+        learning_rate: float, Adam's step size (None: the zoo's default,
+            `zoo.models.autoencoder.DEFAULT_LEARNING_RATE`, what `compile()`
+            gives).
         seed: int (default 0), seeds the weights, shuffling and sampling.
         **options: other options of the model, e.g. `hidden_units=(64,)`.
 
@@ -36,7 +38,8 @@ def train_vae(x, y=None, model="conv_vae", latent_dim=16, epochs=5,
     keras.utils.set_random_seed(seed)
     vae = registry.get(model, input_shape=tuple(x.shape[1:]),
                        latent_dim=latent_dim, seed=seed, **options)
-    vae.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    vae.compile(optimizer=None if learning_rate is None else (
+        keras.optimizers.Adam(learning_rate)))
     vae.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
     return vae
 

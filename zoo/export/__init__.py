@@ -46,8 +46,8 @@ signatures of `CODEBOOK_SIGNATURES` instead:
 where `score`'s two outputs are both the bound log p(x|z_q) + log p(z_q)
 (`VQVAE.elbo`), and `sample` draws the codes from the PixelCNN prior.
 
-The last three of `SIGNATURES` take their noise as inputs (`zoo.export.deterministic` says what
-`eps` and `u` are), so they have no random ops: they are the ones that
+The last three of `SIGNATURES` take their noise as inputs
+(`zoo.models.endpoints` says what `eps` and `u` are), so they have no random ops: they are the ones that
 convert to ONNX and LiteRT (`zoo.export.convert`).
 
 A conditional model (`num_classes=`) takes one more input in every
@@ -70,12 +70,14 @@ A version directory appears whole or not at all (`versions.py`).
 The package, one concern a file:
 
     saved_model.py    export_for_serving
-    signatures.py     the signatures and their input checks
+    signatures.py     the ExportArchive of a model's endpoints
     versions.py       claiming, writing and renaming version directories
     loading.py        load_for_serving, ServingModel
-    deterministic.py  the signatures that take their noise as inputs
     convert.py        ONNX and LiteRT conversion (to_onnx, to_litert)
     onnx_ops.py       tf2onnx handlers for two ops it lacks
+
+Each model supplies its endpoints, what every signature computes and
+checks (`zoo.models.endpoints`, `model.serving_endpoints`).
 """
 
 from zoo.export.convert import to_litert

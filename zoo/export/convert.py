@@ -15,7 +15,7 @@ The signatures that draw random numbers inside the graph (`encode`,
 `sample`, `score`) use stateless random ops that neither runtime has, so
 they are skipped (the ops are found in the graph; no conversion is tried)
 with the reason; their deterministic twins (`encode_mean`,
-`sample_from_noise`, `score_from_noise`, see `zoo.export.deterministic`),
+`sample_from_noise`, `score_from_noise`, see `zoo.models.endpoints`),
 `reconstruct` and `decode` convert. With `likelihood="pixelcnn"`
 (`zoo.likelihoods.pixelcnn`) `reconstruct`, `decode` and `sample_from_noise`
 draw pixels in the graph too and are skipped with that reason; `score_from_noise`

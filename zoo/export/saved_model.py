@@ -33,8 +33,8 @@ def export_for_serving(model, base_dir, version=None, overwrite=False,
     renamed in: between those two renames the version is briefly absent.
 
     Args:
-        model: a zoo model, any of `zoo.list_models()` (a `zoo.VAE` or a
-            `zoo.VQVAE`), trained or not.
+        model: a zoo model, any of `zoo.list_models()` (a `zoo.VAE`, a
+            `zoo.VQVAE` or a `zoo.HierarchicalVAE`), trained or not.
         base_dir: str or path, the model's directory, e.g.
             `"saved_models/conv_vae"`; created if missing.
         version: positive int, or None (default) for one more than the

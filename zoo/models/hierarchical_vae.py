@@ -406,7 +406,7 @@ class HierarchicalVAE(Autoencoder):
         return result
 
     # Graph-safe cores (tensors in, no checks), also used by the serving
-    # signatures (`zoo.export`, `zoo.export.deterministic`).
+    # signatures (`zoo.models.endpoints`).
 
     # Each takes the `condition` argument of the zoo's other models, so
     # the serving signatures call every model alike; a hierarchical VAE is

@@ -1,6 +1,6 @@
 """Encoder and decoder networks: functional `keras.Model`s over any H x W x C.
 
-A network is one of the four axes of a zoo model (`zoo.VAE(network=...)`):
+A network is one of the axes of a zoo model (`zoo.VAE(network=...)`):
 
     "mlp"     multilayer perceptrons (`mlp.py`)
     "conv"    strided convolutions (`conv.py`)

@@ -17,7 +17,7 @@ from PIL import Image
 
 from zoo.cli import commands as cli
 from zoo.cli import data as cli_data
-from zoo.cli import quiet
+from zoo import quiet
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -5,9 +5,9 @@ import sys
 
 from zoo.version import __version__
 
-# First, before TensorFlow loads: importing zoo.cli.quiet hides TensorFlow's
-# C++ logs when this process is the `zoo` command (see zoo/cli/quiet.py).
-from zoo.cli import quiet  # noqa: F401  (imported for its effect)
+# First, before TensorFlow loads: importing zoo.quiet hides TensorFlow's
+# C++ logs when this process is the `zoo` command (see zoo/quiet.py).
+from zoo import quiet  # noqa: F401  (imported for its effect)
 from zoo import datasets
 from zoo import training
 from zoo import evaluation

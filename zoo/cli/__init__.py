@@ -2,7 +2,6 @@
 
     commands.py  the commands and their arguments
     data.py      reading the user's data for `zoo train --data`
-    quiet.py     TensorFlow's start-up logs hidden for the command
 """
 
 

@@ -20,7 +20,7 @@ interrupted run with `zoo train --resume RUN` (zoo/training/runs.py).
 `--option KEY=VALUE` sets any model option (`zoo.get` checks it).
 
 The command is quiet: TensorFlow's log lines are hidden unless `--verbose`
-or `ZOO_VERBOSE=1` asks for them (zoo/cli/quiet.py). Training shows a progress
+or `ZOO_VERBOSE=1` asks for them (zoo/quiet.py). Training shows a progress
 bar per step on a terminal and one line per epoch otherwise.
 
 Every command has `--help`; a bad argument exits with status 2 and one line
@@ -629,7 +629,7 @@ def main(argv=None):
     """Entry point of the `zoo` console script and `python -m zoo`."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from zoo.cli import quiet
+    from zoo import quiet
 
     quiet.hide_python_logs(getattr(args, "verbose", False))
     try:

@@ -111,7 +111,7 @@ def _convert(model, directory, format, overwrite):
     import tensorflow as tf
 
     from zoo import export
-    from zoo.cli import quiet
+    from zoo import quiet
     from zoo.models.autoencoder import Autoencoder
 
     if not isinstance(model, Autoencoder):

@@ -228,7 +228,7 @@ def save_without_optimizer(model, path):
 
 def regenerate(name, test_data, epochs=None):
     registry_name, options, recipe = MODELS[name]
-    if zoo.models.registry.latent_structure(registry_name) == "codebook":
+    if zoo.models.registry.model_class(registry_name) is zoo.VQVAE:
         return regenerate_codebook(name, test_data, epochs)
     epochs = epochs or recipe.epochs
     model, train_seconds, timed_epochs = train(
@@ -236,7 +236,7 @@ def regenerate(name, test_data, epochs=None):
     directory = HERE / name
     shutil.rmtree(directory, ignore_errors=True)
     path = export.export_for_serving(model, directory, version=1)
-    hierarchy = model.latent_structure == "hierarchy"
+    hierarchy = isinstance(model, zoo.HierarchicalVAE)
     if hierarchy:
         save_without_optimizer(model, directory / KERAS_FILE)
     serving = export.load_for_serving(path)
@@ -368,8 +368,8 @@ def main(argv=None):
         if args.epochs is not None:
             parser.error("--epochs trains; --keras-from-savedmodel does not")
         for name in args.models:
-            if zoo.models.registry.latent_structure(MODELS[name][0]) in (
-                    "codebook", "hierarchy"):
+            if zoo.models.registry.model_class(MODELS[name][0]) in (
+                    zoo.VQVAE, zoo.HierarchicalVAE):
                 continue  # written from the trained model by regenerate
             keras_from_savedmodel(name)
         return

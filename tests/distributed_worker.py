@@ -71,9 +71,9 @@ def one_step(strategy, output):
         networks = {"hidden_units": (8,)}
         if registry.MODELS[name].get("network") != "mlp":
             networks["filters"] = (4,)
-        if registry.latent_structure(name) == "codebook":
+        if registry.model_class(name) is zoo.VQVAE:
             networks.pop("hidden_units")  # a convolutional grid only
-        if registry.latent_structure(name) == "hierarchy":
+        if registry.model_class(name) is zoo.HierarchicalVAE:
             networks = {"width": 4}  # its own networks' option
         keras.utils.set_random_seed(0)
         with strategy.scope():

@@ -10,11 +10,11 @@ lighter subset of the contract: construction, one `fit` step on arrays,
 the `.keras` round trip and an export read back by TF Serving's TF1
 loader.
 
-Three latent structures meet the contract (`model.latent_structure`):
-"gaussian" (`zoo.VAE`: q(z|x) is a Gaussian, the latent term is its KL),
-"hierarchy" (`zoo.HierarchicalVAE`: a Gaussian top group z_0, which
-`encode` and `decode` are about, above spatial groups; the latent term is
-the groups' KL) and "codebook" (`zoo.VQVAE`: the codes of a learned
+Three model classes, one per latent structure, meet the contract:
+`zoo.VAE` (q(z|x) is a Gaussian, the latent term is its KL),
+`zoo.HierarchicalVAE` (a Gaussian top group z_0, which `encode` and
+`decode` are about, above spatial groups; the latent term is the groups'
+KL) and `zoo.VQVAE` (the codes of a learned
 codebook, the latent term the commitment loss). Where a point is written
 for one of them (`encode` returns q(z|x) or the codes; history has `kl` or
 the codebook's metrics; the schedulable weight is beta or the commitment
@@ -61,14 +61,14 @@ def weights_of(model):
 def is_codebook(model):
     """Whether the model's latent is discrete codes (`zoo.VQVAE`) rather
     than a Gaussian posterior."""
-    return model.latent_structure == "codebook"
+    return not model.has_gaussian_posterior
 
 
-#: The history every model's `fit` reports, by latent structure.
+#: The history every model's `fit` reports, by model class.
 HISTORY = {
-    "gaussian": {"loss", "reconstruction", "kl"},
-    "hierarchy": {"loss", "reconstruction", "kl"},
-    "codebook": {"loss", "reconstruction", "commitment", "perplexity",
+    zoo.VAE: {"loss", "reconstruction", "kl"},
+    zoo.HierarchicalVAE: {"loss", "reconstruction", "kl"},
+    zoo.VQVAE: {"loss", "reconstruction", "commitment", "perplexity",
                  "codebook_usage"},
 }
 
@@ -185,7 +185,7 @@ def test_fit_trains_the_negative_elbo_with_documented_history(name):
         validation_data=(model_inputs(model, real_images((28, 28, 1), 32)),),
         verbose=0,
     )
-    expected = HISTORY[model.latent_structure]
+    expected = HISTORY[type(model)]
     assert set(history.history) >= expected | {f"val_{key}" for key in expected}
     assert all(np.isfinite(v[0]) for v in history.history.values())
 
@@ -265,7 +265,7 @@ def test_beta_assign_after_compile_changes_the_next_loss(name):
     if is_codebook(model):  # EMA codebook: loss = rec. + beta * commitment
         term = "commitment"
         penalty_is_weighted_term = model.quantizer.codebook_update == "ema"
-    elif model.latent_structure == "hierarchy":  # unless free bits
+    elif isinstance(model, zoo.HierarchicalVAE):  # unless free bits
         term = "kl"
         penalty_is_weighted_term = model.free_bits == 0
     else:

@@ -34,7 +34,7 @@ from zoo.models import registry
 # `export.CODEBOOK_SIGNATURES`, checked the same ways (TF1 loader,
 # saved_model_cli, the model's own outputs) in tests/test_vq_vae.py.
 MODELS = [name for name in zoo.list_models()
-          if registry.latent_structure(name) != "codebook"]
+          if registry.model_class(name).has_gaussian_posterior]
 SHAPE = (28, 28, 1)
 LATENT_DIM = 2
 BATCH = 3
@@ -149,7 +149,7 @@ class Exported:
         cumulative mixture weights <= u. A hierarchical model's noise is
         what its `sample` draws with SEED, so its images are `sample`'s."""
         model = self.model
-        if model.latent_structure == "hierarchy":
+        if isinstance(model, zoo.HierarchicalVAE):
             return model.sample(NUM_SAMPLES, seed=SEED[0])
         z = self.eps
         if model.prior_layer is not None:

@@ -44,10 +44,6 @@ class Autoencoder(DistributeMixin, keras.Model):
     """A zoo model: `compile()` with no loss, checked `fit`, `evaluate` and
     `predict`, and the inputs `x` or `[x, labels]`."""
 
-    #: The latent structure: "gaussian" (a posterior q(z|x) with a KL
-    #: term) or "codebook" (discrete codes of a learned codebook).
-    latent_structure = None
-
     #: Whether `encode` gives a Gaussian posterior q(z|x) (for a hierarchy,
     #: of its top group) and `log_likelihood` an importance-weighted bound
     #: that takes `num_samples`; False for a codebook's point mass.

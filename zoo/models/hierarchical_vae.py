@@ -114,7 +114,6 @@ class HierarchicalVAE(Autoencoder):
         ICLR 2016.
     """
 
-    latent_structure = "hierarchy"
 
     #: The top group's prior is the fixed N(0, I): no learned prior.
     prior_layer = None

@@ -58,12 +58,6 @@ def model_class(name):
     return CLASSES.get(name, VAE)
 
 
-def latent_structure(name):
-    """`"gaussian"`, `"codebook"` or `"hierarchy"`: the latent of the
-    model `name`."""
-    return model_class(name).latent_structure
-
-
 def model_options(cls=VAE):
     """The options of `cls`, by default `zoo.VAE` (beside its
     objective's), sorted."""

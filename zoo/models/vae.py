@@ -136,7 +136,6 @@ class VAE(Autoencoder):
         Burda, Grosse & Salakhutdinov, Importance Weighted Autoencoders, 2016.
     """
 
-    latent_structure = "gaussian"
 
     def __init__(
         self,

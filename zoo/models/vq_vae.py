@@ -123,7 +123,6 @@ class VQVAE(Autoencoder):
         Decoders, NeurIPS 2016 (the gated PixelCNN prior).
     """
 
-    latent_structure = "codebook"
     has_gaussian_posterior = False
 
     def __init__(

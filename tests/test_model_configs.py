@@ -102,3 +102,13 @@ def test_hierarchy_refuses_a_condition(method, args):
     model = build("hierarchical_vae")
     with pytest.raises(ValueError, match="unconditional"):
         getattr(model, method)(*args(), np.zeros(1, "int32"))
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("hierarchical_vae", "a hierarchical VAE is not converted yet"),
+    ("vq_vae", "a codebook model"),
+])
+def test_conversion_refuses_a_model_it_does_not_cover_with_the_reason(
+        name, reason, tmp_path):
+    with pytest.raises(ValueError, match=reason):
+        zoo.export.to_onnx(build(name), tmp_path / "onnx")

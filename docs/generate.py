@@ -414,9 +414,9 @@ def reference():
 
 
 def signatures_table():
-    """The exported signatures (zoo/export/signatures.py's SIGNATURES and
+    """The exported signatures (zoo/models/endpoints.py's SIGNATURES and
     CODEBOOK_SIGNATURES), read without importing TensorFlow."""
-    tree = ast.parse((ROOT / "zoo" / "export" / "signatures.py").read_text())
+    tree = ast.parse((ROOT / "zoo" / "models" / "endpoints.py").read_text())
     found = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:

@@ -48,13 +48,19 @@ class Likelihood:
         """The family for a model's options: `likelihood_scale` (refused
         here: only a likelihood with a scale takes one) and its
         `input_shape`."""
+        cls.refuse_scale(scale)
+        return cls()
+
+    @classmethod
+    def refuse_scale(cls, scale):
+        """Raise `ValueError` for a `likelihood_scale` given to a
+        likelihood without one."""
         if scale is not None:
             raise ValueError(
                 "`likelihood_scale` only applies to likelihood='gaussian'. "
                 f"Received: likelihood={cls.name!r}, likelihood_scale="
                 f"{scale!r}"
             )
-        return cls()
 
     def base_distribution(self, parameters):
         raise NotImplementedError

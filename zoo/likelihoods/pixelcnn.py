@@ -297,7 +297,7 @@ class PixelCNNLikelihood(Likelihood):
         Raises:
             ValueError: if `image_shape` is not `(H, W, C)`.
         """
-        super().from_options(scale)
+        cls.refuse_scale(scale)
         return cls(make_context(image_shape))
 
 

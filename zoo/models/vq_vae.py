@@ -193,10 +193,11 @@ class VQVAE(Autoencoder):
             self.num_embeddings, self.grid_shape, width=self.prior_width,
             num_blocks=self.prior_blocks, name="prior_network",
         )
-        # The bound's KL is the constant grid size * log K under the uniform
-        # prior of the first stage (class docstring), left out; the latent
-        # adds the commitment term.
-        self.objective = objectives.ELBO()
+        # The base objective: the data term plus what the latent adds (the
+        # commitment term). The bound's KL is the constant grid size * log K
+        # under the uniform prior of the first stage (class docstring), left
+        # out, so there is no KL weight.
+        self.objective = objectives.Objective()
         self.track_objective(kl=False)
         self.commitment_tracker = keras.metrics.Mean(name="commitment")
         self.perplexity_tracker = keras.metrics.Mean(name="perplexity")

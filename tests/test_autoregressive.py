@@ -79,7 +79,7 @@ def test_a_new_context_starts_as_the_factorised_bernoulli():
         size=(2, 4, 4, 1 + autoregressive.FEATURES)).astype("float32")
     x = np.random.default_rng(4).integers(0, 2, (2, *shape)).astype("float32")
     likelihood = autoregressive.PixelCNNBernoulli(parameters, context)
-    bernoulli = zoo.likelihoods.factorised.get_likelihood("bernoulli").distribution(
+    bernoulli = zoo.likelihoods.get_likelihood("bernoulli").distribution(
         parameters[..., :1], event_ndims=3)
     np.testing.assert_allclose(likelihood.log_prob(x), bernoulli.log_prob(x),
                                rtol=1e-6)

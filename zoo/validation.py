@@ -54,7 +54,8 @@ def check_number(value, argument, *, integer=False, minimum=None,
         int, float, np.integer, np.floating)
     valid = (
         isinstance(value, kinds) and not isinstance(value, (bool, np.bool_))
-        and bool(np.isfinite(value))
+        # An int is finite (and np.isfinite cannot take one beyond int64).
+        and (isinstance(value, (int, np.integer)) or bool(np.isfinite(value)))
         and (minimum is None or (value > minimum if above else value >= minimum))
         and (maximum is None or (value < maximum if below else value <= maximum))
     )
@@ -70,16 +71,22 @@ def _describe_number(integer, minimum, maximum, above, below):
     """What `check_number` asks for, in words: "a positive integer", "a
     finite number in [0.0, 1)", ..."""
     kind = "an integer" if integer else "a finite number"
-    if maximum is None and (minimum == 0 and above or minimum == 1 and integer
-                            and not above):
-        return f"{kind.replace('an ', 'a ').replace('a ', 'a positive ')}"
+    if maximum is not None:
+        maximum = f"{maximum}" if integer else f"{maximum:g}"
+    positive = (minimum == 0 and above) or (
+        integer and minimum == 1 and not above)
+    if positive:
+        kind = "a positive integer" if integer else "a positive finite number"
+        if maximum is None:
+            return kind
+        return f"{kind} {'below' if below else 'up to'} {maximum}"
     if maximum is None and minimum is None:
         return kind
     if maximum is None:
         return f"{kind} {'>' if above else '>='} {minimum}"
     if minimum is None:
-        return f"{kind} {'<' if below else '<='} {maximum:g}"
-    return (f"{kind} in {'(' if above else '['}{minimum}, {maximum:g}"
+        return f"{kind} {'<' if below else '<='} {maximum}"
+    return (f"{kind} in {'(' if above else '['}{minimum}, {maximum}"
             f"{')' if below else ']'}")
 
 

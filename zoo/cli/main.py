@@ -29,13 +29,26 @@ saying what is wrong.
 
 import argparse
 import json
+import math
 import pathlib
 import sys
 
+# Nothing here imports TensorFlow: `zoo --help` and a bad argument answer
+# at once; `main` loads TensorFlow (quietly) and the zoo once the
+# arguments are parsed.
 from zoo.cli import data as cli_data
-from zoo.models.autoencoder import DEFAULT_LEARNING_RATE
 
 DATASETS = cli_data.BUILT_IN
+
+#: `zoo.models.autoencoder.DEFAULT_LEARNING_RATE`, the models' compile()
+#: default, and `zoo.validation`'s limits, written out so that parsing the
+#: arguments does not load TensorFlow (tests/test_cli.py checks they match).
+DEFAULT_LEARNING_RATE = 1e-3
+LIMITS = {"MAX_LATENT_DIM": 65_536, "MAX_SAMPLES": 2**20}
+
+#: `--seed`: an int in [0, MAX_SEED] (numpy, TensorFlow and the models'
+#: seeds all take it).
+MAX_SEED = 2**31 - 1
 
 #: The figures drawn without a condition; a conditional model's run skips
 #: them (saying so) and draws samples.png one row per class.
@@ -96,6 +109,7 @@ def train(args):
         runs.check_writable(args.export_to, "--export-to")
     settings["data_description"] = data.description
     settings["test_split"] = data.test_split
+    settings["data_fingerprint"] = data.fingerprint
     run = runs.open_run(output, settings, overwrite=args.overwrite)
     try:
         _train_into(run, model, data, args, run_folder)
@@ -248,12 +262,33 @@ def _check_trainable_here(name):
 def _with_num_classes(name, data, options):
     """A conditional preset (one that fixes `num_classes`) gets the data's
     number of classes unless `--option num_classes=` says; data without
-    labels is an error for it."""
+    labels is an error for it, and so are labels the model cannot take
+    (-1, unlabelled, but for a semi-supervised model; an id at or above
+    `--option num_classes`), before anything is built."""
     from zoo.models import registry
 
-    if registry.MODELS.get(name, {}).get("num_classes") is None or (
-        "num_classes" in options
+    preset = registry.MODELS.get(name, {})
+    semi_supervised = options.get(
+        "objective", preset.get("objective")) == "semi_supervised"
+    if data.unlabelled and not semi_supervised:
+        raise ValueError(
+            f"The labels mark {data.unlabelled} training image(s) "
+            "unlabelled (-1), which only a semi-supervised model takes "
+            "(zoo train semi_supervised_vae, or --option "
+            "objective=semi_supervised); give them class ids or drop them. "
+            f"Received: {name}"
+        )
+    given = options.get("num_classes")
+    if isinstance(given, int) and data.num_classes is not None and (
+        data.num_classes > given > 0
     ):
+        raise ValueError(
+            f"The labels go up to {data.num_classes - 1}, so --option "
+            f"num_classes must be at least {data.num_classes}; raise it or "
+            "drop it (the data's number of classes is the default). "
+            f"Received: --option num_classes={given}"
+        )
+    if preset.get("num_classes") is None or "num_classes" in options:
         return options
     if data.num_classes is None:
         raise ValueError(
@@ -297,7 +332,10 @@ def _train_settings(args):
                 "with `zoo train --resume RUN`."
             )
         return args
-    if args.output is not None and args.output != args.resume:
+    if args.output is not None and (
+        pathlib.Path(args.output).expanduser().resolve()
+        != pathlib.Path(args.resume).expanduser().resolve()
+    ):
         raise ValueError(
             f"--resume {args.resume} and --output {args.output} name two "
             "folders; --resume RUN alone continues RUN."
@@ -403,6 +441,15 @@ def export_run(args):
             "is one folder of files. Drop --version, or pass --format "
             "savedmodel."
         )
+    version = args.version and pathlib.Path(args.to) / str(args.version)
+    if version and (version / "saved_model.pb").exists() and (
+        not args.overwrite
+    ):
+        raise ValueError(
+            f"Version {args.version} already exists at {version}; pass "
+            "--overwrite to replace it, or drop --version to write the next "
+            f"version. Received: --version {args.version}"
+        )
     model = _load_model(args.run)
     if args.format == "savedmodel":
         path = export.export_for_serving(
@@ -458,10 +505,8 @@ def _at_most(limit_name):
     so an absurd size is refused before anything is allocated."""
 
     def parse(text):
-        from zoo import validation
-
         value = _positive_int(text)
-        limit = getattr(validation, limit_name)
+        limit = LIMITS[limit_name]
         if value > limit:
             raise argparse.ArgumentTypeError(
                 f"must be at most {limit:,}, the zoo's limit. Received: "
@@ -477,9 +522,22 @@ def _positive_float(text):
         value = float(text)
     except ValueError:
         value = 0.0
-    if not value > 0:
+    if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(
-            f"must be a positive number, e.g. 1e-3. Received: {text!r}"
+            f"must be a positive finite number, e.g. 1e-3. Received: {text!r}"
+        )
+    return value
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"must be an int from 0 to {MAX_SEED} (2**31 - 1), e.g. 0. "
+            f"Received: {text!r}"
         )
     return value
 
@@ -558,7 +616,7 @@ def build_parser():
         choices=("bernoulli", "continuous_bernoulli", "gaussian", "pixelcnn"),
         help="p(x|z) (default: the model's, bernoulli)",
     )
-    command.add_argument("--seed", type=int, default=0,
+    command.add_argument("--seed", type=_seed, default=0,
                          help="seeds data order and weights (default: 0)")
     command.add_argument("--output", help="run folder (default runs/MODEL)")
     command.add_argument(
@@ -597,7 +655,7 @@ def build_parser():
     command.add_argument("run", help="a run folder written by `zoo train`")
     command.add_argument("--n", type=_at_most("MAX_SAMPLES"), default=64,
                          help="number of samples (default: 64)")
-    command.add_argument("--seed", type=int, default=0,
+    command.add_argument("--seed", type=_seed, default=0,
                          help="same seed, same samples (default: 0)")
     command.add_argument("--out", default="samples.png",
                          help="the PNG to write (default: samples.png)")
@@ -632,7 +690,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from zoo.cli import quiet
 
-    quiet.hide_python_logs(getattr(args, "verbose", False))
+    verbose = getattr(args, "verbose", False)
+    quiet.load_tensorflow(verbose)
+    import zoo
+
+    zoo.load()  # the zoo's packages and public names, as `import zoo` has
+    quiet.hide_python_logs(verbose)
     try:
         args.handler(args)
     except (ValueError, OSError, FloatingPointError, ImportError) as error:

@@ -135,7 +135,7 @@ def test_console_entry_point_fails_with_status_2():
 
 
 def test_likelihood_choices_are_every_zoo_likelihood():
-    from zoo.likelihoods import factorised as distributions
+    from zoo import likelihoods as distributions
 
     train = next(action for action in cli.build_parser()._subparsers
                  ._group_actions[0].choices["train"]._actions

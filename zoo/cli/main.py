@@ -524,7 +524,7 @@ def _positive_float(text):
         value = 0.0
     if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(
-            f"must be a positive finite number, e.g. 1e-3. Received: {text!r}"
+            f"must be a positive number (finite), e.g. 1e-3. Received: {text!r}"
         )
     return value
 
@@ -702,6 +702,17 @@ def main(argv=None):
         reason = " ".join(str(error).split())  # one line
         parser.exit(2, f"zoo {args.command}: error: {reason}\n")
     return 0
+
+
+class _CallableModule(type(sys)):
+    """This module, callable: `zoo.cli.main(argv)` runs `main(argv)`, the
+    console script's entry point `zoo.cli:main` (zoo/cli/__init__.py)."""
+
+    def __call__(self, argv=None):
+        return main(argv)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ DATASETS = cli_data.BUILT_IN
 #: `zoo.models.autoencoder.DEFAULT_LEARNING_RATE`, the models' compile()
 #: default, and `zoo.validation`'s limits, written out so that parsing the
 #: arguments does not load TensorFlow (tests/test_cli.py checks they match).
-DEFAULT_LEARNING_RATE = 1e-3
+DEFAULT_LEARNING_RATE = 2e-3
 LIMITS = {"MAX_LATENT_DIM": 65_536, "MAX_SAMPLES": 2**20}
 
 #: `--seed`: an int in [0, MAX_SEED] (numpy, TensorFlow and the models'

@@ -555,6 +555,15 @@ CASES = [
     Case("semi-supervised model .fit", "every label -1 (no labelled "
          "example)", ValueError, "marks every example unlabelled",
          semi_supervised_fit([-1, -1, -1, -1])),
+    Case("zoo.datasets.from_directory", "a truncated PNG", ValueError,
+         "truncated/07.png", lambda model, path: datasets.from_directory(
+             png_folder("truncated", {**FLAT_IMAGES, "07.png": "truncated"})(),
+             image_size=(8, 8))),
+    Case("zoo.datasets.from_directory", "images beside class subfolders",
+         ValueError, "beside the subfolder(s) ['thumbs']",
+         lambda model, path: datasets.from_directory(png_folder("mixed", {
+             **FLAT_IMAGES, "thumbs/0.png": "png", "thumbs/1.png": "png"})(),
+             image_size=(8, 8))),
     Case("zoo.from_preset", "learning_rate=inf", ValueError,
          "positive finite float", lambda model, path: zoo.from_preset(
              "conv_vae", learning_rate=float("inf"))),
@@ -711,6 +720,31 @@ EXTERNAL = [
      "classify without a classifier", "ValueError",
      "objective='semi_supervised'", "tests/test_semi_supervised.py::"
      "test_options_that_do_not_fit_are_refused"),
+]
+
+EXTERNAL += [
+    ("zoo train --output", "a folder with logs/ and samples.png but no "
+     "run.json (with or without --overwrite)", "SystemExit",
+     "not a run folder", "tests/test_cli.py::"
+     "test_overwrite_keeps_files_no_run_wrote"),
+    ("zoo train (--resume)", "data changed since the run started (same or "
+     "another image shape)", "SystemExit", "changed since it started",
+     "tests/test_cli_data.py::test_resume_on_changed_data_is_refused"),
+    ("zoo train --data FOLDER", "60 images beside thumbs/ with 3",
+     "ValueError", "beside the subfolder(s)", "tests/test_cli_data.py::"
+     "test_images_beside_subfolders_are_refused"),
+    ("zoo export", "--version N that exists", "SystemExit",
+     "pass --overwrite to replace it", "tests/test_cli.py::"
+     "test_export_to_an_existing_version_names_the_flag"),
+    ("zoo.preset_card", "a model_card.json that is not JSON", "ValueError",
+     "is damaged (not a JSON object", "tests/test_presets.py::"
+     "test_preset_card_that_is_not_json_names_the_file"),
+    ("zoo.from_preset", "a 0-byte model.keras", "ValueError",
+     "it is empty, 0 bytes", "tests/test_presets.py::"
+     "test_empty_preset_file_is_reported_empty"),
+    ("zoo.from_preset(directory=...)", "a model.keras that is not a zoo "
+     "model (keras.Sequential)", "ValueError", "not a zoo model",
+     "tests/test_presets.py::test_preset_that_is_not_a_zoo_model_is_refused"),
 ]
 
 # Injected faults: (fault, what must happen, test id).

@@ -143,7 +143,7 @@ def test_likelihood_choices_are_every_zoo_likelihood():
     assert tuple(train.choices) == distributions.LIKELIHOODS
 
 
-# Issue #39, round two ---------------------------------------------------------
+# Issue #39, round two -------------------------------------------------------
 
 
 def _quiet_env(**variables):

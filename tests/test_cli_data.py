@@ -218,7 +218,7 @@ def test_progress_bar_on_a_terminal_one_line_per_epoch_otherwise(
     assert cli._fit_verbosity() == verbosity
 
 
-# Issue #39, round two ---------------------------------------------------------
+# Issue #39, round two -------------------------------------------------------
 
 
 def _pngs(folder, count, value=128, size=8):
@@ -317,6 +317,7 @@ def test_resume_on_changed_data_is_refused(tmp_path, capsys):
             "--option", "hidden_units=8,", "--epochs", "1",
             "--output", str(run)]
     assert cli.main(argv) == 0
+    model = (run / "model.keras").read_bytes()
     (run / "model.keras").unlink()  # as if killed before the end
     checkpoint = (run / "checkpoints" / "epoch_001.keras").read_bytes()
     capsys.readouterr()
@@ -332,3 +333,8 @@ def test_resume_on_changed_data_is_refused(tmp_path, capsys):
             assert "--overwrite" in err and err.count("\n") == 1
             assert (run / "checkpoints" / "epoch_001.keras").read_bytes() == (
                 checkpoint)
+    # Nor scored on it: its test split would be other images.
+    (run / "model.keras").write_bytes(model)
+    with pytest.raises(SystemExit):
+        cli.main(["evaluate", str(run)])
+    assert "changed since the run was trained" in capsys.readouterr().err

@@ -402,6 +402,16 @@ def evaluate(args):
             "evaluate the model from Python (zoo.evaluation.likelihood)."
         )
     data = cli_data.load(run)
+    if run.get("data_fingerprint") and (
+        data.fingerprint != run["data_fingerprint"]
+    ):
+        raise ValueError(
+            f"The data of {args.run}, {run.get('data')}, changed since the "
+            "run was trained (data_fingerprint "
+            f"{run['data_fingerprint']} -> {data.fingerprint}), so its "
+            "test split is not the one it was scored on. Restore the data, "
+            "or train a run on the new data. Received: run=" + str(args.run)
+        )
     x_test = data.x_test[: args.limit]
     if model.condition_spec() is None:
         results = likelihood.evaluate_likelihood(
@@ -524,7 +534,8 @@ def _positive_float(text):
         value = 0.0
     if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(
-            f"must be a positive number (finite), e.g. 1e-3. Received: {text!r}"
+            "must be a positive number (finite), e.g. 1e-3. "
+            f"Received: {text!r}"
         )
     return value
 

@@ -148,7 +148,8 @@ SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 def _visible(folder):
     """The entries of `folder` whose name does not start with ".", sorted."""
     return sorted(
-        (entry for entry in folder.iterdir() if not entry.name.startswith(".")),
+        (entry for entry in folder.iterdir()
+         if not entry.name.startswith(".")),
         key=lambda entry: entry.name,
     )
 

@@ -338,3 +338,20 @@ def test_resume_on_changed_data_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["evaluate", str(run)])
     assert "changed since the run was trained" in capsys.readouterr().err
+
+
+def test_resume_with_the_same_data_by_a_relative_path(tmp_path, capsys,
+                                                      monkeypatch):
+    # run.json holds absolute paths (and lists): `--data x` was "another
+    # setting" than the /abs/x it recorded.
+    monkeypatch.chdir(tmp_path)
+    _pngs(tmp_path / "pngs", 10, size=6)
+    argv = ["dense_vae", "--data", "pngs", "--image-size", "6,6",
+            "--latent-dim", "2", "--option", "hidden_units=8,",
+            "--epochs", "1"]
+    assert cli.main(["train", *argv, "--output", "run"]) == 0
+    (tmp_path / "run" / "model.keras").unlink()  # as if killed
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", "run", "--data", "./pngs",
+                     "--image-size", "6,6", "--output", "./run"]) == 0
+    assert (tmp_path / "run" / "model.keras").exists()

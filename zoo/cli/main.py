@@ -340,10 +340,13 @@ def _train_settings(args):
             f"--resume {args.resume} and --output {args.output} name two "
             "folders; --resume RUN alone continues RUN."
         )
-    defaults = vars(build_parser().parse_args(["train", "MODEL"]))
+    # Compared as run.json holds them: paths absolute (the same file
+    # given by a relative path is no conflict), tuples as lists.
+    defaults = _settings(build_parser().parse_args(["train", "MODEL"]))
     defaults["model"] = None
-    settings = runs.resume_settings(args.resume, vars(args), defaults)
+    settings = runs.resume_settings(args.resume, _settings(args), defaults)
     settings["output"] = args.resume
+    settings["handler"] = args.handler
     return argparse.Namespace(**settings)
 
 

@@ -355,3 +355,18 @@ def test_resume_with_the_same_data_by_a_relative_path(tmp_path, capsys,
     assert cli.main(["train", "--resume", "run", "--data", "./pngs",
                      "--image-size", "6,6", "--output", "./run"]) == 0
     assert (tmp_path / "run" / "model.keras").exists()
+
+
+def test_run_of_the_old_held_out_split_is_not_resumed_on_the_new(tmp_path):
+    # A run of release 0.2 held out the last images: continuing it now
+    # would train on some of the images it was scored on.
+    from zoo.training import runs
+
+    settings = {"model": "dense_vae", "data": "/data/x.npy",
+                "test_split": "the last 6 of 64 images, held out"}
+    runs.open_run(tmp_path / "run", settings).close()
+    new = {**settings, "test_split": "6 of 64 images, held out: a random "
+           "sample (fixed seed)", "data_fingerprint": "abc"}
+    with pytest.raises(ValueError, match="holds a run scored on another "
+                       "held-out split .* Pass --overwrite"):
+        runs.open_run(tmp_path / "run", new)

@@ -357,6 +357,16 @@ def _check_same_run(folder, settings):
             "to train again on the new data, or choose another --output."
         )
     changed = differences(old, settings)
+    if changed and all(change.startswith("--test-split ")
+                       for change in changed):
+        raise ValueError(
+            f"--output {folder} holds a run scored on another held-out "
+            "split (release 0.2 held out the last images of a folder or "
+            "array; the zoo now holds out a stratified random sample), so "
+            "it cannot be continued on the same images. Pass --overwrite "
+            "to train it again, or choose another --output. Received: "
+            + ", ".join(changed)
+        )
     if changed:
         raise ValueError(
             f"--output {folder} holds another run ({', '.join(changed)}); "

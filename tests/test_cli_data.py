@@ -370,3 +370,34 @@ def test_run_of_the_old_held_out_split_is_not_resumed_on_the_new(tmp_path):
     with pytest.raises(ValueError, match="holds a run scored on another "
                        "held-out split .* Pass --overwrite"):
         runs.open_run(tmp_path / "run", new)
+
+
+def test_backup_of_another_shape_is_not_set_aside(tmp_path, capsys,
+                                                   monkeypatch):
+    # A run without a data fingerprint (release 0.2) resumed on images of
+    # another shape: its whole backup was called "damaged", set aside, and
+    # the run trained again over its checkpoints without --overwrite.
+    from zoo.training import runs
+
+    monkeypatch.setattr(runs.RunFolder, "finish", lambda self: None)
+    data = tmp_path / "x.npy"
+    np.save(data, np.zeros((20, 8, 8), "uint8"))
+    run = tmp_path / "run"
+    argv = ["train", "dense_vae", "--data", str(data), "--latent-dim", "2",
+            "--option", "hidden_units=8,", "--epochs", "1",
+            "--output", str(run)]
+    assert cli.main(argv) == 0  # the backup is kept: as if killed
+    settings = json.loads((run / "run.json").read_text())
+    settings.pop("data_fingerprint", None)
+    (run / "run.json").write_text(json.dumps(settings))
+    checkpoint = (run / "checkpoints" / "epoch_001.keras").read_bytes()
+    np.save(data, np.zeros((20, 9, 9), "uint8"))
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        cli.main(argv)
+    err = capsys.readouterr().err
+    assert "holds another model's weights" in err and err.count("\n") == 1
+    assert (run / "checkpoints" / "epoch_001.keras").read_bytes() == (
+        checkpoint)
+    assert (run / "backup").is_dir()
+    assert not list(run.glob("*.corrupt-*"))

@@ -276,7 +276,7 @@ def _with_num_classes(name, data, options):
             "unlabelled (-1), which only a semi-supervised model takes "
             "(zoo train semi_supervised_vae, or --option "
             "objective=semi_supervised); give them class ids or drop them. "
-            f"Received: {name}"
+            f"Received: model={name}"
         )
     given = options.get("num_classes")
     if isinstance(given, int) and data.num_classes is not None and (

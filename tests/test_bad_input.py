@@ -82,6 +82,73 @@ def image_folder(path):
     return str(path / "images")
 
 
+_DATA = []
+
+
+def data_path(name, write):
+    """`DATA/name`, written once by `write(path)`: the data of a CLI case,
+    in a folder of its own (the test checks that nothing is written under
+    its `folder`), removed at exit."""
+    if not _DATA:
+        import atexit
+        import shutil
+        import tempfile
+
+        _DATA.append(pathlib.Path(tempfile.mkdtemp(prefix="zoo-bad-data-")))
+        atexit.register(shutil.rmtree, _DATA[0], True)
+    path = _DATA[0] / name
+    if not path.exists():
+        write(path)
+    return str(path)
+
+
+def array_file(name, x):
+    return lambda: data_path(name, lambda path: np.save(path, x))
+
+
+def png_folder(name, layout):
+    """A folder of 8x8 grey PNGs: `layout` maps a relative path to "png"
+    (an image), "fake" (text named .png) or "truncated" (half a PNG)."""
+    def write(path):
+        from PIL import Image
+
+        for relative, kind in layout.items():
+            file = path / relative
+            file.parent.mkdir(parents=True, exist_ok=True)
+            if kind == "dir":
+                file.mkdir()
+                continue
+            Image.new("L", (8, 8), 128).save(file)
+            if kind == "fake":
+                file.write_text("not an image")
+            elif kind == "truncated":
+                data = file.read_bytes()
+                file.write_bytes(data[:len(data) // 2])
+    return lambda: data_path(name, write)
+
+
+def zoo_train_data(data, *argv, labels=None):
+    """`zoo train ... --data DATA [--labels LABELS]` with the data written
+    on first use."""
+    def call(model, path):
+        extra = ["--labels", labels()] if labels else []
+        return cli.main(["train", *argv, "--data", data(), *extra,
+                         "--epochs", "1", "--output", str(path / "run")])
+    return call
+
+
+def semi_supervised_fit(labels):
+    def call(model, path):
+        semi = build("semi_supervised_vae", hidden_units=(8,),
+                     num_classes=3)
+        semi.compile()
+        return semi.fit([images(), np.asarray(labels)], epochs=1, verbose=0)
+    return call
+
+
+FLAT_IMAGES = {f"{index:02d}.png": "png" for index in range(20)}
+
+
 ARRAY_BAD_INPUTS = [
     ("rank 3 (no channel axis)", np.zeros((4, 8, 8), "float32"), "rank 4"),
     ("one example, no batch axis", np.zeros(SHAPE, "float32"), "x[None]"),
@@ -411,6 +478,95 @@ CASES = [
          zoo_cli("export", "PATH/empty")),
     Case("zoo export", "--version 0", SystemExit, "--version",
          zoo_cli("export", "PATH/empty", "--to", "PATH/x", "--version", "0")),
+    # CLI, round two (#39): refused before any training or file written.
+    Case("zoo train", "--seed -1", SystemExit, "--seed: must be an int",
+         zoo_cli("train", "dense_vae", "--dataset", "digits", "--seed", "-1",
+                 "--output", "PATH/run")),
+    Case("zoo train", "--option beta=nan", SystemExit,
+         "--option beta must be a finite number",
+         zoo_cli("train", "dense_vae", "--dataset", "digits", "--option",
+                 "beta=nan", "--output", "PATH/run")),
+    Case("zoo train", "--option beta=inf", SystemExit,
+         "--option beta must be a finite number",
+         zoo_cli("train", "dense_vae", "--dataset", "digits", "--option",
+                 "beta=inf", "--output", "PATH/run")),
+    Case("zoo train", "--learning-rate inf", SystemExit,
+         "--learning-rate: must be a positive number (finite)",
+         zoo_cli("train", "dense_vae", "--dataset", "digits",
+                 "--learning-rate", "inf", "--output", "PATH/run")),
+    Case("zoo train", "--data: 2-channel images", SystemExit,
+         "with C = 1, 3 or 4 channels",
+         zoo_train_data(array_file("two_channels.npy",
+                                   np.zeros((20, 8, 8, 2), "uint8")),
+                        "dense_vae")),
+    Case("zoo train", "--data: channels-first images (N, 1, H, W)",
+         SystemExit, "numpy.moveaxis(x, 1, -1)",
+         zoo_train_data(array_file("channels_first.npy",
+                                   np.zeros((20, 1, 8, 8), "uint8")),
+                        "dense_vae")),
+    Case("zoo train", "--data: images beside class subfolders", SystemExit,
+         "beside the subfolder(s) ['thumbs']",
+         zoo_train_data(png_folder("mixed", {
+             **FLAT_IMAGES, "thumbs/0.png": "png", "thumbs/1.png": "png"}),
+             "dense_vae")),
+    Case("zoo train", "--data: an empty class subfolder", SystemExit,
+         "holds no images",
+         zoo_train_data(png_folder("empty_class", {
+             "a/0.png": "png", "a/1.png": "png", "b": "dir"}),
+             "conditional_vae")),
+    Case("zoo train", "--data: a text file named .png (the first image)",
+         SystemExit, "fake-first/00.png",
+         zoo_train_data(png_folder("fake-first", {
+             **FLAT_IMAGES, "00.png": "fake"}), "dense_vae")),
+    Case("zoo train", "--data: a truncated PNG", SystemExit,
+         "truncated/07.png",
+         zoo_train_data(png_folder("truncated", {
+             **FLAT_IMAGES, "07.png": "truncated"}), "dense_vae")),
+    Case("zoo train", "--labels: a label of 10**6", SystemExit,
+         "above the zoo's limit of 10,000",
+         zoo_train_data(array_file("x20.npy", np.zeros((20, 8, 8), "uint8")),
+                        "conditional_vae",
+                        labels=array_file("huge_label.npy", np.array(
+                            [0] * 19 + [10**6])))),
+    Case("zoo train", "--labels: a label of -3", SystemExit,
+         "image 4 has the label -3",
+         zoo_train_data(array_file("x20.npy", np.zeros((20, 8, 8), "uint8")),
+                        "conditional_vae",
+                        labels=array_file("negative_label.npy", np.array(
+                            [0, 1, 0, 1, -3] + [0] * 15)))),
+    Case("zoo train", "--labels: -1 for a model that is not "
+         "semi-supervised", SystemExit, "only a semi-supervised model",
+         zoo_train_data(array_file("x20.npy", np.zeros((20, 8, 8), "uint8")),
+                        "conditional_vae",
+                        labels=array_file("partial_labels.npy", np.array(
+                            [0, 1, -1, -1] * 5)))),
+    Case("zoo train", "--labels: every label -1 (semi-supervised)",
+         SystemExit, "at least 2 must be labelled",
+         zoo_train_data(array_file("x20.npy", np.zeros((20, 8, 8), "uint8")),
+                        "semi_supervised_vae",
+                        labels=array_file("no_labels.npy",
+                                          np.full(20, -1)))),
+    Case("zoo train", "--labels above --option num_classes", SystemExit,
+         "num_classes must be at least 3",
+         zoo_train_data(array_file("x20.npy", np.zeros((20, 8, 8), "uint8")),
+                        "conditional_vae", "--option", "num_classes=2",
+                        labels=array_file("three_classes.npy",
+                                          np.arange(20) % 3))),
+    Case("semi-supervised model .fit", "every label -1 (no labelled "
+         "example)", ValueError, "marks every example unlabelled",
+         semi_supervised_fit([-1, -1, -1, -1])),
+    Case("zoo.datasets.from_directory", "a truncated PNG", ValueError,
+         "truncated/07.png", lambda model, path: datasets.from_directory(
+             png_folder("truncated", {**FLAT_IMAGES, "07.png": "truncated"})(),
+             image_size=(8, 8))),
+    Case("zoo.datasets.from_directory", "images beside class subfolders",
+         ValueError, "beside the subfolder(s) ['thumbs']",
+         lambda model, path: datasets.from_directory(png_folder("mixed", {
+             **FLAT_IMAGES, "thumbs/0.png": "png", "thumbs/1.png": "png"})(),
+             image_size=(8, 8))),
+    Case("zoo.from_preset", "learning_rate=inf", ValueError,
+         "positive finite float", lambda model, path: zoo.from_preset(
+             "conv_vae", learning_rate=float("inf"))),
 ]
 
 # Bad inputs whose test lives beside the feature: (entry, bad, error,
@@ -564,6 +720,31 @@ EXTERNAL = [
      "classify without a classifier", "ValueError",
      "objective='semi_supervised'", "tests/test_semi_supervised.py::"
      "test_options_that_do_not_fit_are_refused"),
+]
+
+EXTERNAL += [
+    ("zoo train --output", "a folder with logs/ and samples.png but no "
+     "run.json (with or without --overwrite)", "SystemExit",
+     "not a run folder", "tests/test_cli.py::"
+     "test_overwrite_keeps_files_no_run_wrote"),
+    ("zoo train (--resume)", "data changed since the run started (same or "
+     "another image shape)", "SystemExit", "changed since it started",
+     "tests/test_cli_data.py::test_resume_on_changed_data_is_refused"),
+    ("zoo train --data FOLDER", "60 images beside thumbs/ with 3",
+     "ValueError", "beside the subfolder(s)", "tests/test_cli_data.py::"
+     "test_images_beside_subfolders_are_refused"),
+    ("zoo export", "--version N that exists", "SystemExit",
+     "pass --overwrite to replace it", "tests/test_cli.py::"
+     "test_export_to_an_existing_version_names_the_flag"),
+    ("zoo.preset_card", "a model_card.json that is not JSON", "ValueError",
+     "is damaged (not a JSON object", "tests/test_presets.py::"
+     "test_preset_card_that_is_not_json_names_the_file"),
+    ("zoo.from_preset", "a 0-byte model.keras", "ValueError",
+     "it is empty, 0 bytes", "tests/test_presets.py::"
+     "test_empty_preset_file_is_reported_empty"),
+    ("zoo.from_preset(directory=...)", "a model.keras that is not a zoo "
+     "model (keras.Sequential)", "ValueError", "not a zoo model",
+     "tests/test_presets.py::test_preset_that_is_not_a_zoo_model_is_refused"),
 ]
 
 # Injected faults: (fault, what must happen, test id).

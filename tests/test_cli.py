@@ -135,9 +135,102 @@ def test_console_entry_point_fails_with_status_2():
 
 
 def test_likelihood_choices_are_every_zoo_likelihood():
-    from zoo import likelihoods
+    from zoo import likelihoods as distributions
 
     train = next(action for action in cli.build_parser()._subparsers
                  ._group_actions[0].choices["train"]._actions
                  if "--likelihood" in action.option_strings)
-    assert tuple(train.choices) == tuple(likelihoods.LIKELIHOODS)
+    assert tuple(train.choices) == distributions.LIKELIHOODS
+
+
+# Issue #39, round two -------------------------------------------------------
+
+
+def _quiet_env(**variables):
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("TF_CPP_MIN_LOG_LEVEL", "ZOO_VERBOSE")}
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    environment["PYTHONPATH"] = os.pathsep.join(
+        [root, environment.get("PYTHONPATH", "")])
+    return {**environment, **variables}
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"],
+                                  ["train", "dense_vae", "--seed", "-1"]])
+def test_help_and_argument_errors_do_not_import_tensorflow(argv):
+    # It took 5 to 17 s: TensorFlow was imported before the arguments.
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "zoo", *argv],
+        capture_output=True, text=True, env=_quiet_env(), timeout=120,
+    )
+    assert result.returncode in (0, 2), result.stderr
+    imported = [line.split("|")[-1].strip() for line in
+                result.stderr.splitlines() if line.startswith("import time")]
+    assert "zoo.cli.commands" in imported
+    assert not [name for name in imported
+                if name.split(".")[0] in ("tensorflow", "keras")], imported
+
+
+def test_start_up_logs_hidden_with_a_log_level_of_ones_own():
+    result = subprocess.run(
+        [sys.executable, "-m", "zoo", "list"], capture_output=True,
+        text=True, env=_quiet_env(TF_CPP_MIN_LOG_LEVEL="2"), timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "conv_vae" in result.stdout
+    assert result.stderr == ""
+
+
+def test_constants_written_out_for_a_fast_parser_match_the_zoo():
+    from zoo import validation
+    from zoo.models import autoencoder
+
+    assert cli.DEFAULT_LEARNING_RATE == autoencoder.DEFAULT_LEARNING_RATE
+    for name, value in cli.LIMITS.items():
+        assert getattr(validation, name) == value
+
+
+def test_overwrite_keeps_files_no_run_wrote(tmp_path, capsys):
+    folder = tmp_path / "results"
+    (folder / "logs").mkdir(parents=True)
+    (folder / "logs" / "important.txt").write_text("mine")
+    (folder / "samples.png").write_bytes(b"mine too")
+    for extra in ([], ["--overwrite"]):
+        status, _, err = run(capsys, "train", "dense_vae", "--dataset",
+                             "digits", "--output", str(folder), *extra)
+        assert status == 2
+        assert "not a run folder" in err and err.count("\n") == 1, err
+        assert "use --overwrite" not in err
+    assert (folder / "logs" / "important.txt").read_text() == "mine"
+    assert (folder / "samples.png").read_bytes() == b"mine too"
+    assert sorted(path.name for path in folder.iterdir()) == [
+        ".lock", "logs", "samples.png"]
+
+
+def test_resume_and_output_naming_one_folder_differently(tmp_path, capsys,
+                                                         monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run").mkdir()
+    for output in (str(tmp_path / "run"), "./run", "run/"):
+        status, _, err = run(capsys, "train", "--resume", "run",
+                             "--output", output)
+        assert status == 2
+        assert "holds no run to resume" in err, err  # not "two folders"
+
+
+def test_export_to_an_existing_version_names_the_flag(tmp_path, capsys):
+    import zoo
+
+    model = zoo.get("dense_vae", input_shape=(8, 8, 1), latent_dim=2,
+                    hidden_units=(8,))
+    (tmp_path / "run").mkdir()
+    model.save(tmp_path / "run" / "model.keras")
+    (tmp_path / "served" / "1").mkdir(parents=True)
+    (tmp_path / "served" / "1" / "saved_model.pb").write_bytes(b"v1")
+    status, _, err = run(capsys, "export", str(tmp_path / "run"), "--to",
+                         str(tmp_path / "served"), "--version", "1")
+    assert status == 2
+    assert "pass --overwrite to replace it" in err, err
+    assert "overwrite=True" not in err and "version=None" not in err
+    assert (tmp_path / "served" / "1" / "saved_model.pb").read_bytes() == (
+        b"v1")

@@ -216,3 +216,188 @@ def test_progress_bar_on_a_terminal_one_line_per_epoch_otherwise(
         monkeypatch, terminal, verbosity):
     monkeypatch.setattr(sys.stdout, "isatty", lambda: terminal)
     assert cli._fit_verbosity() == verbosity
+
+
+# Issue #39, round two -------------------------------------------------------
+
+
+def _pngs(folder, count, value=128, size=8):
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in range(count):
+        Image.fromarray(np.full((size, size), value, "uint8")).save(
+            folder / f"{index:03d}.png")
+
+
+def _load(path, **settings):
+    return cli_data.load({"data": str(path), "binarize": None, "seed": 0,
+                          **settings})
+
+
+def test_held_out_split_of_class_folders_holds_every_class(tmp_path):
+    # Read class by class, the last 10% would be the last class alone.
+    for name in ("a_shirts", "b_shoes"):
+        _pngs(tmp_path / "data" / name, 30)
+    data = _load(tmp_path / "data")
+    assert len(data.x_test) == 6
+    assert sorted(data.y_test.tolist()) == [0, 0, 0, 1, 1, 1]
+    assert "stratified by class" in data.test_split
+    # Every class is trained on, the held-out images are not.
+    train = np.concatenate([batch[1] for batch in data.train_dataset(
+        64, 0, True).map(lambda d: (d["x"], d["labels"]))
+        .as_numpy_iterator()])
+    assert sorted(np.bincount(train).tolist()) == [27, 27]
+
+
+def test_held_out_split_of_an_array_is_a_seeded_sample(tmp_path):
+    x = np.arange(50, dtype="uint8")[:, None, None] * np.ones((1, 4, 4),
+                                                             "uint8")
+    np.save(tmp_path / "x.npy", x)
+    first = _load(tmp_path / "x.npy", binarize="none")
+    again = _load(tmp_path / "x.npy", binarize="none", seed=3)
+    held_out = sorted(np.round(first.x_test[:, 0, 0, 0] * 255).astype(int))
+    assert held_out != list(range(45, 50))  # not the last images
+    # The same images whatever --seed, so runs are scored alike.
+    np.testing.assert_array_equal(first.x_test, again.x_test)
+
+
+def test_hidden_entries_are_skipped(tmp_path):
+    flat = tmp_path / "flat"
+    _pngs(flat, 12)
+    (flat / ".ipynb_checkpoints").mkdir()  # empty: was "no images"
+    (flat / "._000.png").write_text("macOS metadata, not an image")
+    data = _load(flat)
+    assert len(data.x_test) + 11 == 12 and data.y_test is None
+    classes = tmp_path / "classes"
+    _pngs(classes / "circle", 6)
+    _pngs(classes / "square", 6)
+    _pngs(classes / ".ipynb_checkpoints", 2)  # was class 0's name
+    data = _load(classes)
+    assert data.class_names == ["circle", "square"]
+    assert data.num_classes == 2
+
+
+def test_images_beside_subfolders_are_refused(tmp_path):
+    # 60 images and thumbs/ with 3 trained on the 3.
+    _pngs(tmp_path / "data", 60)
+    _pngs(tmp_path / "data" / "thumbs", 3)
+    with pytest.raises(ValueError, match=r"holds 60 image\(s\) .* beside "
+                       r"the subfolder\(s\) \['thumbs'\]"):
+        _load(tmp_path / "data")
+
+
+def test_semi_supervised_training_on_partly_labelled_data(tmp_path,
+                                                          capsys):
+    # The held-out split was drawn from all images, with their -1 labels:
+    # the run stopped after its first epoch when scoring it.
+    rng = np.random.default_rng(0)
+    x = (rng.uniform(size=(40, 8, 8)) > 0.5).astype("uint8") * 255
+    labels = np.arange(40) % 3
+    labels[::2] = -1
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", labels)
+    run = tmp_path / "run"
+    assert cli.main([
+        "train", "semi_supervised_vae", "--data", str(tmp_path / "x.npy"),
+        "--labels", str(tmp_path / "y.npy"), "--latent-dim", "2",
+        "--option", "hidden_units=8,", "--epochs", "1", "--batch-size", "20",
+        "--output", str(run),
+    ]) == 0
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert np.isfinite(metrics["test_negative_elbo"])
+    assert "of the labelled images" in metrics["test_split"]
+    assert not (run / "backup").exists()  # finished
+
+
+def test_resume_on_changed_data_is_refused(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    data = tmp_path / "x.npy"
+    np.save(data, (rng.uniform(size=(20, 8, 8)) > 0.5).astype("uint8"))
+    run = tmp_path / "run"
+    argv = ["train", "dense_vae", "--data", str(data), "--latent-dim", "2",
+            "--option", "hidden_units=8,", "--epochs", "1",
+            "--output", str(run)]
+    assert cli.main(argv) == 0
+    model = (run / "model.keras").read_bytes()
+    (run / "model.keras").unlink()  # as if killed before the end
+    checkpoint = (run / "checkpoints" / "epoch_001.keras").read_bytes()
+    capsys.readouterr()
+    for other in [(rng.uniform(size=(20, 8, 8)) > 0.5),  # same shape
+                  np.ones((20, 9, 9))]:  # another shape
+        np.save(data, other.astype("uint8"))
+        for command in (argv, ["train", "--resume", str(run)]):
+            with pytest.raises(SystemExit) as info:
+                cli.main(command)
+            assert info.value.code == 2
+            err = capsys.readouterr().err
+            assert "changed since it started" in err, err
+            assert "--overwrite" in err and err.count("\n") == 1
+            assert (run / "checkpoints" / "epoch_001.keras").read_bytes() == (
+                checkpoint)
+    # Nor scored on it: its test split would be other images.
+    (run / "model.keras").write_bytes(model)
+    with pytest.raises(SystemExit):
+        cli.main(["evaluate", str(run)])
+    assert "changed since the run was trained" in capsys.readouterr().err
+
+
+def test_resume_with_the_same_data_by_a_relative_path(tmp_path, capsys,
+                                                      monkeypatch):
+    # run.json holds absolute paths (and lists): `--data x` was "another
+    # setting" than the /abs/x it recorded.
+    monkeypatch.chdir(tmp_path)
+    _pngs(tmp_path / "pngs", 10, size=6)
+    argv = ["dense_vae", "--data", "pngs", "--image-size", "6,6",
+            "--latent-dim", "2", "--option", "hidden_units=8,",
+            "--epochs", "1"]
+    assert cli.main(["train", *argv, "--output", "run"]) == 0
+    (tmp_path / "run" / "model.keras").unlink()  # as if killed
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", "run", "--data", "./pngs",
+                     "--image-size", "6,6", "--output", "./run"]) == 0
+    assert (tmp_path / "run" / "model.keras").exists()
+
+
+def test_run_of_the_old_held_out_split_is_not_resumed_on_the_new(tmp_path):
+    # A run of release 0.2 held out the last images: continuing it now
+    # would train on some of the images it was scored on.
+    from zoo.training import runs
+
+    settings = {"model": "dense_vae", "data": "/data/x.npy",
+                "test_split": "the last 6 of 64 images, held out"}
+    runs.open_run(tmp_path / "run", settings).close()
+    new = {**settings, "test_split": "6 of 64 images, held out: a random "
+           "sample (fixed seed)", "data_fingerprint": "abc"}
+    with pytest.raises(ValueError, match="holds a run scored on another "
+                       "held-out split .* Pass --overwrite"):
+        runs.open_run(tmp_path / "run", new)
+
+
+def test_backup_of_another_shape_is_not_set_aside(tmp_path, capsys,
+                                                   monkeypatch):
+    # A run without a data fingerprint (release 0.2) resumed on images of
+    # another shape: its whole backup was called "damaged", set aside, and
+    # the run trained again over its checkpoints without --overwrite.
+    from zoo.training import runs
+
+    monkeypatch.setattr(runs.RunFolder, "finish", lambda self: None)
+    data = tmp_path / "x.npy"
+    np.save(data, np.zeros((20, 8, 8), "uint8"))
+    run = tmp_path / "run"
+    argv = ["train", "dense_vae", "--data", str(data), "--latent-dim", "2",
+            "--option", "hidden_units=8,", "--epochs", "1",
+            "--output", str(run)]
+    assert cli.main(argv) == 0  # the backup is kept: as if killed
+    settings = json.loads((run / "run.json").read_text())
+    settings.pop("data_fingerprint", None)
+    (run / "run.json").write_text(json.dumps(settings))
+    checkpoint = (run / "checkpoints" / "epoch_001.keras").read_bytes()
+    np.save(data, np.zeros((20, 9, 9), "uint8"))
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        cli.main(argv)
+    err = capsys.readouterr().err
+    assert "holds another model's weights" in err and err.count("\n") == 1
+    assert (run / "checkpoints" / "epoch_001.keras").read_bytes() == (
+        checkpoint)
+    assert (run / "backup").is_dir()
+    assert not list(run.glob("*.corrupt-*"))

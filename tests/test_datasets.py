@@ -505,6 +505,20 @@ def test_from_directory_rejects_bad_arguments(tmp_path, arguments, message):
         datasets.from_directory(**{"path": tmp_path / "images", **arguments})
 
 
+def test_from_directory_validation_split_holds_every_class(tmp_path):
+    # Files are read class by class: the last ones are the last class.
+    _write_images(tmp_path / "train" / "cats", 10, (6, 6), value=0)
+    _write_images(tmp_path / "train" / "dogs", 10, (6, 6), value=255)
+    (tmp_path / "train" / ".ipynb_checkpoints").mkdir()  # skipped
+    data = datasets.from_directory(tmp_path / "train", image_size=(6, 6),
+                                   validation_size=4)
+    assert sorted(data.y_validation.tolist()) == [0, 0, 1, 1]
+    assert sorted(data.y_train.tolist()) == [0] * 8 + [1] * 8
+    # Each image keeps its label.
+    np.testing.assert_allclose(data.x_validation.mean(axis=(1, 2, 3)),
+                               data.y_validation, atol=1e-6)
+
+
 def test_from_directory_without_images(tmp_path):
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "notes.txt").write_text("no images here")

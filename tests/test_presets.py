@@ -80,3 +80,41 @@ def test_presets_directory_can_be_chosen(tmp_path, monkeypatch):
     monkeypatch.setenv("ZOO_PRESETS_DIR", str(tmp_path))
     with pytest.raises(ValueError, match=r"Available presets: \[\]"):
         zoo.from_preset("conv_vae")
+
+
+# Issue #39, round two: a damaged or foreign preset is named -----------------
+
+
+def _preset(tmp_path, keras_bytes=None, card="{}", model=None):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "model_card.json").write_text(card)
+    if model is not None:
+        model.save(folder / "model.keras")
+    else:
+        (folder / "model.keras").write_bytes(keras_bytes or b"")
+    return tmp_path
+
+
+def test_preset_card_that_is_not_json_names_the_file(tmp_path):
+    directory = _preset(tmp_path, b"x", card='{"name": ')
+    with pytest.raises(ValueError, match=r"model card .*mine/model_card\.json"
+                       r" is damaged .* restore it"):
+        zoo.preset_card("mine", directory=directory)
+
+
+def test_empty_preset_file_is_reported_empty(tmp_path):
+    directory = _preset(tmp_path, b"")
+    with pytest.raises(ValueError, match=r"mine/model\.keras is damaged "
+                       r"\(it is empty, 0 bytes\)"):
+        zoo.from_preset("mine", directory=directory)
+
+
+def test_preset_that_is_not_a_zoo_model_is_refused(tmp_path):
+    import keras
+
+    directory = _preset(tmp_path, model=keras.Sequential(
+        [keras.Input((2,)), keras.layers.Dense(1)]))
+    with pytest.raises(ValueError, match="holds a Sequential, not a zoo "
+                       "model"):
+        zoo.from_preset("mine", directory=directory)

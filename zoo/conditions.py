@@ -187,6 +187,21 @@ class PartialLabels(Labels):
 
     takes_unlabelled = True
 
+    def checked(self, inputs, check_x, unlabelled=False):
+        """As `Labels.checked`; training data (`unlabelled=True`) must also
+        hold at least one labelled example: without one the classifier
+        q(y|x) learns nothing, and `fit` would train on in silence."""
+        x, labels = super().checked(inputs, check_x, unlabelled)
+        if unlabelled and len(labels) and np.all(labels == UNLABELLED):
+            raise ValueError(
+                "`labels` marks every example unlabelled (-1): a "
+                "semi-supervised model learns its classifier q(y|x) from the "
+                "labelled ones, so give some examples their class id in "
+                f"[0, {self.num_classes}) (or train an unconditional model). "
+                f"Received: labels with {len(labels)} values, all -1"
+            )
+        return [x, labels]
+
     def assertions(self, labels):
         """Graph checks of a streamed batch's labels: -1 or a class id."""
         labels = tf.cast(labels, "int32")

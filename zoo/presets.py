@@ -22,6 +22,7 @@ from `directory=` / `$ZOO_PRESETS_DIR` when given.
 """
 
 import json
+import math
 import os
 import pathlib
 
@@ -59,10 +60,23 @@ def preset_card(name, directory=None):
     training recipe, size and test scores.
 
     Raises:
-        ValueError: for an unknown name; the message lists the presets.
+        ValueError: for an unknown name (the message lists the presets),
+            or a card that is not a JSON object (the message names it).
     """
-    folder = _preset_folder(name, directory)
-    return json.loads((folder / CARD_FILE).read_text())
+    path = _preset_folder(name, directory) / CARD_FILE
+    try:
+        card = json.loads(path.read_text())
+    except (OSError, ValueError) as error:  # JSONDecodeError, bad UTF-8
+        card = error
+    if not isinstance(card, dict):
+        reason = " ".join(str(card).split())
+        raise ValueError(
+            f"The model card {path} is damaged (not a JSON object: "
+            f"{reason}); restore it from the zoo's checkout (git checkout "
+            f"-- {CARD_FILE}) or the preset's source. Received: "
+            f"name={name!r}"
+        )
+    return card
 
 
 def from_preset(name, directory=None, learning_rate=1e-3):
@@ -80,8 +94,9 @@ def from_preset(name, directory=None, learning_rate=1e-3):
         A `zoo.models.VAE` with the shipped weights.
 
     Raises:
-        ValueError: for an unknown name (the message lists the presets) or
-            a non-positive learning rate.
+        ValueError: for an unknown name (the message lists the presets), a
+            learning rate that is not a positive finite number, or a
+            `model.keras` that is empty, damaged or not a zoo model.
 
     Example:
 
@@ -96,15 +111,40 @@ def from_preset(name, directory=None, learning_rate=1e-3):
 
     if isinstance(learning_rate, bool) or not isinstance(
         learning_rate, (int, float)
-    ) or not learning_rate > 0:
+    ) or not (learning_rate > 0 and math.isfinite(learning_rate)):
         raise ValueError(
-            "`learning_rate` must be a positive float, e.g. 1e-4. "
+            "`learning_rate` must be a positive finite float, e.g. 1e-4. "
             f"Received: learning_rate={learning_rate!r}"
         )
-    folder = _preset_folder(name, directory)
-    model = keras.models.load_model(folder / KERAS_FILE)
+    path = _preset_folder(name, directory) / KERAS_FILE
+    damage = _keras_file_damage(path)
+    if damage:
+        raise ValueError(
+            f"The preset file {path} is damaged ({damage}); restore it "
+            "(python saved_models/regenerate.py --keras-from-savedmodel "
+            f"writes it again). Received: name={name!r}"
+        )
+    model = keras.models.load_model(path)
+    if not isinstance(model, zoo.models.Autoencoder):
+        raise ValueError(
+            f"The preset {path} holds a {type(model).__name__}, not a zoo "
+            "model (zoo.VAE, zoo.VQVAE, zoo.HierarchicalVAE): a preset is "
+            "written by zoo.export or model.save of a zoo model. Load other "
+            "models with keras.models.load_model. Received: "
+            f"name={name!r}, directory={str(directory)!r}"
+        )
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     return model
+
+
+def _keras_file_damage(path):
+    """Why the `.keras` file is not loadable (empty, not a complete
+    archive), or None."""
+    if path.stat().st_size == 0:
+        return "it is empty, 0 bytes"
+    from zoo.training import runs
+
+    return runs.keras_file_damage(path)
 
 
 def _preset_folder(name, directory):

@@ -10,16 +10,19 @@ The C++ level is read once, when TensorFlow loads, so it must be set
 before `import tensorflow`; and the lines TensorFlow 2.21 prints while it
 loads go through absl before its logging is initialised ("All log
 messages before absl::InitializeLog() is called are written to STDERR"),
-which no level hides. So `zoo/__init__.py` imports this module first
-thing, and importing it calls `hide_native_logs()`, which sets
-`TF_CPP_MIN_LOG_LEVEL=3` and imports TensorFlow with the process's
-standard error (file descriptor 2) sent to a temporary file, only when
+which no level hides. So the command does not import TensorFlow until
+its arguments are parsed (`zoo --help` and a bad argument answer at once:
+`zoo/__init__.py` loads the zoo's packages lazily in the command), then
+calls `load_tensorflow()`, which sets `TF_CPP_MIN_LOG_LEVEL=3` unless you
+set a level yourself (yours is kept) and imports TensorFlow with the
+process's standard error (file descriptor 2) sent to a temporary file,
+only when
 
 - this process is the `zoo` command (the `zoo` console script or
   `python -m zoo`); importing zoo from Python changes nothing;
-- TensorFlow is not imported yet and `TF_CPP_MIN_LOG_LEVEL` is not set
-  (a level you set yourself is kept);
-- neither `ZOO_VERBOSE=1` nor `--verbose` asks for the logs.
+- TensorFlow is not imported yet;
+- neither `ZOO_VERBOSE=1`, `--verbose` nor `TF_CPP_MIN_LOG_LEVEL=0` (every
+  log) asks for the logs.
 
 If that import fails, what it printed is written to standard error before
 the exception propagates, so a broken install is never silent.
@@ -64,18 +67,24 @@ def logs_requested(argv=None):
     return value in ("1", "true", "yes") or "--verbose" in argv
 
 
-def hide_native_logs():
-    """For the `zoo` command: set `TF_CPP_MIN_LOG_LEVEL=3` and import
-    TensorFlow without its load-time lines (see the module docstring for
-    when)."""
+def load_tensorflow(verbose=False):
+    """For the `zoo` command: import TensorFlow without its load-time lines
+    (`TF_CPP_MIN_LOG_LEVEL=3` unless set; see the module docstring for
+    when); elsewhere, or with `verbose`, import it as it is."""
     if (
         is_zoo_command()
+        and not verbose
         and not logs_requested()
         and "tensorflow" not in sys.modules
-        and "TF_CPP_MIN_LOG_LEVEL" not in os.environ
+        and os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3").strip() != "0"
     ):
-        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         import_without_native_stderr("tensorflow")
+    import tensorflow  # noqa: F401  (imported for the command)
+
+
+#: The name of release 0.2 (its import hid the logs).
+hide_native_logs = load_tensorflow
 
 
 def import_without_native_stderr(module):
@@ -139,5 +148,3 @@ def hide_python_logs(verbose=False):
     warnings.filterwarnings("ignore", category=UserWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
-
-hide_native_logs()

@@ -29,13 +29,26 @@ saying what is wrong.
 
 import argparse
 import json
+import math
 import pathlib
 import sys
 
+# Nothing here imports TensorFlow: `zoo --help` and a bad argument answer
+# at once; `main` loads TensorFlow (quietly) and the zoo once the
+# arguments are parsed.
 from zoo.cli import data as cli_data
-from zoo.models.autoencoder import DEFAULT_LEARNING_RATE
 
 DATASETS = cli_data.BUILT_IN
+
+#: `zoo.models.autoencoder.DEFAULT_LEARNING_RATE`, the models' compile()
+#: default, and `zoo.validation`'s limits, written out so that parsing the
+#: arguments does not load TensorFlow (tests/test_cli.py checks they match).
+DEFAULT_LEARNING_RATE = 2e-3
+LIMITS = {"MAX_LATENT_DIM": 65_536, "MAX_SAMPLES": 2**20}
+
+#: `zoo train --seed`: an int in [0, MAX_SEED], numpy's seed range
+#: (`keras.utils.set_random_seed`).
+MAX_SEED = 2**32 - 1
 
 #: The figures drawn without a condition; a conditional model's run skips
 #: them (saying so) and draws samples.png one row per class.
@@ -96,6 +109,7 @@ def train(args):
         runs.check_writable(args.export_to, "--export-to")
     settings["data_description"] = data.description
     settings["test_split"] = data.test_split
+    settings["data_fingerprint"] = data.fingerprint
     run = runs.open_run(output, settings, overwrite=args.overwrite)
     try:
         _train_into(run, model, data, args, run_folder)
@@ -247,12 +261,33 @@ def _check_trainable_here(name):
 def _with_num_classes(name, data, options):
     """A conditional preset (one that fixes `num_classes`) gets the data's
     number of classes unless `--option num_classes=` says; data without
-    labels is an error for it."""
+    labels is an error for it, and so are labels the model cannot take
+    (-1, unlabelled, but for a semi-supervised model; an id at or above
+    `--option num_classes`), before anything is built."""
     from zoo.models import registry
 
-    if registry.MODELS.get(name, {}).get("num_classes") is None or (
-        "num_classes" in options
+    preset = registry.MODELS.get(name, {})
+    semi_supervised = options.get(
+        "objective", preset.get("objective")) == "semi_supervised"
+    if data.unlabelled and not semi_supervised:
+        raise ValueError(
+            f"The labels mark {data.unlabelled} training image(s) "
+            "unlabelled (-1), which only a semi-supervised model takes "
+            "(zoo train semi_supervised_vae, or --option "
+            "objective=semi_supervised); give them class ids or drop them. "
+            f"Received: model={name}"
+        )
+    given = options.get("num_classes")
+    if isinstance(given, int) and data.num_classes is not None and (
+        data.num_classes > given > 0
     ):
+        raise ValueError(
+            f"The labels go up to {data.num_classes - 1}, so --option "
+            f"num_classes must be at least {data.num_classes}; raise it or "
+            "drop it (the data's number of classes is the default). "
+            f"Received: --option num_classes={given}"
+        )
+    if preset.get("num_classes") is None or "num_classes" in options:
         return options
     if data.num_classes is None:
         raise ValueError(
@@ -296,15 +331,21 @@ def _train_settings(args):
                 "with `zoo train --resume RUN`."
             )
         return args
-    if args.output is not None and args.output != args.resume:
+    if args.output is not None and (
+        pathlib.Path(args.output).expanduser().resolve()
+        != pathlib.Path(args.resume).expanduser().resolve()
+    ):
         raise ValueError(
             f"--resume {args.resume} and --output {args.output} name two "
             "folders; --resume RUN alone continues RUN."
         )
-    defaults = vars(build_parser().parse_args(["train", "MODEL"]))
+    # Compared as run.json holds them: paths absolute (the same file
+    # given by a relative path is no conflict), tuples as lists.
+    defaults = _settings(build_parser().parse_args(["train", "MODEL"]))
     defaults["model"] = None
-    settings = runs.resume_settings(args.resume, vars(args), defaults)
+    settings = runs.resume_settings(args.resume, _settings(args), defaults)
     settings["output"] = args.resume
+    settings["handler"] = args.handler
     return argparse.Namespace(**settings)
 
 
@@ -363,6 +404,16 @@ def evaluate(args):
             "evaluate the model from Python (zoo.evaluation.likelihood)."
         )
     data = cli_data.load(run)
+    if run.get("data_fingerprint") and (
+        data.fingerprint != run["data_fingerprint"]
+    ):
+        raise ValueError(
+            f"The data of {args.run}, {run.get('data')}, changed since the "
+            "run was trained (data_fingerprint "
+            f"{run['data_fingerprint']} -> {data.fingerprint}), so its "
+            "test split is not the one it was scored on. Restore the data, "
+            "or train a run on the new data. Received: run=" + str(args.run)
+        )
     x_test = data.x_test[: args.limit]
     if model.condition_spec() is None:
         results = likelihood.evaluate_likelihood(
@@ -401,6 +452,15 @@ def export_run(args):
             f"--version numbers SavedModel versions; a {args.format} export "
             "is one folder of files. Drop --version, or pass --format "
             "savedmodel."
+        )
+    version = args.version and pathlib.Path(args.to) / str(args.version)
+    if version and (version / "saved_model.pb").exists() and (
+        not args.overwrite
+    ):
+        raise ValueError(
+            f"Version {args.version} already exists at {version}; pass "
+            "--overwrite to replace it, or drop --version to write the next "
+            f"version. Received: --version {args.version}"
         )
     model = _load_model(args.run)
     if args.format == "savedmodel":
@@ -457,10 +517,8 @@ def _at_most(limit_name):
     so an absurd size is refused before anything is allocated."""
 
     def parse(text):
-        from zoo import validation
-
         value = _positive_int(text)
-        limit = getattr(validation, limit_name)
+        limit = LIMITS[limit_name]
         if value > limit:
             raise argparse.ArgumentTypeError(
                 f"must be at most {limit:,}, the zoo's limit. Received: "
@@ -476,9 +534,23 @@ def _positive_float(text):
         value = float(text)
     except ValueError:
         value = 0.0
-    if not value > 0:
+    if not (value > 0 and math.isfinite(value)):
         raise argparse.ArgumentTypeError(
-            f"must be a positive number, e.g. 1e-3. Received: {text!r}"
+            "must be a positive number (finite), e.g. 1e-3. "
+            f"Received: {text!r}"
+        )
+    return value
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"must be an int from 0 to {MAX_SEED} (2**32 - 1), e.g. 0. "
+            f"Received: {text!r}"
         )
     return value
 
@@ -557,7 +629,7 @@ def build_parser():
         choices=("bernoulli", "continuous_bernoulli", "gaussian", "pixelcnn"),
         help="p(x|z) (default: the model's, bernoulli)",
     )
-    command.add_argument("--seed", type=int, default=0,
+    command.add_argument("--seed", type=_seed, default=0,
                          help="seeds data order and weights (default: 0)")
     command.add_argument("--output", help="run folder (default runs/MODEL)")
     command.add_argument(
@@ -631,14 +703,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
     from zoo import quiet
 
-    quiet.hide_python_logs(getattr(args, "verbose", False))
+    verbose = getattr(args, "verbose", False)
+    quiet.load_tensorflow(verbose)
+    import zoo
+
+    zoo.load()  # the zoo's packages and public names, as `import zoo` has
+    quiet.hide_python_logs(verbose)
     try:
         args.handler(args)
     except (ValueError, OSError, FloatingPointError, ImportError) as error:
         reason = " ".join(str(error).split())  # one line
         parser.exit(2, f"zoo {args.command}: error: {reason}\n")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

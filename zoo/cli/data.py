@@ -18,16 +18,29 @@
 none of its own (a conditional model needs them; other models colour the
 latent scatter with them).
 
-Folders and arrays without a test split hold out their last 10% of
-images (at least one) as the test split; a stream is too large to split,
-so it trains on every image and is scored on its first
-`STREAM_TEST_IMAGES` (read with `numpy.load(mmap_mode="r")`), which
-`metrics.json` says.
+Folders and arrays without a test split hold out 10% of their images
+(at least one) as the test split: a random sample with a fixed seed
+(`zoo.datasets.splits`), stratified by class when there are labels (the
+last files of a folder of class subfolders would be its last class).
+Images labelled -1 (unlabelled, for a semi-supervised model) all train;
+10% of the labelled ones are held out, so the split is scored with its
+labels. A stream is too large to split, so it trains on every image and
+is scored on its first `STREAM_TEST_IMAGES` (read with
+`numpy.load(mmap_mode="r")`), which `metrics.json` says.
+
+Everything about the data is checked here, before a model is built or a
+file written: images of 1, 3 or 4 channels (the figures' colours; a
+channels-first array is refused with the fix), readable image files
+(a damaged one is named), int labels >= -1 with at most `MAX_CLASSES`
+classes. `fingerprint` identifies the data's content, so a run is never
+resumed on other data (zoo/training/runs.py).
 
 `parse_option("filters=16,32")` reads one `--option KEY=VALUE`.
 """
 
 import ast
+import hashlib
+import math
 import pathlib
 
 import numpy as np
@@ -43,6 +56,14 @@ COLOR_MODES = {1: "grayscale", 3: "rgb", 4: "rgba"}
 
 BUILT_IN = ("fashion_mnist", "mnist", "digits")
 
+#: The most classes labels may give (1 + the largest label): a conditional
+#: model's networks take one-hot labels of this size, and a
+#: semi-supervised one decodes every image once per class.
+MAX_CLASSES = 10_000
+
+#: The channel counts the figures draw: grey, RGB, RGBA.
+CHANNELS = (1, 3, 4)
+
 
 class TrainingData:
     """What `zoo train` trains on, however it was given.
@@ -57,10 +78,13 @@ class TrainingData:
         test_split: str, what `x_test` is, in words.
         num_classes: int, 1 + the largest label, or None without labels.
         class_names: the name of each class (index = label), or None.
+        unlabelled: int, the training images labelled -1 (unlabelled).
+        fingerprint: str, a digest of the data's content (`fingerprint`).
     """
 
     def __init__(self, description, image_shape, binarize, train, x_test,
-                 y_test, test_split, num_classes, class_names=None):
+                 y_test, test_split, num_classes, class_names=None,
+                 unlabelled=0):
         self.description = description
         self.image_shape = tuple(image_shape)
         self.binarize = binarize
@@ -70,6 +94,8 @@ class TrainingData:
         self.test_split = test_split
         self.num_classes = num_classes
         self.class_names = class_names
+        self.unlabelled = unlabelled
+        self.fingerprint = None
 
     @property
     def has_labels(self):
@@ -117,11 +143,17 @@ def load(settings):
         return _built_in(settings)
     path = pathlib.Path(data).expanduser()
     if (path / "images.npy").is_file():
-        return _stream(path, settings)
-    if path.is_dir():
-        return _folder(path, settings)
-    if path.suffix in (".npy", ".npz") and path.is_file():
-        return _array_file(path, settings)
+        loaded = _stream(path, settings)
+    elif path.is_dir():
+        loaded = _folder(path, settings)
+    elif path.suffix in (".npy", ".npz") and path.is_file():
+        loaded = _array_file(path, settings)
+    else:
+        loaded = None
+    if loaded is not None:
+        _check_channels(loaded.image_shape, data)
+        loaded.fingerprint = fingerprint(path, settings.get("labels"))
+        return loaded
     raise ValueError(
         f"--data must be a folder of images, a .npy/.npz array or a "
         f"write_stream folder; {str(path)!r} is none of these (missing, "
@@ -136,8 +168,11 @@ def parse_option(text):
     `None`, `True`/`False`, and tuples written `16,32` (or `(16, 32)`;
     one element: `128,`); anything else is a str (`prior=mixture`).
 
+    `nan` and `inf` (any case, signed) read as floats, and are refused:
+    no model option takes a non-finite number.
+
     Raises:
-        ValueError: without a `=` or a key.
+        ValueError: without a `=` or a key, or for a non-finite number.
     """
     key, separator, value = text.partition("=")
     key = key.strip().replace("-", "_")
@@ -146,16 +181,26 @@ def parse_option(text):
             "--option must be KEY=VALUE with a model option as KEY, e.g. "
             f"--option filters=16,32. Received: --option {text}"
         )
-    return key, _parse_value(value.strip())
+    value = _parse_value(value.strip())
+    for number in value if isinstance(value, tuple) else (value,):
+        if isinstance(number, float) and not math.isfinite(number):
+            raise ValueError(
+                f"--option {key} must be a finite number (NaN and infinity "
+                f"are never valid options), e.g. --option {key}=1.0. "
+                f"Received: --option {text}"
+            )
+    return key, value
 
 
 def _parse_value(text):
     if "," in text and not text.startswith(("(", "[")):
         return tuple(_parse_value(part.strip()) for part in text.split(",")
                      if part.strip())
+    if text.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        return float(text)
     try:
         value = ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
         return text
     if isinstance(value, list):
         return tuple(value)
@@ -176,9 +221,10 @@ def _built_in(settings):
 
 
 def _folder(path, settings):
-    from zoo import datasets
+    from zoo.datasets import directory
 
-    image_size, channels = _image_format(path, settings)
+    files, _, class_names = directory.image_files(path, "--data")
+    image_size, channels = _image_format(files[0], settings)
     x, y = _read_folder(path, image_size, channels)
     if y is not None and settings.get("labels") is not None:
         raise ValueError(
@@ -188,19 +234,11 @@ def _folder(path, settings):
         )
     if y is None:
         y = _labels_file(settings, len(x))
-    binarize = settings["binarize"] or "static"
-    data = datasets.from_arrays(
-        x, y, binarize=binarize, seed=settings["seed"], name=path.name,
-        validation_size=_held_out(len(x)),
-    )
-    class_names = None
-    if settings.get("labels") is None and y is not None:
-        class_names = sorted(child.name for child in path.iterdir()
-                             if child.is_dir())
-    return _from_image_dataset(
-        data, f"folder {path} ({image_size[0]}x{image_size[1]}, "
-        f"{channels} channel(s))", binarize, _held_out_words(len(x)),
-        split="validation", class_names=class_names,
+        class_names = None
+    return _held_out_split(
+        x, y, settings, path.name,
+        f"folder {path} ({image_size[0]}x{image_size[1]}, {channels} "
+        "channel(s))", class_names=class_names,
     )
 
 
@@ -210,6 +248,7 @@ def _array_file(path, settings):
     _no_image_options(settings, f"the array file {path}")
     arrays = _read_arrays(path)
     y = arrays.get("y_train")
+    argument = "y_train"
     if y is not None and settings.get("labels") is not None:
         raise ValueError(
             f"{path} holds y_train, which gives the labels; drop --labels. "
@@ -217,6 +256,7 @@ def _array_file(path, settings):
         )
     if y is None:
         y = _labels_file(settings, len(arrays["x_train"]))
+        argument = "--labels"
     binarize = settings["binarize"] or "static"
     if "x_test" in arrays:
         if (arrays.get("y_test") is None) != (y is None):
@@ -224,19 +264,44 @@ def _array_file(path, settings):
                 f"{path} must give labels for both splits or for neither: "
                 "add y_test (or y_train), or remove the other."
             )
+        y = class_labels(y, argument)
+        y_test = class_labels(arrays.get("y_test"), "y_test",
+                              unlabelled=False)
         data = datasets.from_arrays(
-            arrays["x_train"], y, arrays["x_test"], arrays.get("y_test"),
+            arrays["x_train"], y, arrays["x_test"], y_test,
             binarize=binarize, seed=settings["seed"], name=path.stem,
         )
         return _from_image_dataset(data, f"arrays {path}", binarize,
-                                   f"x_test of {path.name}")
+                                   f"x_test of {path.name}",
+                                   unlabelled=_unlabelled(y))
+    return _held_out_split(arrays["x_train"], y, settings, path.stem,
+                           f"arrays {path}", argument=argument)
+
+
+def _held_out_split(x, y, settings, name, description, class_names=None,
+                    argument="--labels"):
+    """`TrainingData` over images `x` (and labels `y` or None) without a
+    test split: a seeded sample of 10% is held out as one
+    (`zoo.datasets.splits.held_out_order`), stratified by class, labelled
+    images only."""
+    from zoo import datasets
+    from zoo.datasets import splits
+
+    binarize = settings["binarize"] or "static"
+    if np.ndim(x) < 3:  # from_arrays says what is wrong
+        datasets.from_arrays(x)
+    y = class_labels(y, argument)
+    held_out = _held_out(len(x), y)
+    order = splits.held_out_order(len(x), held_out, y)
     data = datasets.from_arrays(
-        arrays["x_train"], y, binarize=binarize, seed=settings["seed"],
-        name=path.stem, validation_size=_held_out(len(arrays["x_train"])),
+        np.asarray(x)[order], None if y is None else y[order],
+        binarize=binarize, seed=settings["seed"], name=name,
+        validation_size=held_out,
     )
     return _from_image_dataset(
-        data, f"arrays {path}", binarize,
-        _held_out_words(len(arrays["x_train"])), split="validation",
+        data, description, binarize, _held_out_words(len(x), y),
+        split="validation", class_names=class_names,
+        unlabelled=_unlabelled(y),
     )
 
 
@@ -265,11 +330,22 @@ def _stream(path, settings):
     x_test = np.asarray(images[:STREAM_TEST_IMAGES], "float32")
     y_test = None
     num_classes = None
+    unlabelled = 0
     if has_labels:
-        labels = np.load(path / "labels.npy", mmap_mode="r")
-        y_test = checks.check_labels(
-            np.asarray(labels[:STREAM_TEST_IMAGES]), len(x_test), "labels"
-        )
+        labels = class_labels(np.load(path / "labels.npy"),
+                              f"{path / 'labels.npy'}")
+        checks.check_labels(labels, len(images), "labels")
+        y_test = labels[:STREAM_TEST_IMAGES]
+        unlabelled = _unlabelled(labels)
+        if unlabelled:  # scored with its labels: the labelled ones
+            if np.all(y_test == -1):
+                raise ValueError(
+                    f"The first {len(y_test)} images of {path} are all "
+                    "unlabelled (-1); a stream is scored on its first "
+                    "images, with their labels. Write some labelled images "
+                    "first."
+                )
+            x_test, y_test = x_test[y_test != -1], y_test[y_test != -1]
         num_classes = int(np.max(labels)) + 1
 
     def train(batch_size, seed, conditional):
@@ -287,12 +363,12 @@ def _stream(path, settings):
         f"write_stream folder {path} ({len(images)} images)",
         images.shape[1:], binarize, train, x_test, y_test,
         f"the first {len(x_test)} training images (a stream has no "
-        "held-out split)", num_classes,
+        "held-out split)", num_classes, unlabelled=unlabelled,
     )
 
 
 def _from_image_dataset(data, description, binarize, test_split,
-                        split="test", class_names=None):
+                        split="test", class_names=None, unlabelled=0):
     """`TrainingData` over an `ImageDataset`, scored on `split`."""
     x_test, y_test = data.split(split)
 
@@ -306,22 +382,31 @@ def _from_image_dataset(data, description, binarize, test_split,
     if data.y_train is not None:
         num_classes = int(max(np.max(data.y_train), np.max(y_test))) + 1
     return TrainingData(description, data.image_shape, binarize, train,
-                        x_test, y_test, test_split, num_classes, class_names)
+                        x_test, y_test, test_split, num_classes, class_names,
+                        unlabelled)
 
 
 # Reading ---------------------------------------------------------------------
 
 
-def _image_format(path, settings):
-    """`(image_size, channels)`: the options given, else the first
-    image's."""
+def _image_format(first, settings):
+    """`(image_size, channels)`: the options given, else those of the
+    image file `first`."""
     image_size, channels = settings.get("image_size"), settings.get(
         "channels")
     if image_size is None or channels is None:
         from PIL import Image
 
-        with Image.open(_first_image(path)) as image:
-            image.load()
+        try:
+            with Image.open(first) as image:
+                image.load()
+        except Exception as error:  # noqa: BLE001 - any decoding failure
+            reason = " ".join(str(error).split()) or type(error).__name__
+            raise ValueError(
+                f"Cannot read the image {first} ({reason}): it is damaged "
+                "or not an image. Replace or remove it. Received: --data "
+                f"{first.parent}"
+            ) from None
         if image_size is None:
             image_size = (image.height, image.width)
         if channels is None:
@@ -333,17 +418,6 @@ def _image_format(path, settings):
             f"Received: --channels {channels}"
         )
     return tuple(image_size), channels
-
-
-def _first_image(path):
-    suffixes = {".png", ".jpg", ".jpeg", ".bmp", ".gif"}
-    for file in sorted(path.rglob("*")):
-        if file.suffix.lower() in suffixes and file.is_file():
-            return file
-    raise ValueError(
-        f"{path} holds no images: put .png/.jpg/.bmp/.gif files in it, or "
-        "one subfolder of them per class. Received: --data " + str(path)
-    )
 
 
 def _read_folder(path, image_size, channels):
@@ -405,7 +479,8 @@ def _labels_file(settings, num_images):
             "--labels must hold one int label per image, shape (N,). "
             f"Received: dtype={values.dtype}, shape={values.shape}"
         )
-    return checks.check_labels(values, num_images, "--labels")
+    return class_labels(checks.check_labels(values, num_images, "--labels"),
+                        "--labels")
 
 
 def _no_image_options(settings, what):
@@ -417,15 +492,151 @@ def _no_image_options(settings, what):
             )
 
 
-def _held_out(num_images):
-    if num_images < 2:
+def _held_out(num_images, labels=None):
+    """How many images the test split holds: 10% (at least 1) of the
+    images, or of the labelled ones when some are labelled -1."""
+    candidates = num_images
+    if labels is not None and _unlabelled(labels):
+        candidates = num_images - _unlabelled(labels)
+        if candidates < 2:
+            raise ValueError(
+                f"The labels mark {num_images - candidates} of {num_images} "
+                "images unlabelled (-1); at least 2 must be labelled, one "
+                "to train on and one held out for testing. Label more "
+                f"images. Received: {candidates} labelled image(s)"
+            )
+    if candidates < 2:
         raise ValueError(
             f"--data needs at least 2 images (one is held out for testing). "
             f"Received: {num_images}"
         )
-    return max(1, int(num_images * TEST_FRACTION))
+    return max(1, int(candidates * TEST_FRACTION))
 
 
-def _held_out_words(num_images):
-    return (f"the last {_held_out(num_images)} of {num_images} images, "
-            "held out")
+def _held_out_words(num_images, labels=None):
+    held_out = _held_out(num_images, labels)
+    how = "a random sample (fixed seed)"
+    if labels is not None:
+        how += ", stratified by class"
+        if _unlabelled(labels):
+            how += ", of the labelled images"
+    return f"{held_out} of {num_images} images, held out: {how}"
+
+
+def _unlabelled(labels):
+    """How many of `labels` (or None) are -1, unlabelled."""
+    return 0 if labels is None else int(np.count_nonzero(labels == -1))
+
+
+def class_labels(labels, argument, unlabelled=True):
+    """`labels` (or None) as int64 class ids, checked before any training:
+    integers, one per image, >= 0 or -1 (unlabelled; only where
+    `unlabelled`), at most `MAX_CLASSES` classes.
+
+    Raises:
+        ValueError: naming `argument` and the fix.
+    """
+    if labels is None:
+        return None
+    values = np.asarray(labels)
+    if values.ndim == 2 and values.shape[1] == 1:
+        values = values[:, 0]
+    if values.ndim != 1:
+        raise ValueError(
+            f"{argument} must hold one int class id per image, shape (N,) "
+            "(one-hot labels: labels.argmax(axis=-1)). "
+            f"Received: {argument}.shape={values.shape}"
+        )
+    if not len(values):
+        return values.astype("int64")
+    if not (np.issubdtype(values.dtype, np.integer) or (
+        np.issubdtype(values.dtype, np.floating)
+        and np.all(np.isfinite(values)) and np.all(values == np.round(values))
+    )):
+        raise ValueError(
+            f"{argument} must hold int class ids. "
+            f"Received: {argument}.dtype={values.dtype}"
+        )
+    values = values.astype("int64")
+    lowest = -1 if unlabelled else 0
+    if values.min() < lowest:
+        index = int(np.argmin(values))
+        raise ValueError(
+            f"{argument} must hold class ids >= 0"
+            + (", or -1 for an unlabelled image (a semi-supervised model's "
+               "training data)" if unlabelled else " (-1, unlabelled, is "
+               "only for training images)")
+            + f"; image {index} has the label {values[index]}. Fix or drop "
+            f"it. Received: {argument} values from {values.min()} to "
+            f"{values.max()}"
+        )
+    if values.max() + 1 > MAX_CLASSES:
+        raise ValueError(
+            f"{argument} gives {values.max() + 1:,} classes (its largest id "
+            f"is {values.max():,}), above the zoo's limit of "
+            f"{MAX_CLASSES:,}; a model builds one input per class. Number "
+            "the classes 0..C-1, e.g. labels = numpy.unique(labels, "
+            f"return_inverse=True)[1]. Received: {argument} values from "
+            f"{values.min()} to {values.max()}"
+        )
+    return values
+
+
+def _check_channels(image_shape, data):
+    """Refuse images the run's figures cannot draw: 1, 3 or 4 channels."""
+    if len(image_shape) != 3 or image_shape[-1] in CHANNELS:
+        return
+    fix = "convert them to 1 (grey), 3 (RGB) or 4 (RGBA) channels"
+    if image_shape[0] in CHANNELS:
+        fix = ("they look channels-first: put the channels last, e.g. "
+               "x = numpy.moveaxis(x, 1, -1)")
+    raise ValueError(
+        f"--data images must be (N, H, W) or (N, H, W, C) with C = 1, 3 or "
+        f"4 channels; these are {image_shape} each, so C = "
+        f"{image_shape[-1]}: {fix}. Received: --data {data}"
+    )
+
+
+def fingerprint(path, labels=None):
+    """A digest of the data at `path` (and of the `labels` file): what a
+    resumed run checks it is trained on (zoo/training/runs.py).
+
+    An array file and a folder of images are hashed whole (every image's
+    path and bytes); a `write_stream` folder, too large for that, by the
+    size, modification time, first and last MiB of its files."""
+    from zoo.datasets import directory
+
+    digest = hashlib.sha256()
+    path = pathlib.Path(path).expanduser()
+    if (path / "images.npy").is_file():
+        for name in ("images.npy", "labels.npy"):
+            _digest_sample(digest, path / name)
+    elif path.is_dir():
+        files, _, _ = directory.image_files(path, "--data")
+        for file in files:
+            digest.update(str(file.relative_to(path)).encode() + b"\0")
+            _digest_file(digest, file)
+    else:
+        _digest_file(digest, path)
+    if labels is not None:
+        digest.update(b"labels\0")
+        _digest_file(digest, pathlib.Path(labels).expanduser())
+    return digest.hexdigest()[:20]
+
+
+def _digest_file(digest, path):
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+
+
+def _digest_sample(digest, path):
+    if not path.is_file():
+        digest.update(b"none\0")
+        return
+    status = path.stat()
+    digest.update(f"{status.st_size}:{status.st_mtime_ns}\0".encode())
+    with open(path, "rb") as file:
+        digest.update(file.read(1 << 20))
+        file.seek(max(0, status.st_size - (1 << 20)))
+        digest.update(file.read(1 << 20))

@@ -220,7 +220,17 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
                 super()._load_model()
                 return
             except (OSError, ValueError, KeyError) as error:
-                damage = (self._weights_path, f"does not load: {error}")
+                # Whole (its checksum matches) but not this model's: a run
+                # of other data or settings. Not damaged: setting it aside
+                # would start over and replace the run's checkpoints.
+                reason = " ".join(str(error).split())
+                raise ValueError(
+                    f"The backup in {self.backup_dir} is whole but holds "
+                    f"another model's weights ({reason[:300]}): the run was "
+                    "started with other data or settings. It is left as it "
+                    "is; restore the data the run was trained on to resume "
+                    "it, or pass --overwrite to start it again."
+                ) from None
         self._damaged(*damage)
 
     def _damage(self):

@@ -16,6 +16,13 @@ resuming) and `logs/` (TensorBoard). What is guaranteed:
   an interrupted run from its backup; a finished run is not retrained
   unless `--overwrite` is given, which first removes every entry the old
   run owned (`OWNED`, and the set-aside `*.corrupt-*` files), nothing else.
+  A folder without `run.json` is no run's: files there named like a run's
+  (`logs/`, `samples.png`) are the user's, and `--overwrite` refuses to
+  remove them.
+- A run is never resumed on other data: `run.json` records the data's
+  fingerprint (`data_fingerprint`, zoo/cli/data.py), and a folder whose
+  run was trained on data that changed since is refused, with or without
+  `--resume`, until `--overwrite` (or another `--output`).
 - A damaged checkpoint or backup is reported in one line naming the file,
   and renamed to `<name>.corrupt-<UTC time>` so the run goes on from the
   last good state or starts over; nobody deletes files by hand.
@@ -48,6 +55,9 @@ OWNED = (
 #: Settings that do not change what a run computes, so they may differ
 #: between the runs of one folder.
 IGNORED_SETTINGS = ("output", "resume", "overwrite", "verbose", "export_to")
+#: Settings that runs of earlier releases did not record: compared only
+#: when the run folder's run.json has them.
+RECORDED_SINCE_0_3 = ("data_fingerprint",)
 
 
 def report(message):
@@ -104,7 +114,8 @@ def read_settings(folder):
 def differences(old, new):
     """The settings (but `IGNORED_SETTINGS`) that differ, as
     `["--name old -> new", ...]`."""
-    keys = sorted((set(old) | set(new)) - set(IGNORED_SETTINGS))
+    keys = sorted((set(old) | set(new)) - set(IGNORED_SETTINGS)
+                  - {key for key in RECORDED_SINCE_0_3 if key not in old})
     return [
         f"--{key.replace('_', '-')} {old.get(key)} -> {new.get(key)}"
         for key in keys if old.get(key) != new.get(key)
@@ -185,6 +196,7 @@ def open_run(folder, settings, overwrite=False):
         for place in (folder, folder / "checkpoints", folder / "backup"):
             atomic.remove_temporaries(place)
         if overwrite:
+            _check_run_folder(folder)
             _clear(folder)
         else:
             _check_same_run(folder, settings)
@@ -311,18 +323,50 @@ def _lock(folder):
     return descriptor
 
 
+def _check_run_folder(folder):
+    """Refuse a folder holding files named like a run's without a
+    `run.json`: they are not known to be a run's, so nothing removes or
+    replaces them."""
+    if (folder / RUN_FILE).exists():
+        return
+    found = sorted(name for name in OWNED if (folder / name).exists())
+    if found:
+        raise ValueError(
+            f"--output {folder} holds {', '.join(found)} but no {RUN_FILE}, "
+            "so it is not a run folder and these may be your files; the zoo "
+            "never replaces or deletes them (not even with --overwrite). "
+            "Move them away, or choose another --output."
+        )
+
+
 def _check_same_run(folder, settings):
     old = read_settings(folder)
     if old is None:
-        found = sorted(name for name in OWNED if (folder / name).exists())
-        if found:
-            raise ValueError(
-                f"--output {folder} holds files of another run "
-                f"({', '.join(found)}) but no {RUN_FILE}; use --overwrite "
-                "to replace them, or another --output."
-            )
+        _check_run_folder(folder)
         return
+    if "data_fingerprint" in old and old.get("data_fingerprint") != (
+        settings.get("data_fingerprint")
+    ):
+        raise ValueError(
+            f"--output {folder} holds a run trained on other data: "
+            f"{settings.get('data') or settings.get('dataset')} changed "
+            "since it started (data_fingerprint "
+            f"{old.get('data_fingerprint')} -> "
+            f"{settings.get('data_fingerprint')}), so it cannot be resumed "
+            "on it. Restore the original data to resume, pass --overwrite "
+            "to train again on the new data, or choose another --output."
+        )
     changed = differences(old, settings)
+    if changed and all(change.startswith("--test-split ")
+                       for change in changed):
+        raise ValueError(
+            f"--output {folder} holds a run scored on another held-out "
+            "split (release 0.2 held out the last images of a folder or "
+            "array; the zoo now holds out a stratified random sample), so "
+            "it cannot be continued on the same images. Pass --overwrite "
+            "to train it again, or choose another --output. Received: "
+            + ", ".join(changed)
+        )
     if changed:
         raise ValueError(
             f"--output {folder} holds another run ({', '.join(changed)}); "

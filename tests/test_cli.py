@@ -234,3 +234,25 @@ def test_export_to_an_existing_version_names_the_flag(tmp_path, capsys):
     assert "overwrite=True" not in err and "version=None" not in err
     assert (tmp_path / "served" / "1" / "saved_model.pb").read_bytes() == (
         b"v1")
+
+
+@pytest.mark.slow
+def test_beta_tcvae_estimates_over_the_data_it_trains_on(tmp_path, capsys):
+    """beta-TC's N (dataset_size) is the number of training images, not
+    the default 60,000, unless --option dataset_size= says."""
+    import keras
+
+    import zoo
+
+    train_size = len(zoo.datasets.digits().x_train)
+    for extra, expected in (([], train_size),
+                            (["--option", "dataset_size=77"], 77)):
+        run_dir = tmp_path / f"run{len(extra)}"
+        status, out, _ = run(
+            capsys, "train", "beta_tcvae", "--dataset", "digits", "--epochs",
+            "1", "--latent-dim", "2", "--option", "hidden_units=(8,)",
+            "--option", "filters=(4,)", "--output", str(run_dir), *extra,
+        )
+        assert status == 0, out
+        model = keras.models.load_model(run_dir / "model.keras")
+        assert model.objective.dataset_size == expected

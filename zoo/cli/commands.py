@@ -239,7 +239,21 @@ def _model_options(args, data):
             )
         given.add(key)
         options[key] = value
-    return _with_num_classes(args.model, data, options)
+    return _with_dataset_size(args.model, data,
+                              _with_num_classes(args.model, data, options))
+
+
+def _with_dataset_size(name, data, options):
+    """An objective that estimates over the whole dataset (beta-TC's
+    `dataset_size`, N in its minibatch-weighted sampling) gets the number
+    of training images unless `--option dataset_size=` says."""
+    from zoo.models import registry
+
+    if "dataset_size" in options or name not in registry.MODELS or (
+            "dataset_size" not in registry.options(
+                name, options.get("objective"))):
+        return options
+    return {**options, "dataset_size": data.num_train}
 
 
 def _check_trainable_here(name):

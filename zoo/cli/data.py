@@ -79,12 +79,13 @@ class TrainingData:
         num_classes: int, 1 + the largest label, or None without labels.
         class_names: the name of each class (index = label), or None.
         unlabelled: int, the training images labelled -1 (unlabelled).
+        num_train: int, the number of training images.
         fingerprint: str, a digest of the data's content (`fingerprint`).
     """
 
     def __init__(self, description, image_shape, binarize, train, x_test,
                  y_test, test_split, num_classes, class_names=None,
-                 unlabelled=0):
+                 unlabelled=0, num_train=None):
         self.description = description
         self.image_shape = tuple(image_shape)
         self.binarize = binarize
@@ -95,6 +96,7 @@ class TrainingData:
         self.num_classes = num_classes
         self.class_names = class_names
         self.unlabelled = unlabelled
+        self.num_train = num_train
         self.fingerprint = None
 
     @property
@@ -364,6 +366,7 @@ def _stream(path, settings):
         images.shape[1:], binarize, train, x_test, y_test,
         f"the first {len(x_test)} training images (a stream has no "
         "held-out split)", num_classes, unlabelled=unlabelled,
+        num_train=len(images),
     )
 
 
@@ -383,7 +386,7 @@ def _from_image_dataset(data, description, binarize, test_split,
         num_classes = int(max(np.max(data.y_train), np.max(y_test))) + 1
     return TrainingData(description, data.image_shape, binarize, train,
                         x_test, y_test, test_split, num_classes, class_names,
-                        unlabelled)
+                        unlabelled, num_train=len(data.x_train))
 
 
 # Reading ---------------------------------------------------------------------

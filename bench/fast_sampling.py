@@ -9,7 +9,11 @@ had before the cache (`PixelContext.draw_uncached`,
 `--repetitions` (>= 5) and are judged on medians. Each arm's first call
 (tracing; for the likelihood, XLA's compilation) is timed apart and left
 out of the medians. Every repetition checks that both arms return the same
-images (same seed, same draws).
+images (same seed, same draws): the outputs are likelihood means (pixel
+probabilities along the drawn trajectory), equal up to float rounding
+(the cached sampler sums the same products in another order), so the
+largest absolute difference is recorded; a pixel drawn differently would
+show as a difference near 1.
 
     python -m bench.fast_sampling           # results/fast_sampling.json
     python -m bench.fast_sampling --smoke   # small batches, 2 repetitions
@@ -44,19 +48,30 @@ def swapper(owner, attribute, uncached):
 
 
 def cases(batch, vq_samples):
-    """(case name, sampler switch, call) of each measured call."""
+    """(case name, sampler switch, call) of each measured call; `call`
+    takes the arm."""
+    import tensorflow as tf
+
     x = (np.random.default_rng(0).uniform(size=(batch, 28, 28, 1))
          < 0.5).astype("float32")
     hierarchical, vq = load("hierarchical_vae"), load("vq_vae")
     likelihood = swapper(hierarchical.pixel_context, "draw", "draw_uncached")
     prior = swapper(vq.prior_network, "sample", "sample_uncached")
+    # `VQVAE.sample` runs its `tf.function` `compute_samples`, whose graph
+    # keeps the sampler it was traced with: one copy per arm, each traced
+    # (on its first call) with its own sampler installed.
+    vq_samples_of = {arm: tf.function(
+        type(vq).compute_samples.python_function.__get__(vq))
+        for arm in ("old", "new")}
+    seed = tf.constant([0, 0], tf.int32)
+    count = tf.constant(vq_samples, tf.int32)
     return [
         (f"hierarchical_vae sample({batch})", likelihood,
-         lambda: hierarchical.sample(batch, seed=0)),
+         lambda arm: hierarchical.sample(batch, seed=0)),
         (f"hierarchical_vae reconstruct (batch {batch})", likelihood,
-         lambda: hierarchical.reconstruct(x)),
+         lambda arm: hierarchical.reconstruct(x)),
         (f"vq_vae sample({vq_samples})", prior,
-         lambda: vq.sample(vq_samples, seed=0)),
+         lambda arm: vq_samples_of[arm](count, seed)),
     ]
 
 
@@ -64,20 +79,21 @@ def measure(switch, call, repetitions):
     """Alternated old/new calls: seconds per call and whether they agree."""
     seconds = {"old": [], "new": []}
     first = {}
-    same = True
+    difference = 0.0
     for arm in ("old", "new"):
         switch(arm)
         start = time.perf_counter()
-        call()
+        call(arm)
         first[arm] = time.perf_counter() - start
     for _ in range(repetitions):
         outputs = {}
         for arm in ("old", "new"):
             switch(arm)
             start = time.perf_counter()
-            outputs[arm] = np.asarray(call())
+            outputs[arm] = np.asarray(call(arm))
             seconds[arm].append(time.perf_counter() - start)
-        same = same and np.array_equal(outputs["old"], outputs["new"])
+        difference = max(difference, float(np.max(np.abs(
+            outputs["old"] - outputs["new"]))))
     switch("new")
     old, new = (statistics.median(seconds[arm]) for arm in ("old", "new"))
     return {"old_seconds": old, "new_seconds": new, "speedup": old / new,
@@ -86,7 +102,8 @@ def measure(switch, call, repetitions):
             "old_spread": [min(seconds["old"]), max(seconds["old"])],
             "new_spread": [min(seconds["new"]), max(seconds["new"])],
             "first_call_seconds": first, "repetitions": repetitions,
-            "identical_outputs": bool(same)}
+            "max_abs_difference": difference,
+            "same_draws": difference < 1e-4}
 
 
 def main(argv=None):
@@ -113,7 +130,9 @@ def main(argv=None):
         {"call": row["case"], "old sampler (s)": row["old_seconds"],
          "cached (s)": row["new_seconds"], "speed-up": row["speedup"],
          "first call, cached (s)": row["first_call_seconds"]["new"],
-         "same images": "yes" if row["identical_outputs"] else "NO"}
+         "same draws (max abs difference)":
+             f"{'yes' if row['same_draws'] else 'NO'} "
+             f"({row['max_abs_difference']:.1g})"}
         for row in rows])
     print(table)
     write_result("fast_sampling_smoke" if args.smoke else "fast_sampling",

@@ -27,10 +27,11 @@ in every layer. The context's output layer starts at zero, so a new model
 starts as the factorised Bernoulli with logits a(z).
 
 `log_prob(x)` is exact and takes one pass. `sample()` draws the pixels
-one position at a time (H * W passes of the context network, in a
-`tf.while_loop` traced once per shape, with stateless seeds; each pass
-runs on the 6 rows that the drawn pixel's context reads, not on the
-whole image). E[x|z] has no closed form;
+one position at a time (H * W steps, in a `tf.while_loop` compiled with
+XLA, with stateless seeds), each step computing the context network at
+the drawn pixel alone from the activations cached by the steps before
+(`PixelContext.draw`; Ramachandran et al., 2017), not a pass over the
+image. E[x|z] has no closed form;
 `mean()` returns the unbiased one-trajectory estimate
 
     m_i = sigmoid(l_i(x'_<i, z)),   x' ~ p(x | z) drawn with `mean_seed`,
@@ -50,6 +51,10 @@ References:
     https://arxiv.org/abs/1611.05013.
     van den Oord, Kalchbrenner, Vinyals, Espeholt, Graves & Kavukcuoglu,
     Conditional Image Generation with PixelCNN Decoders, NeurIPS 2016.
+    Ramachandran, Paine, Khorrami, Babaeizadeh, Chang, Zhang,
+    Hasegawa-Johnson, Campbell & Huang, Fast Generation for Convolutional
+    Autoregressive Models, ICLR 2017 workshop,
+    https://arxiv.org/abs/1704.06001.
 """
 
 import keras

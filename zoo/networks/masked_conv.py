@@ -4,7 +4,9 @@ A masked convolution's kernel is zero at the positions after its centre in
 raster order (and, for mask "A", at the centre itself), so its output at
 position i depends on the inputs at positions < i (mask "A") or <= i (mask
 "B") only. `GatedBlock` is the gated residual block of van den Oord et al.
-(2016) built from them. Used by the PixelCNN prior over VQ-VAE codes
+(2016) built from them. `RasterCache` computes such a stack at one
+position from cached activations, for fast ancestral sampling (Ramachandran
+et al. 2017). Used by the PixelCNN prior over VQ-VAE codes
 (`zoo.priors.pixelcnn`) and the PixelCNN likelihood
 (`zoo.likelihoods.pixelcnn`).
 

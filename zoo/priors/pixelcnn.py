@@ -26,7 +26,10 @@ Training is plain Keras: `compile()` defaults to the sparse categorical
 cross-entropy from logits, and `fit(codes, codes)` maximises log p(c) of
 the training set's codes. `log_prob(codes)` gives log p(c) in nats per
 grid; `sample(n, seed)` draws grids ancestrally, one position at a time,
-with stateless seeds (the same seed gives the same grids).
+with stateless seeds (the same seed gives the same grids), each step
+computing the network at the new position alone from the activations the
+steps before cached (`zoo.networks.masked_conv.RasterCache`; Ramachandran
+et al., 2017, Fast Generation for Convolutional Autoregressive Models).
 
 References:
     van den Oord, Kalchbrenner, Vinyals, Espeholt, Graves & Kavukcuoglu,

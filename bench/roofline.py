@@ -12,8 +12,9 @@ and the default conv_vae's training FLOP/s as a share of it.
    divided by the median step time: achieved GFLOP/s and its share of the
    float32 convolution peak. The same for the levers tried: bfloat16
    (Keras's "mixed_bfloat16" policy), batch 512 (the learning rate scaled
-   by 4; this is throughput only), XLA (`jit_compile=True`). The arms
-   alternate over the repetitions.
+   by 4; this is throughput only), XLA (`jit_compile=True`), and the
+   float32 step under Keras's `fit` (its loop, metrics and callbacks
+   around the same step). The arms alternate over the repetitions.
 3. Where the time goes: xprof's op-level self time per step of the
    float32 batch-128 step (`bench.speed.profile`'s reader), grouped by
    layer, beside the FLOPs the graph assigns to each group: each group's
@@ -144,6 +145,11 @@ ARMS = {
 }
 
 
+#: The `fit` arm, and the bare arm whose graph FLOPs it shares.
+FIT = "float32, batch 128, Keras fit"
+FIT_FLOPS = "float32, batch 128"
+
+
 def training(repetitions, steps, conv_peak, smoke):
     """Part 2: achieved GFLOP/s of each arm, alternated."""
     arms = {name: training_step(**options) for name, options in ARMS.items()}
@@ -152,11 +158,23 @@ def training(repetitions, steps, conv_peak, smoke):
     times = collections.defaultdict(list)
     for name, (step, _, x) in arms.items():
         step(x)  # trace / compile
+    # Keras's fit over the same number of batches of 128: the step plus
+    # fit's loop, metrics and callbacks, timed by `bench.speed.EpochClock`
+    # (its FLOPs are the bare step's: the metrics add a few thousand).
+    model = speed.default_model()
+    model.compile()
+    dataset = tf.data.Dataset.from_tensors(arms[FIT_FLOPS][2]).repeat(steps)
+    fit_clock = speed.Clock()
+    model.fit(dataset, epochs=1, verbose=0)
+    flops[FIT] = flops[FIT_FLOPS]
     for _ in range(repetitions):
         for name, (step, _, x) in arms.items():
             times[name] += timed(step, (x,), 1, calls=steps)
+        model.fit(dataset, epochs=1, verbose=0,
+                  callbacks=[speed.EpochClock(fit_clock)])
+        times[FIT].append(fit_clock.wall[-1] / steps)
     rows = []
-    for name, options in ARMS.items():
+    for name, options in {**ARMS, FIT: ARMS[FIT_FLOPS]}.items():
         seconds = statistics.median(times[name])
         gflops = flops[name] / 1e9 / seconds
         rows.append({"arm": name, "batch": options["batch"],

@@ -14,9 +14,10 @@ the sampler the zoo had before the cache (bench.fast_sampling); their
 rows "(re-exported, cached sampler)" export model.keras with this code to
 a temporary folder, which leaves saved_models/ untouched.
 
-A cell makes as many calls as fit in `--seconds` after one warm-up call
-(at least 5, at most `--calls`); its p99 over few calls is near its
-maximum, so `calls` is recorded with it.
+A cell makes as many calls as fit in `--seconds` after two warm-up calls
+(at least 5, at most `--calls`; the first call's time, which may include
+tracing or XLA's compilation, is recorded apart); its p99 over few calls
+is near its maximum, so `calls` is recorded with it.
 
     python -m bench.serving            # a few minutes; results/serving.json
     python -m bench.serving --smoke    # conv_vae only, batch 1, few calls
@@ -46,11 +47,16 @@ def shipped():
 
 
 def latencies(function, inputs, seconds, max_calls):
-    """p50/p99 milliseconds of `function(**inputs)` after one warm-up."""
+    """p50/p99 milliseconds of `function(**inputs)` after two warm-up
+    calls (the first may trace or compile; the second sets how many calls
+    fit in `seconds`)."""
     start = time.perf_counter()
     function(**inputs)
     first = time.perf_counter() - start
-    calls = int(min(max_calls, max(5, seconds / max(first, 1e-4))))
+    start = time.perf_counter()
+    function(**inputs)
+    second = time.perf_counter() - start
+    calls = int(min(max_calls, max(5, seconds / max(second, 1e-4))))
     times = []
     for _ in range(calls):
         start = time.perf_counter()

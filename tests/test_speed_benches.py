@@ -41,7 +41,7 @@ def test_roofline_smoke_counts_flops_from_the_graph(results):
     assert {row["dtype"] for row in result["peaks"]} == {"float32",
                                                          "bfloat16"}
     arms = {row["arm"]: row for row in result["training"]}
-    assert set(arms) == set(roofline.ARMS)
+    assert set(arms) == {*roofline.ARMS, roofline.FIT}
     base = arms["float32, batch 128"]
     assert base["gflop_per_step"] > 0.5  # forward, gradients, optimizer
     # FLOPs scale with the batch; the graph is counted, not guessed.

@@ -109,3 +109,44 @@ def test_cached_prior_sample_follows_log_prob():
     frequency = np.bincount(index, minlength=8) / count
     error = np.sqrt(expected * (1 - expected) / count)
     assert np.all(np.abs(frequency - expected) < 5 * error + 1e-4)
+
+
+def tiny_pixelcnn_models():
+    """Two identical tiny conv_vae models with likelihood="pixelcnn" and
+    random context weights; the second samples with `draw_uncached`."""
+    import zoo
+
+    models = [zoo.get("conv_vae", input_shape=(6, 6, 1), latent_dim=2,
+                      seed=0, filters=(4,), likelihood="pixelcnn")
+              for _ in range(2)]
+    random_weights(models[0].pixel_context, 3)
+    models[1].set_weights(models[0].get_weights())
+    old = models[1].pixel_context
+    old.draw = old.draw_uncached
+    return models
+
+
+def test_sample_reconstruct_and_predict_draw_as_before():
+    new, old = tiny_pixelcnn_models()
+    x = (np.random.default_rng(2).uniform(size=(5, 6, 6, 1))
+         < 0.5).astype("float32")
+    for call in (lambda model: model.sample(4, seed=1),
+                 lambda model: model.reconstruct(x),
+                 lambda model: model.predict(x, verbose=0)):
+        np.testing.assert_allclose(call(new), call(old), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_exported_signatures_draw_as_the_old_sampler(tmp_path):
+    from zoo import export
+
+    new, old = tiny_pixelcnn_models()
+    served = export.load_for_serving(
+        export.export_for_serving(new, tmp_path / "model"))
+    x = (np.random.default_rng(2).uniform(size=(3, 6, 6, 1))
+         < 0.5).astype("float32")
+    np.testing.assert_allclose(
+        served.sample(num_samples=4, seed=(1, 0))["images"],
+        old.sample(4, seed=1), atol=1e-5)
+    np.testing.assert_allclose(served.reconstruct(x=x)["reconstruction"],
+                               old.reconstruct(x), atol=1e-5)

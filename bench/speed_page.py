@@ -25,9 +25,6 @@ def source(result):
 
 
 def sampling_section(result):
-    rows = {row["case"].split(" (")[0].split("(")[0].strip() + (
-        " reconstruct" if "reconstruct" in row["case"] else ""): row
-        for row in result["rows"]}
     sample = next(row for row in result["rows"]
                   if row["case"].startswith("hierarchical_vae sample"))
     return f"""## Fast sampling
@@ -184,21 +181,32 @@ not profiled layer by layer.
     return text + f"\nSource: {source(result)}.\n"
 
 
+def first(result, batch):
+    """First-call ms of the re-exported hierarchical_vae's `sample`."""
+    return next(row["first_call_ms"] for row in result["rows"]
+                if row["model"].startswith("hierarchical_vae (")
+                and row["signature"] == "sample" and row["batch"] == batch)
+
+
 def serving_section(result):
     return f"""## Serving latency
 
 p50 / p99 of each SavedModel signature, called with tensors in-process on
 this machine's CPU (TensorFlow's default thread pools). Batch is the
 number of images (`num_samples` for `sample`); K is `score`'s
-`num_samples`. The VQ-VAE's `score` takes no `num_samples`: with a
-deterministic code for each image its bound is exact given the codes and
-importance samples cannot tighten it, so it has one `score` column (K = 1)
-and K = 100 is n/a. The shipped `hierarchical_vae` and `vq_vae`
+`num_samples`. The VQ-VAE's `score` takes no `num_samples`: its posterior
+is a point mass (each image's nearest codes), so every importance sample
+is the same and more cannot tighten the bound; its one `score` is listed
+under K = 1, and K = 100 is n/a. The shipped `hierarchical_vae` and `vq_vae`
 SavedModels were exported with the old samplers; their "(re-exported,
 cached sampler)" rows export the same model.keras with the cached sampler
 to a temporary folder. A cell makes as many calls as fit in
 {result['seconds_per_cell']:g} s (at least 5), so a slow cell's p99 is near
-its maximum; the calls per cell are in the JSON.
+its maximum; the calls per cell are in the JSON. The cached likelihood
+sampler compiles its loop with XLA on the first call at each batch size:
+the re-exported hierarchical_vae's first `sample` call took
+{first(result, 1):.0f} ms at batch 1 and {first(result, 64):.0f} ms at batch 64 (`first_call_ms`),
+so a server should warm up the batch sizes it serves.
 
 {result['markdown']}
 

@@ -116,10 +116,12 @@ class GatedBlock(layers.Layer):
 # (all <= i), instead of running the whole network on the whole grid.
 #
 # `RasterCache` keeps one buffer per layer input in a flat, zero-padded
-# raster layout of `length` elements `(batch, channels)`: position (r, c) sits at
-# (r + pad) * (W + 2 pad) + c + pad, so the kernel tap (dr, dc) of every
-# position is the same flat offset dr * (W + 2 pad) + dc, and the padding
-# (never written, so zero) is the convolution's "same" zero padding.
+# raster layout of `length` elements `(batch, channels)`: position (r, c)
+# sits at (r + pad) * (W + 2 pad) + c + pad, so the kernel tap (dr, dc)
+# of every position is the same flat offset dr * (W + 2 pad) + dc, and the
+# padding (never written, so zero) is the convolution's "same" zero
+# padding. A write replaces one element of a buffer (a `TensorArray`),
+# not the whole buffer.
 
 
 def kernel_taps(kernel_size, mask_type):
@@ -136,9 +138,9 @@ class RasterCache:
     """The flat padded layout of an `(height, width)` grid for cached
     sampling with masked kernels of half-width up to `pad`.
 
-    Each buffer is `length` elements `(batch, channels)` (a
-    `TensorArray`); `step` computes one
-    layer at one position from a buffer, `write` stores an activation.
+    Each buffer is a `TensorArray` of `length` elements `(batch,
+    channels)`; `step` computes one layer at one position from a buffer,
+    `write` stores an activation.
     """
 
     def __init__(self, height, width, pad):

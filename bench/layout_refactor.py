@@ -4,7 +4,8 @@ The layout issue moved every module into a package per axis, made the
 objectives one-way (the model hands them the pieces of the bound) and gave
 the base class what the models shared. This script builds each model from
 the code before it (commit `OLD_COMMIT`, extracted by `git archive` into a
-temporary package `zoo_old`, `bench.refactor_speed.import_old_zoo`) and
+temporary package `zoo_before_layout`,
+`bench.refactor_speed.import_old_zoo`) and
 from this tree's, in ONE process, and checks:
 
 1. Equality: with the same global seed both get the same initial weights,
@@ -124,7 +125,10 @@ def main(argv=None):
                             "float32")
     rows = {}
     with tempfile.TemporaryDirectory() as folder:
-        old_registry = import_old_zoo(folder, OLD_COMMIT)
+        # Its own package name: bench.refactor_speed imports 0.1's as
+        # zoo_old, maybe in this process.
+        old_registry = import_old_zoo(folder, OLD_COMMIT,
+                                      name="zoo_before_layout")
         for name in args.models:
             rows[name] = compare(name, old_registry.get, zoo.get, train,
                                  validation, args)

@@ -2,6 +2,7 @@
 
 import importlib
 import sys
+from typing import TYPE_CHECKING
 
 from zoo.version import __version__
 
@@ -14,6 +15,15 @@ __all__ = [
     "from_preset", "get", "list_models", "list_presets", "networks",
     "objectives", "preset_card", "training",
 ]
+
+if TYPE_CHECKING:  # the public names as static analysis (the API
+    # reference, type checkers) sees them; `load()` binds them at run time.
+    from zoo import datasets, evaluation, export, networks, objectives
+    from zoo import plotting, training
+    from zoo.models import HierarchicalVAE, VAE, VQVAE
+    from zoo.models.registry import get, list_models
+    from zoo.presets import from_preset, list_presets, preset_card
+    from zoo.training import callbacks, distribute
 
 _loading = False
 

@@ -89,7 +89,7 @@ def export_for_serving(model, base_dir, version=None, overwrite=False,
     if version is not None:
         check_number(version, "version", integer=True, minimum=1,
                      maximum=MAX_VERSION,
-                     fix="Up to 2**63 - 1: TF Serving's versions are int64; "
+                     fix="TF Serving's versions are int64, up to 2**63 - 1; "
                      "None writes the next version.")
     check_number(max_samples, "max_samples", integer=True, minimum=1,
                  maximum=2**31 - 1, fix="An int32, e.g. 2**20.")

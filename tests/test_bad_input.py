@@ -745,6 +745,26 @@ EXTERNAL += [
     ("zoo.from_preset(directory=...)", "a model.keras that is not a zoo "
      "model (keras.Sequential)", "ValueError", "not a zoo model",
      "tests/test_presets.py::test_preset_that_is_not_a_zoo_model_is_refused"),
+    ("model.encode / predict / reconstruct / classify", "images scaled "
+     "0..255, or negative, for a Bernoulli-type likelihood", "ValueError",
+     "divide uint8 images by 255", "tests/test_serving_checks.py::"
+     "test_keras_api_refuses_images_outside_the_support"),
+    ("exported encode, encode_mean, reconstruct, serving_default, classify "
+     "(and the codebook's encode, reconstruct)", "images scaled 0..255, or "
+     "negative", "InvalidArgumentError", "divide uint8 pixels by 255",
+     "tests/test_serving_checks.py::"
+     "test_exported_signatures_refuse_images_outside_the_support"),
+    ("exported score, encode, reconstruct, decode, sample of a "
+     "conditional model", "labels -1, num_classes or 1000",
+     "InvalidArgumentError", "class ids in [0, C)",
+     "tests/test_serving_checks.py::"
+     "test_exported_signatures_refuse_labels_outside_the_classes"),
+    ("exported sample_from_noise, score_from_noise", "eps of 1e30 (NaN "
+     "images and log-likelihoods before); u outside [0, 1]",
+     "InvalidArgumentError", "standard normal draws, |eps| <= 100",
+     "tests/test_serving_checks.py::"
+     "test_exported_noise_signatures_refuse_noise_that_is_not_standard_"
+     "normal"),
 ]
 
 # Injected faults: (fault, what must happen, test id).

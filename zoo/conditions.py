@@ -70,6 +70,9 @@ class Unconditional:
     def tile(self, labels, num_rows):
         return labels
 
+    def serving_assertions(self, labels):
+        return []
+
     def sample_labels(self, labels, num_samples, seed):
         if labels is not None:
             raise ValueError(
@@ -136,6 +139,18 @@ class Labels(Unconditional):
         message = (
             f"A dataset batch holds labels outside [0, {self.num_classes}); "
             "build the model with num_classes above the largest id."
+        )
+        return [
+            tf.debugging.assert_non_negative(labels, message=message),
+            tf.debugging.assert_less(labels, self.num_classes, message=message),
+        ]
+
+    def serving_assertions(self, labels):
+        """Graph checks of the labels of a serving request: class ids in
+        [0, num_classes) (a served model is given classes, never -1)."""
+        message = (
+            f"`labels` must be class ids in [0, {self.num_classes}), the "
+            "classes the model was trained on."
         )
         return [
             tf.debugging.assert_non_negative(labels, message=message),

@@ -440,20 +440,23 @@ def is_stream(x):
     )
 
 
-def check_model_images(model, x, argument, target=False):
-    """`check_images` against `model`'s input shape (and, for a
-    reconstruction target, its likelihood's support)."""
-    likelihood = model.likelihood_family if target else None
+def check_model_images(model, x, argument, in_support=True):
+    """`check_images` against `model`'s input shape and its likelihood's
+    support: images a model encodes, reconstructs, classifies or scores lie
+    where its data lie (0..255 images for a Bernoulli model are the
+    commonest mistake). `in_support=False` only for the noisy inputs of a
+    denoiser, whose target is checked instead."""
+    likelihood = model.likelihood_family if in_support else None
     return check_images(x, model.image_shape, argument, likelihood)
 
 
-def check_model_inputs(model, inputs, argument, target=False,
+def check_model_inputs(model, inputs, argument, in_support=True,
                        unlabelled=False):
     """The model's inputs, checked: x, or `[x, labels]` for a conditional
     model (training data, `unlabelled=True`, may have the label -1 when
     the model takes unlabelled examples)."""
     return model.conditioning.checked(
-        inputs, lambda x: check_model_images(model, x, argument, target),
+        inputs, lambda x: check_model_images(model, x, argument, in_support),
         unlabelled=unlabelled,
     )
 
@@ -495,10 +498,9 @@ def check_model_data(model, x, y):
             check_empty_dataset(x)
         return x, y
     if y is None:
-        return check_model_inputs(
-            model, x, "x", target=True, unlabelled=True), None
-    x = check_model_inputs(model, x, "x", unlabelled=True)
-    y = check_model_images(model, y, "y", target=True)
+        return check_model_inputs(model, x, "x", unlabelled=True), None
+    x = check_model_inputs(model, x, "x", in_support=False, unlabelled=True)
+    y = check_model_images(model, y, "y")
     num_examples = len(model.split_inputs(x)[0])
     if num_examples != len(y):
         raise ValueError(

@@ -237,7 +237,15 @@ class Autoencoder(DistributeMixin, keras.Model):
 
     def predict_step(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        return self.reconstruct(x)
+        return self.compute_reconstruction(x)
+
+    def reconstruct(self, inputs):
+        """Reconstructions in data space, E[x|z] at the encoder's code of x
+        (`compute_reconstruction`), for `inputs` x or `[x, labels]`,
+        checked first: images outside the likelihood's support (0..255
+        images for a Bernoulli model) are refused."""
+        return self.compute_reconstruction(
+            validation.check_model_inputs(self, inputs, "x"))
 
     # Serving -----------------------------------------------------------
 

@@ -128,32 +128,37 @@ def latent_variable_endpoints(model, max_samples):
     likelihood = model.likelihood_family
 
     def reconstruct(x, labels=None):
-        x = _checked(_assert_finite(x, "x"), x)
-        return {"reconstruction": model.reconstruct(
+        labels = _checked_labels(model, labels)
+        x = _checked(_assert_images(x, likelihood), x)
+        return {"reconstruction": model.compute_reconstruction(
             x if labels is None else [x, labels])}
 
     def encode(x, seed, labels=None):
-        x = _checked(_assert_finite(x, "x"), x)
+        labels = _checked_labels(model, labels)
+        x = _checked(_assert_images(x, likelihood), x)
         z_mean, z_stddev = model.posterior_parameters(x, labels)
         z = model.posterior(z_mean, z_stddev).sample(seed=seed)
         return {"z_mean": z_mean, "z_stddev": z_stddev, "z": z}
 
     def decode(z, labels=None):
+        labels = _checked_labels(model, labels)
         z = _checked(_assert_finite(z, "z"), z)
         parameters = model.likelihood_parameters(z, labels)
         reconstruction = model.likelihood_distribution(parameters).mean()
         return {"reconstruction": reconstruction, "parameters": parameters}
 
     def sample_labels(labels, seed):
+        labels = _checked_labels(model, labels)
         count = _checked(
             _assert_samples(tf.size(labels), 1, max_samples), tf.size(labels)
         )
         return {"images": model.compute_samples(count, seed, labels)}
 
     def score(x, num_samples, labels=None):
+        labels = _checked_labels(model, labels)
         seed = tf.constant(SCORE_SEED, tf.int32)
         x, num_samples = _checked(
-            _assert_scorable(x, likelihood)
+            _assert_images(x, likelihood)
             + _assert_samples(num_samples, tf.shape(x)[0], max_samples),
             (x, num_samples),
         )
@@ -175,7 +180,7 @@ def latent_variable_endpoints(model, max_samples):
     }
     if model.classifier is not None:
         def classify(x):
-            x = _checked(_assert_finite(x, "x"), x)
+            x = _checked(_assert_images(x, likelihood), x)
             return {"probabilities": model.class_probabilities(x)}
 
         endpoints["classify"] = (classify, [images])
@@ -196,11 +201,11 @@ def codebook_endpoints(model, max_samples):
     likelihood = model.likelihood_family
 
     def reconstruct(x):
-        x = _checked(_assert_finite(x, "x"), x)
-        return {"reconstruction": model.reconstruct(x)}
+        x = _checked(_assert_images(x, likelihood), x)
+        return {"reconstruction": model.compute_reconstruction(x)}
 
     def encode(x):
-        x = _checked(_assert_finite(x, "x"), x)
+        x = _checked(_assert_images(x, likelihood), x)
         codes = model.compute_codes(x)
         return {"indices": codes, "vectors": model.quantizer.lookup(codes)}
 
@@ -221,7 +226,7 @@ def codebook_endpoints(model, max_samples):
         return {"reconstruction": reconstruction, "parameters": parameters}
 
     def score(x):
-        x = _checked(_assert_scorable(x, likelihood), x)
+        x = _checked(_assert_images(x, likelihood), x)
         bound = model.compute_elbo(x)
         return {"elbo": bound, "log_likelihood": bound}
 
@@ -246,9 +251,10 @@ def _sampler(model, max_samples):
     return sample
 
 
-def _assert_scorable(x, likelihood):
-    """The checks of `score`'s images: finite, in the likelihood's
-    support."""
+def _assert_images(x, likelihood):
+    """The checks of every signature's images: finite, in the likelihood's
+    support (0..255 images given to a Bernoulli model are refused, as
+    `encode` and `fit` refuse them)."""
     return _assert_finite(x, "x") + likelihood.assert_support(
         x, "x", "rescale the images (e.g. divide uint8 pixels by 255)."
     )
@@ -273,25 +279,29 @@ def _deterministic_endpoints(model, images, condition, max_samples):
     likelihood = model.likelihood_family
 
     def encode_mean(x, labels=None):
-        x = _checked(_assert_finite(x, "x"), x)
+        labels = _checked_labels(model, labels)
+        x = _checked(_assert_images(x, likelihood), x)
         z_mean, z_stddev = model.posterior_parameters(x, labels)
         return {"z_mean": z_mean, "z_stddev": z_stddev}
 
     def sample_from_noise(eps, labels=None):
-        eps = _checked(_assert_finite(eps, "eps"), eps)
+        labels = _checked_labels(model, labels)
+        eps = _checked(_assert_noise(eps), eps)
         return {"images": model.compute_samples_from_noise(
             eps, condition=labels)}
 
     def sample_from_mixture_noise(eps, u, labels=None):
+        labels = _checked_labels(model, labels)
         eps, u = _checked(
-            _assert_finite(eps, "eps") + _assert_finite(u, "u"), (eps, u)
+            _assert_noise(eps) + _assert_uniform(u), (eps, u)
         )
         return {"images": model.compute_samples_from_noise(eps, u, labels)}
 
     def score_from_noise(x, eps, labels=None):
+        labels = _checked_labels(model, labels)
         x, eps = _checked(
-            _assert_scorable(x, likelihood)
-            + _assert_finite(eps, "eps")
+            _assert_images(x, likelihood)
+            + _assert_noise(eps)
             + _assert_samples(tf.shape(eps)[0], tf.shape(x)[0], max_samples),
             (x, eps),
         )
@@ -312,6 +322,40 @@ def _assert_finite(tensor, name):
         tensor, f"`{name}` holds NaN or infinite values; remove or impute "
         "them before the request.",
     )]
+
+
+#: The largest |eps| the noise signatures take: standard normal draws beyond
+#: it have probability below 1e-2000, and far larger ones overflow float32
+#: in the densities (1e30 gave NaN images and log-likelihoods).
+MAX_NOISE = 100.0
+
+
+def _assert_noise(eps):
+    """`eps` is standard normal noise: finite, |eps| <= `MAX_NOISE`."""
+    return _assert_finite(eps, "eps") + [tf.debugging.assert_less_equal(
+        tf.abs(eps), tf.constant(MAX_NOISE, eps.dtype),
+        message=f"`eps` must be standard normal draws, |eps| <= {MAX_NOISE:g}"
+        " (e.g. numpy.random.default_rng(seed).standard_normal(shape)).",
+    )]
+
+
+def _assert_uniform(u):
+    """`u` is uniform noise in [0, 1]."""
+    message = ("`u` must be uniform draws in [0, 1) (e.g. "
+               "numpy.random.default_rng(seed).uniform(size=batch)).")
+    return _assert_finite(u, "u") + [
+        tf.debugging.assert_non_negative(u, message=message),
+        tf.debugging.assert_less_equal(u, tf.constant(1.0, u.dtype),
+                                       message=message),
+    ]
+
+
+def _checked_labels(model, labels):
+    """A conditional model's `labels`, checked to be class ids in
+    [0, num_classes) before anything uses them (None passes)."""
+    if labels is None:
+        return None
+    return _checked(model.conditioning.serving_assertions(labels), labels)
 
 
 def _assert_samples(num_samples, batch, max_samples):

@@ -324,9 +324,9 @@ class HierarchicalVAE(Autoencoder):
         return self.likelihood_distribution(
             self.decoder(ops.convert_to_tensor(z, "float32")))
 
-    def reconstruct(self, inputs):
-        """E[x|z]: the likelihood mean with every group at its posterior
-        mean."""
+    def compute_reconstruction(self, inputs):
+        """`reconstruct` on tensors: E[x|z], the likelihood mean with every
+        group at its posterior mean."""
         return self.likelihood_distribution(
             self.posterior_pass(inputs, None)[0]).mean()
 
@@ -349,7 +349,7 @@ class HierarchicalVAE(Autoencoder):
     def elbo(self, inputs, seed=0):
         """Per-example ELBO (beta = 1, no free bits) from one sample of
         every group, in nats."""
-        x = validation.check_model_inputs(self, inputs, "x", target=True)
+        x = validation.check_model_inputs(self, inputs, "x")
         return self.compute_elbo(
             ops.convert_to_tensor(x, "float32"), stateless_seed(seed))
 
@@ -363,7 +363,7 @@ class HierarchicalVAE(Autoencoder):
             "the bound barely tightens past a few thousand samples.",
         )
         validation.check_positive_int(chunk_size, "chunk_size")
-        x = validation.check_model_inputs(self, inputs, "x", target=True)
+        x = validation.check_model_inputs(self, inputs, "x")
         validation.check_size(
             chunk_size * len(x), "chunk_size * batch", validation.MAX_SAMPLES,
             "pass a smaller chunk_size or fewer examples per call.",

@@ -448,8 +448,9 @@ class VAE(Autoencoder):
             self.likelihood_parameters(z, condition)
         )
 
-    def reconstruct(self, inputs):
-        """E[x | z = mu(x)]: the likelihood mean at the posterior mean."""
+    def compute_reconstruction(self, inputs):
+        """`reconstruct` on tensors: E[x | z = mu(x)], the likelihood mean
+        at the posterior mean."""
         x, condition = self.split_inputs(inputs)
         z_mean, _ = self.posterior_parameters(x, condition)
         return self.likelihood_distribution(
@@ -479,7 +480,7 @@ class VAE(Autoencoder):
     def elbo(self, inputs, seed=0):
         """Per-example ELBO (beta = 1) from one posterior sample, in nats."""
         x, condition = self.split_inputs(
-            validation.check_model_inputs(self, inputs, "x", target=True)
+            validation.check_model_inputs(self, inputs, "x")
         )
         return self.compute_elbo(
             ops.convert_to_tensor(x, "float32"), stateless_seed(seed),
@@ -501,7 +502,7 @@ class VAE(Autoencoder):
         )
         validation.check_positive_int(chunk_size, "chunk_size")
         x, condition = self.split_inputs(
-            validation.check_model_inputs(self, inputs, "x", target=True)
+            validation.check_model_inputs(self, inputs, "x")
         )
         validation.check_size(
             chunk_size * len(x), "chunk_size * batch", validation.MAX_SAMPLES,
@@ -526,7 +527,7 @@ class VAE(Autoencoder):
                 "conditional model; this model has none: use "
                 "`log_likelihood(x)`."
             )
-        x = validation.check_model_images(self, x, "x", target=True)
+        x = validation.check_model_images(self, x, "x")
         per_class = [
             self.log_likelihood(
                 [x, np.full((len(x),), label)], num_samples=num_samples,

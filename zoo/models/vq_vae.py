@@ -309,8 +309,9 @@ class VQVAE(Autoencoder):
             self.decoder(self.quantizer.lookup(indices))
         )
 
-    def reconstruct(self, inputs):
-        """E[x | z_q(x)]: the likelihood mean at the codes of x."""
+    def compute_reconstruction(self, inputs):
+        """`reconstruct` on tensors: E[x | z_q(x)], the likelihood mean at
+        the codes of x."""
         return self.likelihood_distribution(
             self.decoder(self.quantizer.lookup(self.compute_codes(inputs)))
         ).mean()
@@ -330,7 +331,7 @@ class VQVAE(Autoencoder):
     def elbo(self, inputs):
         """The bound log p(x|z_q) + log p_prior(z_q) per example, in nats
         (class docstring: it is the ELBO of the point-mass posterior)."""
-        x = validation.check_model_inputs(self, inputs, "x", target=True)
+        x = validation.check_model_inputs(self, inputs, "x")
         return self.compute_elbo(ops.convert_to_tensor(x, "float32"))
 
     def log_likelihood(self, inputs):

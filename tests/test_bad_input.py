@@ -565,7 +565,7 @@ CASES = [
              **FLAT_IMAGES, "thumbs/0.png": "png", "thumbs/1.png": "png"})(),
              image_size=(8, 8))),
     Case("zoo.from_preset", "learning_rate=inf", ValueError,
-         "positive finite float", lambda model, path: zoo.from_preset(
+         "positive finite number", lambda model, path: zoo.from_preset(
              "conv_vae", learning_rate=float("inf"))),
 ]
 

@@ -22,7 +22,6 @@ from `directory=` / `$ZOO_PRESETS_DIR` when given.
 """
 
 import json
-import math
 import os
 import pathlib
 
@@ -79,7 +78,7 @@ def preset_card(name, directory=None):
     return card
 
 
-def from_preset(name, directory=None, learning_rate=1e-3):
+def from_preset(name, directory=None, learning_rate=None):
     """The pretrained Keras model `name`, compiled with Adam, ready to
     `encode`, `decode`, `sample`, score or fine-tune with one `fit` call.
 
@@ -87,11 +86,13 @@ def from_preset(name, directory=None, learning_rate=1e-3):
         name: a name from `list_presets()`, e.g. `"conv_vae"`.
         directory: optional folder of presets (default: see the module
             docstring).
-        learning_rate: float > 0, Adam's learning rate for fine-tuning
-            (default 1e-3, the shipped models' own).
+        learning_rate: float > 0, Adam's learning rate for fine-tuning, or
+            None (default) for `compile()`'s, the zoo's one default
+            (`zoo.models.autoencoder.DEFAULT_LEARNING_RATE`).
 
     Returns:
-        A `zoo.models.VAE` with the shipped weights.
+        The preset's zoo model (a `zoo.VAE`, `zoo.VQVAE` or
+        `zoo.HierarchicalVAE`) with the shipped weights.
 
     Raises:
         ValueError: for an unknown name (the message lists the presets), a
@@ -109,13 +110,11 @@ def from_preset(name, directory=None, learning_rate=1e-3):
     # so that load_model finds them.
     import zoo.models  # noqa: F401
 
-    if isinstance(learning_rate, bool) or not isinstance(
-        learning_rate, (int, float)
-    ) or not (learning_rate > 0 and math.isfinite(learning_rate)):
-        raise ValueError(
-            "`learning_rate` must be a positive finite float, e.g. 1e-4. "
-            f"Received: learning_rate={learning_rate!r}"
-        )
+    from zoo.validation import check_number
+
+    if learning_rate is not None:
+        check_number(learning_rate, "learning_rate", minimum=0.0, above=True,
+                     fix="E.g. 1e-4.")
     path = _preset_folder(name, directory) / KERAS_FILE
     damage = _keras_file_damage(path)
     if damage:
@@ -133,7 +132,8 @@ def from_preset(name, directory=None, learning_rate=1e-3):
             "models with keras.models.load_model. Received: "
             f"name={name!r}, directory={str(directory)!r}"
         )
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    model.compile(optimizer=None if learning_rate is None else (
+        keras.optimizers.Adam(learning_rate)))
     return model
 
 

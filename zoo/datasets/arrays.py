@@ -9,6 +9,7 @@ import numpy as np
 from zoo.datasets import binarization
 from zoo.datasets import checks
 from zoo.datasets.image_dataset import ImageDataset
+from zoo.validation import check_number
 
 
 def from_arrays(x_train, y_train=None, x_test=None, y_test=None,
@@ -52,8 +53,7 @@ def from_arrays(x_train, y_train=None, x_test=None, y_test=None,
     ((90, 16, 16, 1), (10, 16, 16, 1))
     """
     checks.check_choice(binarize, binarization.MODES, "binarize")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"`seed` must be an int. Received: seed={seed!r}")
+    check_number(seed, "seed", integer=True)
     x_train = checks.to_unit_images(x_train, "x_train")
     if x_test is not None:
         x_test = checks.to_unit_images(x_test, "x_test")
@@ -72,14 +72,9 @@ def from_arrays(x_train, y_train=None, x_test=None, y_test=None,
         y_train = checks.check_labels(y_train, len(x_train), "y_train")
     if y_test is not None:
         y_test = checks.check_labels(y_test, len(x_test), "y_test")
-    if isinstance(validation_size, bool) or not isinstance(
-        validation_size, (int, np.integer)
-    ) or not 0 <= validation_size < len(x_train):
-        raise ValueError(
-            "`validation_size` must be an int in [0, number of training "
-            f"examples = {len(x_train)}). "
-            f"Received: validation_size={validation_size!r}"
-        )
+    check_number(validation_size, "validation_size", integer=True, minimum=0,
+                 maximum=len(x_train), below=True,
+                 fix="The upper bound is the number of training examples.")
     if binarize == "static":
         x_train, x_test = binarization.binarize_static([x_train, x_test], seed)
     else:

@@ -14,11 +14,11 @@ every epoch, so `model.fit(corrupt_dataset(...))` trains a denoiser.
 All use the same stateless TensorFlow functions below.
 """
 
-import numpy as np
 import tensorflow as tf
 
 from zoo.datasets import checks
 from zoo.datasets import seeds
+from zoo.validation import check_number
 
 
 def gaussian_noise(x, amount, seed):
@@ -167,12 +167,7 @@ def corrupt_dataset(dataset, kind="gaussian", amount=0.2, seed=0):
 def _check(kind, amount):
     """The corruption function for `kind`, after checking `amount`."""
     checks.check_choice(kind, tuple(CORRUPTIONS), "kind")
-    high = np.inf if kind == "gaussian" else 1.0
-    if isinstance(amount, bool) or not isinstance(
-        amount, (int, float)
-    ) or not 0 <= amount <= high:
-        raise ValueError(
-            f"`amount` for kind={kind!r} must be a number in [0, {high}]. "
-            f"Received: amount={amount!r}"
-        )
+    check_number(amount, "amount", minimum=0.0,
+                 maximum=None if kind == "gaussian" else 1.0,
+                 fix=f"(For kind={kind!r}.)")
     return CORRUPTIONS[kind]

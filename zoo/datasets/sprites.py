@@ -44,6 +44,8 @@ import math
 
 import numpy as np
 
+from zoo.validation import check_number
+
 SHAPES = ("square", "ellipse", "heart")
 ROTATIONAL_SYMMETRY = {"square": 4, "ellipse": 2, "heart": 1}
 # Radius of the largest shape (scale 1) as a fraction of the image size.
@@ -171,13 +173,7 @@ class Sprites(GroundTruthDataset):
     def __init__(self, image_size=64, batch_size=1024):
         for name, value, minimum in (("image_size", image_size, 16),
                                      ("batch_size", batch_size, 1)):
-            if isinstance(value, bool) or not isinstance(
-                value, (int, np.integer)
-            ) or value < minimum:
-                raise ValueError(
-                    f"`{name}` must be an int >= {minimum}. "
-                    f"Received: {name}={value!r}"
-                )
+            check_number(value, name, integer=True, minimum=minimum)
         self.image_size = int(image_size)
         self.batch_size = int(batch_size)
         self.factor_values = (

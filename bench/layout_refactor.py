@@ -25,12 +25,12 @@ Adam 1e-3. Needs git and the repository's history (commit `OLD_COMMIT`).
 
 import argparse
 import tempfile
-import time
 
 import numpy as np
 
 from bench import common
 from bench.refactor_speed import import_old_zoo
+from bench.refactor_speed import timed_steps
 
 #: The last commit before the layout refactor.
 OLD_COMMIT = "ba3d020"
@@ -47,13 +47,6 @@ def build(get, name, seed, smoke):
                 **options)
     model.compile(optimizer=keras.optimizers.Adam(1e-3))
     return model
-
-
-def timed_steps(model, batches, steps):
-    start = time.perf_counter()
-    for step in range(steps):
-        model.train_on_batch(batches[step % len(batches)])
-    return (time.perf_counter() - start) / steps
 
 
 def compare(name, old_get, new_get, train, validation, args):

@@ -2,28 +2,13 @@
 computes, from the model's graph-safe methods, and the checks on its inputs.
 
 A model supplies its endpoints (`Autoencoder.serving_endpoints`, overridden
-by `VQVAE`); `zoo.export` writes them into a SavedModel. The signatures of
-a latent-variable model (`zoo.VAE`, `zoo.HierarchicalVAE`):
+by `VQVAE`); `zoo.export` writes them into a SavedModel. `zoo.export`'s
+docstring tables every signature's inputs and outputs; `SIGNATURES` (a
+`zoo.VAE` or `zoo.HierarchicalVAE`) and `CODEBOOK_SIGNATURES` (a
+`zoo.VQVAE`) below are the same in code.
 
-    signature         inputs                               outputs
-    serving_default   x (float32, [batch, *input_shape])   reconstruction
-    reconstruct       x                                    reconstruction
-    encode            x, seed (int32, [2])                 z_mean, z_stddev, z
-    decode            z (float32, [batch, latent_dim])     reconstruction,
-                                                           parameters
-    sample            num_samples (int32, []),             images
-                      seed (int32, [2])
-    score             x, num_samples (int32, [])           elbo, log_likelihood
-    encode_mean       x                                    z_mean, z_stddev
-    sample_from_noise eps (float32, [batch, noise_dim])    images
-                      (+ u, float32 [batch], for a learned
-                      prior)
-    score_from_noise  x, eps (float32, [K, batch,          elbo, log_likelihood
-                      noise_dim])
-
-and of a codebook model (`zoo.VQVAE`) those of `CODEBOOK_SIGNATURES`.
-
-The last three take their noise as inputs, so they have no random ops:
+The three `*_from_noise`/`encode_mean` signatures take their noise as
+inputs (or none), so they have no random ops:
 they are the ones that convert to ONNX and LiteRT (`zoo.export.convert`).
 The noise is:
 

@@ -8,8 +8,25 @@ from zoo.latents.gaussian import SCALE_FLOOR
 from zoo.likelihoods.factorised import tfd
 
 
+class GaussianMixtureNoise:
+    """What a prior that is a mixture of diagonal Gaussians (a
+    `MixturePrior`, a `VampPrior`) shares: it has components, and its
+    samples are made from standard normal `eps` and a uniform `u` that
+    picks the component (`mixture_from_noise`)."""
+
+    #: Whether the prior has components (`prior_components`).
+    takes_components = True
+
+    #: The noise `sample_from_noise` takes.
+    noise_inputs = ("eps", "u")
+
+    def sample_from_noise(self, eps, u, encoder):
+        """Prior samples from the noise (`mixture_from_noise`)."""
+        return mixture_from_noise(self.distribution(encoder), eps, u)
+
+
 @keras.saving.register_keras_serializable(package="zoo")
-class MixturePrior(keras.layers.Layer):
+class MixturePrior(GaussianMixtureNoise, keras.layers.Layer):
     """p(z) = sum_k pi_k N(z; mu_k, diag(sigma_k^2)), all learned.
 
     pi = softmax(logits), sigma_k = softplus(raw_k) + SCALE_FLOOR; the means
@@ -45,17 +62,6 @@ class MixturePrior(keras.layers.Layer):
             autocast=False,
         )
         self.built = True
-
-    #: Whether the prior has components (`prior_components`).
-    takes_components = True
-
-    #: The noise `sample_from_noise` takes: standard normal `eps` and a
-    #: uniform `u` that picks the component.
-    noise_inputs = ("eps", "u")
-
-    def sample_from_noise(self, eps, u, encoder):
-        """Prior samples from the noise (`mixture_from_noise`)."""
-        return mixture_from_noise(self.distribution(encoder), eps, u)
 
     @classmethod
     def from_options(cls, latent_dim, input_shape, num_components,

@@ -4,11 +4,11 @@ of learned pseudo-inputs."""
 import keras
 
 from zoo.likelihoods.factorised import tfd
-from zoo.priors.mixture import mixture_from_noise
+from zoo.priors.mixture import GaussianMixtureNoise
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class VampPrior(keras.layers.Layer):
+class VampPrior(GaussianMixtureNoise, keras.layers.Layer):
     """p(z) = (1/K) sum_k q(z | u_k), with K learned pseudo-inputs u_k.
 
     The "variational mixture of posteriors" prior of Tomczak & Welling
@@ -50,17 +50,6 @@ class VampPrior(keras.layers.Layer):
         if self.unit_interval:
             return keras.ops.sigmoid(self.pseudo_input_weights)
         return self.pseudo_input_weights
-
-    #: Whether the prior has components (`prior_components`).
-    takes_components = True
-
-    #: The noise `sample_from_noise` takes: standard normal `eps` and a
-    #: uniform `u` that picks the component.
-    noise_inputs = ("eps", "u")
-
-    def sample_from_noise(self, eps, u, encoder):
-        """Prior samples from the noise (`mixture_from_noise`)."""
-        return mixture_from_noise(self.distribution(encoder), eps, u)
 
     @classmethod
     def from_options(cls, latent_dim, input_shape, num_components,

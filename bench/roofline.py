@@ -110,31 +110,14 @@ def training_step(batch, policy="float32", jit_compile=False):
         model = speed.default_model()
         x = tf.constant((np.random.default_rng(0).uniform(
             size=(batch, 28, 28, 1)) < 0.5).astype("float32"))
-        step = bare_step(model, batch, jit_compile)
+        # Adam's learning rate scaled by batch / 128 (the linear rule).
+        step = speed.bare_step(
+            model, jit_compile,
+            learning_rate=DEFAULT_LEARNING_RATE * batch / speed.BATCH_SIZE)
         concrete = step.get_concrete_function(x)
     finally:
         keras.mixed_precision.set_global_policy("float32")
     return step, concrete, x
-
-
-def bare_step(model, batch, jit_compile):
-    """`bench.speed.bare_step` with the learning rate scaled by
-    batch / 128 (the linear scaling rule)."""
-    optimizer = keras.optimizers.Adam(
-        DEFAULT_LEARNING_RATE * batch / speed.BATCH_SIZE)
-    optimizer.build(model.trainable_variables)
-
-    @tf.function(jit_compile=jit_compile)
-    def step(x):
-        with tf.GradientTape() as tape:
-            parameters = model(x, training=True)
-            loss = model.reconstruction_loss(x, parameters) + tf.add_n(
-                model.losses)
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply(gradients, model.trainable_variables)
-        return loss
-
-    return step
 
 
 ARMS = {

@@ -137,11 +137,11 @@ def train_step_loop(model):
     return tf.function(model.train_step)
 
 
-def bare_step(model, jit_compile=False):
+def bare_step(model, jit_compile=False, learning_rate=DEFAULT_LEARNING_RATE):
     """One training step of `model`'s objective in a bare `tf.function`:
     the same loss as `fit` (the reconstruction term plus the `add_loss`
-    terms), Adam, no metrics, no callbacks."""
-    optimizer = keras.optimizers.Adam(DEFAULT_LEARNING_RATE)
+    terms), Adam at `learning_rate`, no metrics, no callbacks."""
+    optimizer = keras.optimizers.Adam(learning_rate)
     optimizer.build(model.trainable_variables)
 
     @tf.function(jit_compile=jit_compile)

@@ -135,23 +135,21 @@ class Labels(Unconditional):
 
     def assertions(self, labels):
         """Graph checks of a streamed batch's labels."""
-        labels = tf.cast(labels, "int32")
-        message = (
-            f"A dataset batch holds labels outside [0, {self.num_classes}); "
-            "build the model with num_classes above the largest id."
-        )
-        return [
-            tf.debugging.assert_non_negative(labels, message=message),
-            tf.debugging.assert_less(labels, self.num_classes, message=message),
-        ]
+        return self.class_id_assertions(
+            labels, f"A dataset batch holds labels outside [0, "
+            f"{self.num_classes}); build the model with num_classes above "
+            "the largest id.")
 
     def serving_assertions(self, labels):
         """Graph checks of the labels of a serving request: class ids in
         [0, num_classes) (a served model is given classes, never -1)."""
-        message = (
-            f"`labels` must be class ids in [0, {self.num_classes}), the "
-            "classes the model was trained on."
-        )
+        return self.class_id_assertions(
+            labels, f"`labels` must be class ids in [0, {self.num_classes}),"
+            " the classes the model was trained on.")
+
+    def class_id_assertions(self, labels, message):
+        """Assertion ops: every label is a class id in [0, num_classes)."""
+        labels = tf.cast(labels, "int32")
         return [
             tf.debugging.assert_non_negative(labels, message=message),
             tf.debugging.assert_less(labels, self.num_classes, message=message),

@@ -108,7 +108,8 @@ def array_file(name, x):
 
 def png_folder(name, layout):
     """A folder of 8x8 grey PNGs: `layout` maps a relative path to "png"
-    (an image), "fake" (text named .png) or "truncated" (half a PNG)."""
+    (an image), "fake" (text named .png), "truncated" (half a PNG) or
+    "wide" (a 1x5000 image)."""
     def write(path):
         from PIL import Image
 
@@ -118,7 +119,8 @@ def png_folder(name, layout):
             if kind == "dir":
                 file.mkdir()
                 continue
-            Image.new("L", (8, 8), 128).save(file)
+            Image.new("L", (5000, 1) if kind == "wide" else (8, 8),
+                      128).save(file)
             if kind == "fake":
                 file.write_text("not an image")
             elif kind == "truncated":
@@ -457,7 +459,7 @@ CASES = [
                                 "--output", "PATH/run", "--export-to",
                                 "PATH/file/served")),
     Case("zoo train", "--latent-dim 10000000", SystemExit,
-         "--latent-dim: must be at most",
+         "--latent-dim: must be a positive integer up to 65536",
          zoo_cli("train", "dense_vae", "--latent-dim", "10000000")),
     Case("zoo train", "no model and no --resume", SystemExit,
          "name the model", zoo_cli("train")),
@@ -466,7 +468,8 @@ CASES = [
     Case("zoo train", "--resume and another --output", SystemExit,
          "name two folders", zoo_cli("train", "--resume", "PATH/empty",
                                      "--output", "PATH/run")),
-    Case("zoo sample", "--n 1000000000", SystemExit, "--n: must be at most",
+    Case("zoo sample", "--n 1000000000", SystemExit,
+         "--n: must be a positive integer up to 1048576",
          zoo_cli("sample", "PATH/empty", "--n", "1000000000")),
     Case("zoo evaluate", "a folder that is not a run", SystemExit,
          "not a run folder", zoo_cli("evaluate", "PATH/empty")),
@@ -479,7 +482,8 @@ CASES = [
     Case("zoo export", "--version 0", SystemExit, "--version",
          zoo_cli("export", "PATH/empty", "--to", "PATH/x", "--version", "0")),
     # CLI, round two (#39): refused before any training or file written.
-    Case("zoo train", "--seed -1", SystemExit, "--seed: must be an int",
+    Case("zoo train", "--seed -1", SystemExit,
+         "--seed: must be an integer in [0, 4294967295]",
          zoo_cli("train", "dense_vae", "--dataset", "digits", "--seed", "-1",
                  "--output", "PATH/run")),
     Case("zoo train", "--option beta=nan", SystemExit,
@@ -491,9 +495,21 @@ CASES = [
          zoo_cli("train", "dense_vae", "--dataset", "digits", "--option",
                  "beta=inf", "--output", "PATH/run")),
     Case("zoo train", "--learning-rate inf", SystemExit,
-         "--learning-rate: must be a positive number (finite)",
+         "--learning-rate: must be a positive finite number",
          zoo_cli("train", "dense_vae", "--dataset", "digits",
                  "--learning-rate", "inf", "--output", "PATH/run")),
+    Case("zoo train", "--image-size 20000,20000", SystemExit,
+         "--image-size: must be HEIGHT,WIDTH, two positive ints up to 4096",
+         zoo_cli("train", "conv_vae", "--data", "PATH/images",
+                 "--image-size", "20000,20000", "--output", "PATH/run")),
+    Case("zoo train", "--data: an image 5000 pixels wide", SystemExit,
+         "above the zoo's 4096 pixels a side; pass --image-size",
+         zoo_train_data(png_folder("wide", {"a.png": "wide", "b.png": "png"}),
+                        "dense_vae")),
+    Case("zoo.datasets.from_directory", "image_size=(20000, 20000)",
+         ValueError, "two positive ints up to 4096",
+         lambda model, path: datasets.from_directory(
+             image_folder(path), image_size=(20000, 20000))),
     Case("zoo train", "--data: 2-channel images", SystemExit,
          "with C = 1, 3 or 4 channels",
          zoo_train_data(array_file("two_channels.npy",

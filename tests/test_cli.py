@@ -155,8 +155,11 @@ def _quiet_env(**variables):
     return {**environment, **variables}
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"],
-                                  ["train", "dense_vae", "--seed", "-1"]])
+@pytest.mark.parametrize("argv", [
+    ["--help"], ["train", "--help"], ["train", "dense_vae", "--seed", "-1"],
+    ["train", "dense_vae", "--learning-rate", "nan"],
+    ["train", "dense_vae", "--image-size", "20000,20000"],
+])
 def test_help_and_argument_errors_do_not_import_tensorflow(argv):
     # It took 5 to 17 s: TensorFlow was imported before the arguments.
     result = subprocess.run(
@@ -182,12 +185,26 @@ def test_start_up_logs_hidden_with_a_log_level_of_ones_own():
 
 
 def test_constants_written_out_for_a_fast_parser_match_the_zoo():
-    from zoo import validation
     from zoo.models import autoencoder
 
     assert cli.DEFAULT_LEARNING_RATE == autoencoder.DEFAULT_LEARNING_RATE
-    for name, value in cli.LIMITS.items():
-        assert getattr(validation, name) == value
+
+
+def test_images_read_from_a_folder_are_bounded_by_their_memory(
+        tmp_path, monkeypatch):
+    from PIL import Image
+
+    from zoo.datasets import directory
+
+    for index in range(3):
+        Image.new("L", (8, 8), 128).save(tmp_path / f"{index}.png")
+    # 3 images of 8x8x1 float32 are 768 bytes.
+    monkeypatch.setattr(directory, "MAX_IMAGE_BYTES", 767)
+    with pytest.raises(ValueError, match="GiB as float32, above the zoo.s"):
+        directory.from_directory(tmp_path, image_size=(8, 8))
+    monkeypatch.setattr(directory, "MAX_IMAGE_BYTES", 768)
+    assert directory.from_directory(
+        tmp_path, image_size=(8, 8), validation_size=1).x_train.shape[0] == 2
 
 
 def test_overwrite_keeps_files_no_run_wrote(tmp_path, capsys):

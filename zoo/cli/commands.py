@@ -29,7 +29,6 @@ saying what is wrong.
 
 import argparse
 import json
-import math
 import pathlib
 import sys
 
@@ -37,14 +36,18 @@ import sys
 # at once; `main` loads TensorFlow (quietly) and the zoo once the
 # arguments are parsed.
 from zoo.cli import data as cli_data
+from zoo.numbers import MAX_IMAGE_SIDE
+from zoo.numbers import MAX_LATENT_DIM
+from zoo.numbers import MAX_SAMPLES
+from zoo.numbers import check_number
+from zoo.numbers import describe_number
 
 DATASETS = cli_data.BUILT_IN
 
 #: `zoo.models.autoencoder.DEFAULT_LEARNING_RATE`, the models' compile()
-#: default, and `zoo.validation`'s limits, written out so that parsing the
-#: arguments does not load TensorFlow (tests/test_cli.py checks they match).
+#: default, written out so that parsing the arguments does not load
+#: TensorFlow (tests/test_cli.py checks they match).
 DEFAULT_LEARNING_RATE = 2e-3
-LIMITS = {"MAX_LATENT_DIM": 65_536, "MAX_SAMPLES": 2**20}
 
 #: `zoo train --seed`: an int in [0, MAX_SEED], numpy's seed range
 #: (`keras.utils.set_random_seed`).
@@ -501,72 +504,42 @@ def list_models(args):
         print(name)
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive integer, e.g. 5. Received: {text!r}"
-        )
-    return value
-
-
-def _image_size(text):
-    try:
-        size = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        size = ()
-    if len(size) != 2 or min(size) <= 0:
-        raise argparse.ArgumentTypeError(
-            f"must be HEIGHT,WIDTH, two positive ints, e.g. 28,28. "
-            f"Received: {text!r}"
-        )
-    return size
-
-
-def _at_most(limit_name):
-    """An argparse type: a positive int up to `zoo.validation.<limit_name>`,
-    so an absurd size is refused before anything is allocated."""
+def _number(integer=True, example=None, **bounds):
+    """An argparse type: the text as an int (or a float) checked by
+    `zoo.numbers.check_number` with `bounds`, the one rule of the library's
+    own arguments; the message says what is expected in the same words."""
 
     def parse(text):
-        value = _positive_int(text)
-        limit = LIMITS[limit_name]
-        if value > limit:
+        try:
+            value = (int if integer else float)(text)
+            return check_number(value, "value", integer=integer, **bounds)
+        except ValueError:
             raise argparse.ArgumentTypeError(
-                f"must be at most {limit:,}, the zoo's limit. Received: "
-                f"{text!r}"
-            )
-        return value
+                f"must be {describe_number(integer, **bounds)}, e.g. "
+                f"{example}. Received: {text!r}"
+            ) from None
 
     return parse
 
 
-def _positive_float(text):
+def _image_size(text):
+    parse = _number(example=28, minimum=1, maximum=MAX_IMAGE_SIDE)
+    parts = text.split(",")
     try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not (value > 0 and math.isfinite(value)):
+        if len(parts) != 2:
+            raise argparse.ArgumentTypeError("")
+        return tuple(parse(part) for part in parts)
+    except argparse.ArgumentTypeError:
         raise argparse.ArgumentTypeError(
-            "must be a positive number (finite), e.g. 1e-3. "
-            f"Received: {text!r}"
-        )
-    return value
+            "must be HEIGHT,WIDTH, two positive ints up to "
+            f"{MAX_IMAGE_SIDE}, e.g. 28,28. Received: {text!r}"
+        ) from None
 
 
-def _seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(
-            f"must be an int from 0 to {MAX_SEED} (2**32 - 1), e.g. 0. "
-            f"Received: {text!r}"
-        )
-    return value
+_positive_int = _number(example=5, minimum=1)
+_positive_float = _number(integer=False, example="1e-3", minimum=0.0,
+                          above=True)
+_seed = _number(example=0, minimum=0, maximum=MAX_SEED)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -626,7 +599,9 @@ def build_parser():
         help="pixel binarization (default: static, the benchmark protocol; "
         "dynamic for a write_stream folder)",
     )
-    command.add_argument("--latent-dim", type=_at_most("MAX_LATENT_DIM"),
+    command.add_argument("--latent-dim",
+                         type=_number(example=16, minimum=1,
+                                      maximum=MAX_LATENT_DIM),
                          help="latent dimensions (default: 16)")
     command.add_argument("--epochs", type=_positive_int, default=5,
                          help="training epochs (default: %(default)s)")
@@ -680,7 +655,9 @@ def build_parser():
 
     command = commands.add_parser("sample", help="a PNG grid of prior samples")
     command.add_argument("run", help="a run folder written by `zoo train`")
-    command.add_argument("--n", type=_at_most("MAX_SAMPLES"), default=64,
+    command.add_argument("--n",
+                         type=_number(example=64, minimum=1,
+                                      maximum=MAX_SAMPLES), default=64,
                          help="number of samples (default: 64)")
     command.add_argument("--seed", type=int, default=0,
                          help="same seed, same samples (default: 0)")

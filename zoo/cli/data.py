@@ -45,6 +45,8 @@ import pathlib
 
 import numpy as np
 
+from zoo.numbers import MAX_IMAGE_SIDE
+
 #: Images a streamed run is scored and drawn on (its first ones).
 STREAM_TEST_IMAGES = 1000
 
@@ -412,6 +414,13 @@ def _image_format(first, settings):
             ) from None
         if image_size is None:
             image_size = (image.height, image.width)
+            if max(image_size) > MAX_IMAGE_SIDE:
+                raise ValueError(
+                    f"The image {first} is {image.height}x{image.width}, "
+                    f"above the zoo's {MAX_IMAGE_SIDE} pixels a side; pass "
+                    "--image-size HEIGHT,WIDTH to resize the images, e.g. "
+                    "--image-size 64,64."
+                )
         if channels is None:
             channels = {"L": 1, "1": 1, "I": 1, "I;16": 1, "F": 1,
                         "LA": 4, "RGBA": 4, "PA": 4}.get(image.mode, 3)

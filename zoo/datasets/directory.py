@@ -7,6 +7,8 @@ import numpy as np
 from zoo.datasets import checks
 from zoo.datasets import splits
 from zoo.datasets.arrays import from_arrays
+from zoo.numbers import MAX_IMAGE_BYTES
+from zoo.numbers import MAX_IMAGE_SIDE
 
 COLOR_MODES = ("grayscale", "rgb", "rgba")
 
@@ -55,11 +57,13 @@ def from_directory(path, image_size=(28, 28), color_mode="grayscale",
     checks.check_choice(color_mode, COLOR_MODES, "color_mode")
     if not (
         isinstance(image_size, (tuple, list)) and len(image_size) == 2
-        and all(isinstance(size, int) and size > 0 for size in image_size)
+        and all(isinstance(size, int) and not isinstance(size, bool)
+                and 0 < size <= MAX_IMAGE_SIDE for size in image_size)
     ):
         raise ValueError(
-            "`image_size` must be (height, width), two positive ints, e.g. "
-            f"(28, 28). Received: image_size={image_size!r}"
+            "`image_size` must be (height, width), two positive ints up to "
+            f"{MAX_IMAGE_SIDE}, e.g. (28, 28). Received: "
+            f"image_size={image_size!r}"
         )
     x_train, y_train = _read_images(path, "path", image_size, color_mode)
     if isinstance(validation_size, (int, np.integer)) and not isinstance(
@@ -176,6 +180,16 @@ def _read_images(path, argument, image_size, color_mode):
 
     files, labels, _ = image_files(path, argument)
     channels = {"grayscale": 1, "rgb": 3, "rgba": 4}[color_mode]
+    size = len(files) * image_size[0] * image_size[1] * channels * 4
+    if size > MAX_IMAGE_BYTES:
+        raise ValueError(
+            f"{len(files):,} images of {image_size[0]}x{image_size[1]}x"
+            f"{channels} take {size / 2**30:.1f} GiB as float32, above the "
+            f"zoo's {MAX_IMAGE_BYTES / 2**30:.0f} GiB for images read into "
+            "memory. Pass a smaller image_size, or write the images to a "
+            "stream folder (zoo.datasets.write_stream) and train from it. "
+            f"Received: {argument}={str(path)!r}"
+        )
 
     def load(file):
         # As Keras's image_dataset_from_directory: decode, then bilinear.

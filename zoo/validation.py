@@ -231,22 +231,11 @@ def check_loop_arguments(arguments):
         if arguments.get(name) is not None:
             raise ValueError(unweighted_message(name))
     for name in ("batch_size", "epochs"):
-        value = arguments.get(name)
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, (int, np.integer))
-            or value <= 0
-        ):
-            raise ValueError(
-                f"`{name}` must be a positive int. Received: {name}={value!r}"
-            )
-    split = arguments.get("validation_split", 0.0)
-    if isinstance(split, bool) or not isinstance(
-        split, (int, float)
-    ) or not 0 <= split < 1:
-        raise ValueError(
-            "`validation_split` must be a fraction in [0, 1), e.g. 0.1. "
-            f"Received: validation_split={split!r}"
-        )
+        if arguments.get(name) is not None:
+            check_positive_int(arguments[name], name)
+    check_number(arguments.get("validation_split", 0.0), "validation_split",
+                 minimum=0.0, maximum=1.0, below=True,
+                 fix="Pass the fraction held out, e.g. 0.1.")
 
 
 def _real_array(x, argument, expected):

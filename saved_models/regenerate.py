@@ -34,6 +34,16 @@ itself:
 
     python saved_models/regenerate.py --models vq_vae
 
+The shipped weights are exported again, as the next version, when the
+signatures change (TF Serving serves the highest version; the earlier
+ones stay). The new version is scored on the check images through its
+`score` signature at the largest batch its request limit allows, beside
+the version before it on the same requests (the same seed and batch, so
+the same noise): the two must agree to float32 round-off, and the card's
+`served` entry records the new version, its limit and its check scores:
+
+    python saved_models/regenerate.py --reexport [--models ...]
+
 `hierarchical_vae` (`zoo.HierarchicalVAE`, issue 18, with the PixelCNN
 likelihood of `zoo.likelihoods.pixelcnn`) follows HIERARCHICAL, LONG cut to 20
 epochs; its `model.keras` is also written from the trained model, and its
@@ -353,6 +363,55 @@ def check_images(count=64):
         return (rng.uniform(size=(count, 28, 28, 1)) > 0.5).astype("float32")
 
 
+#: Largest relative difference allowed between a re-export's scores and the
+#: version before it on the same requests.
+REEXPORT_TOLERANCE = 1e-5
+
+
+def reexport(name, test_data):
+    """Export the shipped weights of `name` (its `model.keras`) as the next
+    version, check it against the version before it, and record it in the
+    card's `served` entry."""
+    directory = HERE / name
+    card = json.loads((directory / "model_card.json").read_text())
+    previous = export.versions(directory)[-1]
+    model = keras.models.load_model(directory / KERAS_FILE)
+    path = export.export_for_serving(model, directory,
+                                     allow_new_signature=True)
+    limit = export.request_size.samples_within(model)
+    x = test_data.split("test")[0][:CHECK_EXAMPLES]
+    served = {"version": int(pathlib.Path(path).name),
+              "zoo_version": zoo.__version__,
+              "max_samples_per_request": limit,
+              "command": f"{COMMAND} --reexport --models {name}"}
+    scores = {}
+    for version in (previous, served["version"]):
+        serving = export.load_for_serving(directory / str(version))
+        if isinstance(model, zoo.VQVAE):
+            scores[version] = {"check_negative_bound": -float(np.mean(
+                serving.score(x)["log_likelihood"]))}
+        else:
+            batch = max(1, min(100, limit // 100))
+            served["check_batch_size"] = batch
+            elbo, nll = score(serving, x, num_samples=100, batch_size=batch)
+            scores[version] = {"check_negative_elbo": elbo,
+                               "check_nll_k100": nll}
+    for key, value in scores[served["version"]].items():
+        before = scores[previous][key]
+        if abs(value - before) > REEXPORT_TOLERANCE * abs(before):
+            shutil.rmtree(path)
+            raise SystemExit(
+                f"{name}: version {served['version']} scores {key} = "
+                f"{value} where version {previous} scores {before}; the "
+                "new version was removed.")
+    served.update(scores[served["version"]])
+    served["size_bytes"] = sum(f.stat().st_size for f in
+                               pathlib.Path(path).rglob("*") if f.is_file())
+    card["served"] = served
+    atomic.write_json(directory / "model_card.json", card)
+    print(json.dumps(served, indent=2), flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=None,
@@ -363,7 +422,18 @@ def main(argv=None):
         "--keras-from-savedmodel", action="store_true",
         help=f"write each model's {KERAS_FILE} from its shipped SavedModel "
         "(no training), checked against its signatures")
+    parser.add_argument(
+        "--reexport", action="store_true",
+        help=f"export each model's {KERAS_FILE} again as the next version "
+        "(no training), checked against the version before it")
     args = parser.parse_args(argv)
+    if args.reexport:
+        if args.epochs is not None or args.keras_from_savedmodel:
+            parser.error("--reexport trains nothing and writes no .keras")
+        test_data = zoo.datasets.fashion_mnist(binarize="static")
+        for name in args.models:
+            reexport(name, test_data)
+        return
     if args.keras_from_savedmodel:
         if args.epochs is not None:
             parser.error("--epochs trains; --keras-from-savedmodel does not")

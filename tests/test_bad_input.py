@@ -781,6 +781,30 @@ EXTERNAL += [
      "tests/test_serving_checks.py::"
      "test_exported_noise_signatures_refuse_noise_that_is_not_standard_"
      "normal"),
+    ("every exported signature", "an empty batch (the Keras API refuses "
+     "it; the signatures answered with empty outputs)",
+     "InvalidArgumentError", "with every size at least 1 (no empty batch)",
+     "tests/test_serving_checks.py::"
+     "test_exported_signatures_refuse_an_empty_batch"),
+    ("exported decode of a VQ-VAE", "indices of another grid (a oneDNN "
+     "error before)", "InvalidArgumentError",
+     "`indices` must have shape (N, 4, 4)", "tests/test_serving_checks.py::"
+     "test_exported_codebook_decode_refuses_a_wrong_grid"),
+    ("exported score_from_noise", "eps of another batch than x",
+     "InvalidArgumentError", "with batch the number of images in `x`",
+     "tests/test_serving_checks.py::"
+     "test_exported_score_from_noise_refuses_noise_of_another_batch"),
+    ("exported score, sample, score_from_noise", "num_samples whose decoder "
+     "activations exceed max_request_bytes (hierarchical_vae: 20,000 "
+     "samples took 6.7 GB)", "InvalidArgumentError",
+     "at most N samples ... max_request_bytes",
+     "tests/test_serving_checks.py::"
+     "test_exported_requests_are_bounded_by_the_memory_of_their_samples"),
+    ("the shipped SavedModels (the version served)", "0..255 or NaN "
+     "images, an empty batch, num_samples = 10**9 (release 0.1's exports "
+     "answered)", "InvalidArgumentError", "as the Keras API",
+     "tests/test_pretrained.py::"
+     "test_served_version_refuses_what_the_keras_api_refuses"),
 ]
 
 # Injected faults: (fault, what must happen, test id).

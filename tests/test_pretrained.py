@@ -5,6 +5,7 @@ import pathlib
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import zoo
 from zoo import export
@@ -29,7 +30,7 @@ def test_shipped_model_has_a_complete_card_and_fits_in_5_mb(name):
     for key in ("data", "options", "epochs", "seed", "test_negative_elbo",
                 "test_nll_k100_first2000", "command", "zoo_version"):
         assert key in card
-    assert export.versions(SAVED_MODELS / name) == [1]
+    assert export.versions(SAVED_MODELS / name) == [1, 2]
     size = sum(path.stat().st_size
                for path in (SAVED_MODELS / name / "1").rglob("*")
                if path.is_file())
@@ -76,7 +77,7 @@ def test_shipped_vq_vae_has_a_complete_card_and_fits_in_5_mb():
                 "test_negative_bound", "test_perplexity", "test_codes_used",
                 "check_negative_bound", "command", "zoo_version"):
         assert key in card
-    assert export.versions(SAVED_MODELS / "vq_vae") == [1]
+    assert export.versions(SAVED_MODELS / "vq_vae") == [1, 2]
     size = sum(path.stat().st_size
                for path in (SAVED_MODELS / "vq_vae" / "1").rglob("*")
                if path.is_file())
@@ -100,3 +101,90 @@ def test_shipped_vq_vae_scores_its_card_through_the_score_signature(
     model = zoo.from_preset("vq_vae")
     np.testing.assert_allclose(model.elbo(x[:50]),
                                scores["log_likelihood"][:50], rtol=1e-5)
+
+
+# The version TF Serving serves (the highest): exported again with the
+# checks of the Keras API (issue 39, point 11) ------------------------------
+
+ALL_SHIPPED = (*SHIPPED, "vq_vae")
+
+
+def served_version(name):
+    return SAVED_MODELS / name / str(export.versions(SAVED_MODELS / name)[-1])
+
+
+def request(signature, **inputs):
+    """Call `signature` with `inputs`, a fixed seed where it takes one."""
+    _, specs = signature.structured_input_signature
+    if "seed" in specs:
+        inputs["seed"] = np.array([0, 0], "int32")
+    return signature(**{key: tf.constant(value)
+                        for key, value in inputs.items()})
+
+
+BAD_IMAGES = {
+    "0..255 images": np.full((2, 28, 28, 1), 255.0, "float32"),
+    "NaN images": np.full((2, 28, 28, 1), np.nan, "float32"),
+    "an empty batch": np.zeros((0, 28, 28, 1), "float32"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ALL_SHIPPED)
+def test_served_version_refuses_what_the_keras_api_refuses(name):
+    """Version 1 (release 0.1's export) answered every one of these: a
+    log-likelihood of +64,065 for images in [-1, 1], NaN for NaN images,
+    and ran out of memory on num_samples = 10**9."""
+    model = zoo.from_preset(name)
+    signatures = tf.saved_model.load(str(served_version(name))).signatures
+    for bad, x in BAD_IMAGES.items():
+        with pytest.raises(ValueError):
+            model.encode(x)
+        for signature in ("encode", "reconstruct", "score"):
+            inputs = {"x": x}
+            if "num_samples" in signatures[signature]. \
+                    structured_input_signature[1]:
+                inputs["num_samples"] = np.int32(2)
+            with pytest.raises(tf.errors.InvalidArgumentError):
+                request(signatures[signature], **inputs)
+    if isinstance(model, zoo.VQVAE):
+        return
+    x = np.full((1, 28, 28, 1), 0.5, "float32")
+    with pytest.raises(ValueError, match="num_samples"):
+        model.log_likelihood(x, num_samples=10**9)
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="max_request_bytes"):
+        request(signatures["score"], x=x, num_samples=np.int32(10**9))
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match="max_request_bytes"):
+        request(signatures["sample"], num_samples=np.int32(10**9))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ALL_SHIPPED)
+def test_served_version_reproduces_its_card(name, binarized_test_images):
+    """The card's `served` entry (saved_models/regenerate.py --reexport),
+    to float32 round-off: the same weights as version 1, scored at the
+    batch the request limit allows."""
+    card = json.loads((SAVED_MODELS / name / "model_card.json").read_text())
+    served = card["served"]
+    assert SAVED_MODELS / name / str(served["version"]) == served_version(
+        name)
+    assert served["max_samples_per_request"] == (
+        export.request_size.samples_within(zoo.from_preset(name)))
+    serving = export.load_for_serving(served_version(name))
+    x = binarized_test_images[: card["check_examples"]]
+    if name == "vq_vae":
+        np.testing.assert_allclose(
+            -np.mean(serving.score(x)["log_likelihood"]),
+            served["check_negative_bound"], rtol=1e-5)
+        return
+    batch = served["check_batch_size"]
+    scores = [serving.score(x[start:start + batch], 100)
+              for start in range(0, len(x), batch)]
+    np.testing.assert_allclose(
+        -np.mean(np.concatenate([s["log_likelihood"] for s in scores])),
+        served["check_nll_k100"], rtol=1e-5)
+    np.testing.assert_allclose(
+        -np.mean(np.concatenate([s["elbo"] for s in scores])),
+        served["check_negative_elbo"], rtol=1e-5)

@@ -146,3 +146,95 @@ def test_exported_mixture_noise_refuses_u_outside_the_unit_interval(
                       eps=np.zeros((2, 2), "float32"),
                       u=np.array([0.5, 7.0], "float32"))
     assert "uniform draws in [0, 1)" in message
+
+
+# Issue 39, point 12: shapes the signature specs name but do not enforce.
+
+
+def _empty_request(signature):
+    """Inputs for `signature` with an empty batch (0 along every unknown
+    size) and valid values elsewhere."""
+    _, specs = signature.structured_input_signature
+    inputs = {}
+    for name, spec in specs.items():
+        if name == "num_samples":
+            inputs[name] = tf.constant(2, tf.int32)
+        elif name == "seed":
+            inputs[name] = tf.constant([0, 0], tf.int32)
+        else:
+            shape = [0 if size is None else size for size in spec.shape]
+            inputs[name] = tf.zeros(shape, spec.dtype)
+    return inputs
+
+
+@pytest.mark.parametrize("fixture", ["unconditional", "codebook"])
+def test_exported_signatures_refuse_an_empty_batch(fixture, request):
+    _, signatures = request.getfixturevalue(fixture)
+    for name, signature in signatures.items():
+        inputs = _empty_request(signature)
+        if not any(0 in value.shape for value in inputs.values()):
+            continue  # `sample`: a count, no batch
+        with pytest.raises(tf.errors.InvalidArgumentError,
+                           match="with every size at least 1"):
+            signature(**inputs)
+
+
+def test_exported_codebook_decode_refuses_a_wrong_grid(codebook):
+    model, signatures = codebook
+    assert model.grid_shape == (4, 4)
+    message = refused(signatures["decode"],
+                      indices=np.zeros((2, 3, 3), "int32"))
+    assert "`indices` must have shape (N, 4, 4)" in message
+    assert "[2 3 3]" in message
+
+
+def test_exported_score_from_noise_refuses_noise_of_another_batch(
+        unconditional):
+    _, signatures = unconditional
+    message = refused(signatures["score_from_noise"],
+                      x=np.full((2, *SHAPE), 0.5, "float32"),
+                      eps=np.zeros((3, 5, 2), "float32"))
+    assert "with batch the number of images in `x`" in message
+
+
+# Issue 39, point 9: requests bounded by the memory they need.
+
+
+def test_activation_bytes_counts_what_the_inputs_compute_not_the_weights():
+    from zoo.export.request_size import activation_bytes
+
+    weights = tf.ones((4, 1000))
+
+    def wide(x):
+        return tf.matmul(x, weights)
+
+    def wider(x):
+        return tf.matmul(x, tf.ones((4, 2000)))
+
+    spec = tf.TensorSpec((1, 4), tf.float32)
+    # The input (16 bytes), the product (4,000) and the output's identity
+    # (4,000); the 16,000 bytes of weights are not counted.
+    assert activation_bytes(wide, spec) == 16 + 4000 + 4000
+    assert activation_bytes(wider, spec) == 16 + 8000 + 8000
+
+
+def test_exported_requests_are_bounded_by_the_memory_of_their_samples(
+        tmp_path):
+    from zoo.export.request_size import sample_bytes
+
+    model = build()
+    per_sample = sample_bytes(model)
+    signatures = tf.saved_model.load(export_for_serving(
+        model, tmp_path / "m", max_request_bytes=10 * per_sample)).signatures
+    x = np.full((2, *SHAPE), 0.5, "float32")
+    answer = signatures["score"](x=tf.constant(x),
+                                 num_samples=tf.constant(5))
+    assert answer["log_likelihood"].shape == (2,)
+    message = refused(signatures["score"], x=x, num_samples=np.int32(6))
+    assert "at most 10 samples" in message
+    assert "max_request_bytes" in message
+    refused(signatures["sample"], num_samples=np.int32(11),
+            seed=np.array([0, 0], "int32"))
+    assert signatures["sample"](
+        num_samples=tf.constant(10), seed=tf.constant([0, 0]))[
+            "images"].shape[0] == 10

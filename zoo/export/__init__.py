@@ -70,7 +70,9 @@ A version directory appears whole or not at all (`versions.py`).
 The package, one concern a file:
 
     saved_model.py    export_for_serving
-    signatures.py     the ExportArchive of a model's endpoints
+    signatures.py     the ExportArchive of a model's endpoints, each
+                      refusing inputs of another shape or an empty batch
+    request_size.py   how many samples a request may draw (memory)
     versions.py       claiming, writing and renaming version directories
     loading.py        load_for_serving, ServingModel
     convert.py        ONNX and LiteRT conversion (to_onnx, to_litert)
@@ -84,6 +86,7 @@ from zoo.export.convert import to_litert
 from zoo.export.convert import to_onnx
 from zoo.export.loading import ServingModel
 from zoo.export.loading import load_for_serving
+from zoo.export.request_size import MAX_REQUEST_BYTES
 from zoo.export.saved_model import export_for_serving
 from zoo.export.signatures import CODEBOOK_SIGNATURES
 from zoo.export.signatures import MAX_SAMPLES
@@ -92,6 +95,7 @@ from zoo.export.signatures import SIGNATURES
 from zoo.export.signatures import signatures
 from zoo.export.versions import versions
 
-__all__ = ["CODEBOOK_SIGNATURES", "MAX_SAMPLES", "SCORE_SEED", "SIGNATURES", "ServingModel",
+__all__ = ["CODEBOOK_SIGNATURES", "MAX_REQUEST_BYTES", "MAX_SAMPLES",
+           "SCORE_SEED", "SIGNATURES", "ServingModel",
            "export_for_serving", "load_for_serving", "signatures",
            "to_litert", "to_onnx", "versions"]

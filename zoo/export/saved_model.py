@@ -6,6 +6,8 @@ directories in `zoo.export.versions`).
 import os
 import shutil
 
+from zoo.export.request_size import MAX_REQUEST_BYTES
+from zoo.export.request_size import samples_within
 from zoo.export.signatures import MAX_SAMPLES
 from zoo.export.signatures import export_archive
 from zoo.export.versions import MAX_VERSION
@@ -20,7 +22,9 @@ from zoo.validation import check_number
 
 
 def export_for_serving(model, base_dir, version=None, overwrite=False,
-                       max_samples=MAX_SAMPLES, allow_new_signature=False):
+                       max_samples=MAX_SAMPLES,
+                       max_request_bytes=MAX_REQUEST_BYTES,
+                       allow_new_signature=False):
     """Write `model` as version `version` of a TF Serving model.
 
     The SavedModel goes to `base_dir/<version>/`, built through
@@ -45,7 +49,13 @@ def export_for_serving(model, base_dir, version=None, overwrite=False,
             name is refused.
         max_samples: int > 0 (default `MAX_SAMPLES`, 2**20), the most
             samples one request may draw (`num_samples`, times the batch
-            for `score`); above it the signature fails with
+            for `score`), whatever their memory.
+        max_request_bytes: int > 0 (default `MAX_REQUEST_BYTES`, 2 GiB),
+            the decoder activations one request may need: the signatures
+            take at most `max_request_bytes // sample_bytes` samples a
+            request (`zoo.export.request_size`: 4,188 for the shipped
+            `conv_vae`, 1,111 for `hierarchical_vae`), and at most
+            `max_samples`. Above the limit a signature fails with
             INVALID_ARGUMENT before allocating anything.
         allow_new_signature: bool (default False); unless True, a version
             whose signatures' inputs (names, dtypes, shapes) differ from the
@@ -93,6 +103,8 @@ def export_for_serving(model, base_dir, version=None, overwrite=False,
                      "None writes the next version.")
     check_number(max_samples, "max_samples", integer=True, minimum=1,
                  maximum=2**31 - 1, fix="An int32, e.g. 2**20.")
+    check_number(max_request_bytes, "max_request_bytes", integer=True,
+                 minimum=1, fix="E.g. 2**30 for 1 GiB.")
     try:
         os.makedirs(base_dir, exist_ok=True)
         remove_abandoned_exports(base_dir)
@@ -105,7 +117,8 @@ def export_for_serving(model, base_dir, version=None, overwrite=False,
             f"({error.strerror or error}). Received: base_dir={base_dir!r}"
         ) from None
     try:
-        export_archive(model, max_samples).write_out(temporary, verbose=False)
+        limit = samples_within(model, max_request_bytes, max_samples)
+        export_archive(model, limit).write_out(temporary, verbose=False)
         with locked(base_dir):
             version = choose_version(base_dir, version, overwrite)
             check_same_inputs(base_dir, temporary, allow_new_signature)

@@ -287,6 +287,10 @@ def _deterministic_endpoints(model, images, condition, max_samples):
         x, eps = _checked(
             _assert_images(x, likelihood)
             + _assert_noise(eps)
+            + [tf.debugging.assert_equal(
+                tf.shape(eps)[1], tf.shape(x)[0],
+                message="`eps` must be noise of shape (num_samples, batch, "
+                "noise_dim) with batch the number of images in `x`.")]
             + _assert_samples(tf.shape(eps)[0], tf.shape(x)[0], max_samples),
             (x, eps),
         )
@@ -358,7 +362,8 @@ def _assert_samples(num_samples, batch, max_samples):
             requested, tf.constant(max_samples, tf.int64),
             message=f"A request may draw at most {max_samples} samples "
             "(num_samples, times the batch for score), the limit set at "
-            "export (export_for_serving(max_samples=...)); send smaller "
-            "requests.",
+            "export from the memory a sample needs "
+            "(export_for_serving(max_request_bytes=..., max_samples=...)); "
+            "send smaller requests.",
         ),
     ]

@@ -17,7 +17,10 @@ a temporary folder, which leaves saved_models/ untouched.
 A cell makes as many calls as fit in `--seconds` after two warm-up calls
 (at least 5, at most `--calls`; the first call's time, which may include
 tracing or XLA's compilation, is recorded apart); its p99 over few calls
-is near its maximum, so `calls` is recorded with it.
+is near its maximum, so `calls` is recorded with it. A request above the
+version's limit on samples (`zoo.export.request_size`: since version 2,
+score at K = 100 and batch 64 is above it for the conv and hierarchical
+models) is recorded as refused.
 
     python -m bench.serving            # a few minutes; results/serving.json
     python -m bench.serving --smoke    # conv_vae only, batch 1, few calls
@@ -92,13 +95,19 @@ def cells(signatures, batches):
 def measure(name, path, batches, seconds, max_calls):
     from zoo import export
 
+    import tensorflow as tf
+
     serving = export.load_for_serving(path)
     rows = []
     for signature, k, batch, inputs in cells(serving.signatures, batches):
         row = {"model": name, "signature": signature,
-               "K": k if k is not None else "", "batch": batch,
-               **latencies(serving.signatures[signature], inputs, seconds,
-                           max_calls)}
+               "K": k if k is not None else "", "batch": batch}
+        try:
+            row.update(latencies(serving.signatures[signature], inputs,
+                                 seconds, max_calls))
+        except tf.errors.InvalidArgumentError:
+            # Above the version's request limit (zoo.export.request_size).
+            row["refused"] = "above the request limit"
         print(row, flush=True)
         rows.append(row)
     return rows
@@ -161,7 +170,7 @@ def pivot(rows):
         line = lines.setdefault((row["model"], row["batch"]), {
             "model": row["model"], "batch": row["batch"]})
         column = row["signature"] + (f" K={row['K']}" if row["K"] else "")
-        line[column + " p50 / p99 (ms)"] = (
+        line[column + " p50 / p99 (ms)"] = row.get("refused") or (
             f"{row['p50_ms']:.3g} / {row['p99_ms']:.3g}")
     for line in lines.values():
         if line["model"].startswith("vq_vae"):

@@ -49,11 +49,20 @@ def activation_bytes(function, *specs):
 
 
 def sample_bytes(model):
-    """The decoder's activation bytes for one latent of `model` (its
-    `decoder`'s input shape, batch 1)."""
-    latent = model.decoder.inputs[0]
-    spec = tf.TensorSpec((1, *latent.shape[1:]), latent.dtype)
-    return max(activation_bytes(model.decoder, spec), 1)
+    """The decoder's activation bytes for one latent of `model` (batch 1 of
+    each of its `decoder`'s inputs: the latent, and a conditional model's
+    labels)."""
+    inputs = model.decoder.inputs
+    specs = [tf.TensorSpec((1, *tensor.shape[1:]), tensor.dtype)
+             for tensor in inputs]
+
+    def decode(*tensors):
+        if len(tensors) == 1:
+            return model.decoder(tensors[0])
+        return model.decoder({tensor.name: value
+                              for tensor, value in zip(inputs, tensors)})
+
+    return max(activation_bytes(decode, *specs), 1)
 
 
 def samples_within(model, max_request_bytes=MAX_REQUEST_BYTES,

@@ -9,10 +9,12 @@ its `num_samples`. The VQ-VAE's `score` takes no `num_samples` (its bound
 is exact given the deterministic codes, so more samples cannot tighten
 it): its one `score` row is listed under K = 1, and K = 100 is "n/a".
 
-The shipped SavedModels of hierarchical_vae and vq_vae were exported with
-the sampler the zoo had before the cache (bench.fast_sampling); their
-rows "(re-exported, cached sampler)" export model.keras with this code to
-a temporary folder, which leaves saved_models/ untouched.
+The versions 1 of hierarchical_vae and vq_vae were exported with the
+sampler the zoo had before the cache (bench.fast_sampling); their versions
+2 (issue 39) have it. The rows "(re-exported, cached sampler)" export
+model.keras with this code to a temporary folder, which leaves
+saved_models/ untouched. results/serving.json was measured on the
+versions 1, before the versions 2 were written.
 
 A cell makes as many calls as fit in `--seconds` after two warm-up calls
 (at least 5, at most `--calls`; the first call's time, which may include

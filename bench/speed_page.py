@@ -197,10 +197,11 @@ number of images (`num_samples` for `sample`); K is `score`'s
 `num_samples`. The VQ-VAE's `score` takes no `num_samples`: its posterior
 is a point mass (each image's nearest codes), so every importance sample
 is the same and more cannot tighten the bound; its one `score` is listed
-under K = 1, and K = 100 is n/a. The shipped `hierarchical_vae` and `vq_vae`
-SavedModels were exported with the old samplers; their "(re-exported,
-cached sampler)" rows export the same model.keras with the cached sampler
-to a temporary folder. A cell makes as many calls as fit in
+under K = 1, and K = 100 is n/a. This table was measured on the shipped
+versions 1, whose `hierarchical_vae` and `vq_vae` were exported with the
+old samplers; their "(re-exported, cached sampler)" rows export the same
+model.keras with the cached sampler to a temporary folder, as the versions
+2 served since (issue 39) are. A cell makes as many calls as fit in
 {result['seconds_per_cell']:g} s (at least 5), so a slow cell's p99 is near
 its maximum; the calls per cell are in the JSON. The cached likelihood
 sampler compiles its loop with XLA on the first call at each batch size:

@@ -305,3 +305,28 @@ def test_layout_refactor_finds_the_same_numbers_as_before(results):
         assert row["initial_weights_equal"]
         assert row["first_step_loss"]["equal_to_round_off"]
         assert row["validation_loss_after_one_epoch"]["equal_to_round_off"]
+
+
+@pytest.mark.slow
+def test_published_table_smoke_writes_its_row_and_resumes_early_stopping(
+        tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(REPOSITORY))
+    from bench import published_table
+
+    result = published_table.train_row("vae", 1, smoke=True,
+                                       output_dir=tmp_path)
+    written = json.loads(
+        (tmp_path / "results" / "vae.json").read_text())
+    assert written["test_nll"] == result["test_nll"]
+    assert written["test_nll"] <= written["test_negative_elbo"]
+    assert written["options"] == {"latent_dim": 40, "network": "gated_mlp"}
+    # A finished row removes its checkpoint.
+    assert not (tmp_path / "checkpoints" / "vae").exists()
+    # The early-stopping state survives a restart: best value and epoch.
+    state = published_table.EarlyStoppingState(tmp_path / "state")
+    state.folder.mkdir()
+    state.best, state.best_epoch = 250.0, 7
+    (state.folder / "early_stopping.json").write_text(
+        json.dumps({"best": 250.0, "best_epoch": 7}))
+    again = published_table.EarlyStoppingState(tmp_path / "state")
+    assert (again.best, again.best_epoch) == (250.0, 7)

@@ -490,6 +490,7 @@ def test_mixed_precision_trains(name):
 # Built-in networks get tiny widths here; any other its defaults.
 TINY_NETWORKS = {
     "mlp": {"network": "mlp", "hidden_units": (8,)},
+    "gated_mlp": {"network": "gated_mlp", "hidden_units": (8,)},
     "conv": {"network": "conv", "filters": (4,), "hidden_units": (8,)},
     "resnet": {"network": "resnet", "filters": (4, 8), "hidden_units": (8,)},
 }

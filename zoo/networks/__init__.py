@@ -3,6 +3,7 @@
 A network is one of the axes of a zoo model (`zoo.VAE(network=...)`):
 
     "mlp"     multilayer perceptrons (`mlp.py`)
+    "gated_mlp"  perceptrons of gated linear units (`gated_mlp.py`)
     "conv"    strided convolutions (`conv.py`)
     "resnet"  residual blocks with down/up-sampling stages (`resnet.py`)
 
@@ -22,6 +23,7 @@ Decoders map `z` to the likelihood's parameters, a tensor of shape
 
 from zoo.networks import conv
 from zoo.networks import custom
+from zoo.networks import gated_mlp
 from zoo.networks import mlp
 from zoo.networks import resnet
 import keras
@@ -32,7 +34,8 @@ from zoo.networks.heads import classifier_head
 
 #: name -> the module that builds it; each has `DEFAULTS`, `encoder` and
 #: `decoder`.
-NETWORKS = {"mlp": mlp, "conv": conv, "resnet": resnet}
+NETWORKS = {"mlp": mlp, "gated_mlp": gated_mlp, "conv": conv,
+            "resnet": resnet}
 
 __all__ = ["LabelCondition", "NETWORKS", "build", "build_classifier",
            "build_grid", "builds_conv_decoder", "check_widths",

@@ -1,0 +1,233 @@
+"""Reproduce the published Fashion-MNIST likelihood table (issue 37).
+
+The one published table of test log-likelihoods on binarized
+Fashion-MNIST is Exemplar VAE's density-estimation table (Norouzi, Fleet &
+Norouzi, NeurIPS 2020; NLL in nats, lower is better):
+
+    VAE, Gaussian prior                          228.70 +- 0.15
+    VAE, VampPrior                               227.35 +- 0.05
+    Exemplar VAE                                 226.75 +- 0.07
+    HVAE (two stochastic layers), Gaussian prior 227.37 +- 0.1
+    HVAE, VampPrior                              226.72 +- 0.08
+    ConvHVAE, Gaussian prior                     225.38 +- 0.08
+    ConvHVAE, VampPrior                          224.67 +- 0.03
+    PixelSNAIL decoder, Gaussian prior           223.68 +- 0.03
+    PixelSNAIL decoder, VampPrior                223.45 +- 0.02
+    Exemplar PixelSNAIL                          223.26 +- 0.01
+
+This script trains the zoo's equivalent of a row under their protocol,
+built from zoo options (`ROWS`):
+
+- data: the 60,000 training images split into 50,000 for training and
+  10,000 for validation; training images binarized afresh every time they
+  are drawn (`binarize="dynamic"`), validation images once with a fixed
+  seed, test images as in the zoo's benchmark (`binarize="static"`,
+  seed 0);
+- latent size 40; the VAE rows' encoder and decoder two gated dense layers
+  of 300 (`network="gated_mlp"`); the VampPrior with 500 pseudo-inputs;
+- Adam at 5e-4, batch 100, beta warmed up from 0 to 1 over 100 epochs, up
+  to `--max-epochs` (theirs: 2,000) with early stopping after 50 epochs
+  without a better validation -ELBO (the full bound, beta = 1, whatever
+  the warm-up's beta), the best epoch's weights kept;
+- test NLL by importance sampling with K = 5,000 (`VAE.log_likelihood`).
+
+One row per process, resumable: every epoch backs up the weights, the
+optimizer and the early-stopping state under
+`bench/checkpoints/published_table/<row>/` (a killed run goes on from its
+last epoch; commit that folder to carry an unfinished run to another
+machine), and a finished row writes `bench/results/published_table/
+<row>.json` and removes its checkpoint.
+
+    python -m bench.published_table --row vae [--max-epochs 2000]
+    python -m bench.published_table --report     # the table so far
+"""
+
+import argparse
+import json
+import pathlib
+import shutil
+import time
+
+import numpy as np
+
+HERE = pathlib.Path(__file__).parent
+RESULTS = HERE / "results" / "published_table"
+CHECKPOINTS = HERE / "checkpoints" / "published_table"
+
+#: Their rows: name -> (the published NLL, its std, the zoo's options).
+LATENT_DIM = 40
+ROWS = {
+    "vae": ("VAE, Gaussian prior", 228.70, 0.15,
+            {"network": "gated_mlp"}),
+    "vae_vampprior": ("VAE, VampPrior", 227.35, 0.05,
+                      {"network": "gated_mlp", "prior": "vamp",
+                       "prior_components": 500}),
+}
+#: The protocol's settings (module docstring).
+LEARNING_RATE = 5e-4
+BATCH_SIZE = 100
+WARM_UP_EPOCHS = 100
+PATIENCE = 50
+VALIDATION_SIZE = 10000
+VALIDATION_SEED = 1
+TEST_SAMPLES = 5000
+
+
+def data():
+    """`(training dataset, validation images, test images)`."""
+    import zoo
+
+    grey = zoo.datasets.fashion_mnist(binarize="dynamic",
+                                      validation_size=VALIDATION_SIZE, seed=0)
+    (validation,) = zoo.datasets.binarization.binarize_static(
+        [grey.split("validation")[0]], seed=VALIDATION_SEED)
+    test = zoo.datasets.fashion_mnist(binarize="static").split("test")[0]
+    return (grey.as_dataset("train", batch_size=BATCH_SIZE, seed=0),
+            validation, test)
+
+
+class EarlyStoppingState:
+    """Early stopping on the validation -ELBO that survives a restart: the
+    best value, its epoch and its weights are saved beside the backup."""
+
+    def __init__(self, folder):
+        self.folder = pathlib.Path(folder)
+        self.path = self.folder / "early_stopping.json"
+        self.weights = self.folder / "best.weights.h5"
+        state = (json.loads(self.path.read_text()) if self.path.exists()
+                 else {"best": None, "best_epoch": -1})
+        self.best, self.best_epoch = state["best"], state["best_epoch"]
+
+    def callback(self, patience):
+        import keras
+
+        from zoo.training import atomic
+
+        state = self
+
+        class Stop(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                value = logs["val_reconstruction"] + logs["val_kl"]
+                logs["val_negative_elbo"] = value
+                if state.best is None or value < state.best:
+                    state.best, state.best_epoch = float(value), epoch
+                    self.model.save_weights(state.weights)
+                atomic.write_json(state.path, {"best": state.best,
+                                               "best_epoch": state.best_epoch})
+                if epoch - state.best_epoch >= patience:
+                    self.model.stop_training = True
+
+        return Stop()
+
+
+def train_row(name, max_epochs, smoke=False, output_dir=None):
+    """Train, score and write one row (module docstring). `smoke` takes a
+    few batches, 200 validation and 50 test images at K = 10, and writes
+    under `output_dir` instead of bench/."""
+    import keras
+
+    import zoo
+    from zoo.training import atomic
+
+    title, published, std, options = ROWS[name]
+    results, checkpoints = RESULTS, CHECKPOINTS
+    if output_dir is not None:
+        results = pathlib.Path(output_dir) / "results"
+        checkpoints = pathlib.Path(output_dir) / "checkpoints"
+    folder = checkpoints / name
+    folder.mkdir(parents=True, exist_ok=True)
+    train, validation, test = data()
+    test_samples = TEST_SAMPLES
+    if smoke:
+        train, validation, test = train.take(3), validation[:200], test[:50]
+        test_samples = 10
+    keras.utils.set_random_seed(0)
+    model = zoo.VAE(input_shape=(28, 28, 1), latent_dim=LATENT_DIM, seed=0,
+                    **options)
+    model.build((None, 28, 28, 1))
+    model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
+    steps_per_epoch = int(train.cardinality())
+    stopping = EarlyStoppingState(folder)
+    start = time.perf_counter()
+    history = model.fit(
+        train, epochs=max_epochs, validation_data=(validation,), verbose=2,
+        callbacks=[
+            zoo.training.callbacks.BetaWarmUp(
+                steps=WARM_UP_EPOCHS * steps_per_epoch, end=1.0),
+            stopping.callback(PATIENCE),
+            zoo.training.distribute.BackupAndRestore(folder / "backup"),
+        ])
+    seconds = time.perf_counter() - start
+    model.load_weights(stopping.weights)
+    nll = -np.asarray(model.log_likelihood(test, num_samples=test_samples,
+                                           chunk_size=50))
+    negative_elbo = -np.asarray(model.elbo(test))
+    from bench.common import stamped
+
+    result = {
+        "row": name, "published": title, "published_nll": published,
+        "published_std": std, "options": {"latent_dim": LATENT_DIM,
+                                          **options},
+        "test_nll": float(np.mean(nll)),
+        "test_nll_standard_error": float(np.std(nll) / np.sqrt(len(nll))),
+        "test_negative_elbo": float(np.mean(negative_elbo)),
+        "best_epoch": stopping.best_epoch + 1,
+        "best_validation_negative_elbo": stopping.best,
+        "epochs_this_process": len(history.history["loss"]),
+        "seconds_this_process": round(seconds, 1),
+        "protocol": {"learning_rate": LEARNING_RATE,
+                     "batch_size": BATCH_SIZE,
+                     "warm_up_epochs": WARM_UP_EPOCHS,
+                     "patience": PATIENCE, "max_epochs": max_epochs,
+                     "validation_size": VALIDATION_SIZE,
+                     "test_samples": test_samples},
+        "command": f"python -m bench.published_table --row {name} "
+                   f"--max-epochs {max_epochs}" + " --smoke" * smoke,
+    }
+    results.mkdir(parents=True, exist_ok=True)
+    atomic.write_json(results / f"{name}.json",
+                      stamped(f"published_table/{name}", result))
+    shutil.rmtree(folder)
+    return result
+
+
+def report():
+    """The published rows beside the zoo's finished ones, in markdown."""
+    from bench.common import markdown_table
+
+    rows = []
+    for name, (title, published, std, options) in ROWS.items():
+        path = RESULTS / f"{name}.json"
+        result = json.loads(path.read_text()) if path.exists() else None
+        rows.append({
+            "row": title, "published NLL": f"{published:.2f} ± {std}",
+            "zoo NLL (K=5,000)": (f"{result['test_nll']:.2f} ± "
+                                  f"{result['test_nll_standard_error']:.2f}"
+                                  if result else "pending"),
+            "zoo options": json.dumps(options),
+        })
+    return markdown_table(rows)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--row", choices=list(ROWS))
+    parser.add_argument("--max-epochs", type=int, default=2000)
+    parser.add_argument("--report", action="store_true")
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few batches, 1 epoch, K = 10 on 50 images")
+    parser.add_argument("--output-dir", default=None,
+                        help="write results and checkpoints here, not bench/")
+    args = parser.parse_args(argv)
+    if args.report:
+        print(report())
+        return
+    if args.row is None:
+        parser.error("name a --row, or pass --report")
+    max_epochs = 1 if args.smoke else args.max_epochs
+    print(json.dumps(train_row(args.row, max_epochs, args.smoke,
+                               args.output_dir), indent=2))
+
+
+if __name__ == "__main__":
+    main()

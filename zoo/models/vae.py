@@ -31,6 +31,10 @@ from zoo.models import release_0_1
 from zoo.models.autoencoder import Autoencoder
 
 
+#: Images `fit_sampler` encodes at a time.
+ENCODE_BATCH_SIZE = 500
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class VAE(Autoencoder):
     """Variational autoencoder: prior p(z), encoder q(z|x), decoder p(x|z).
@@ -487,21 +491,19 @@ class VAE(Autoencoder):
         labels = self.conditioning.sample_labels(labels, num_samples, seed)
         return self.compute_samples(num_samples, seed, labels)
 
-    def fit_sampler(self, x, sampler="gmm", batch_size=500, seed=None,
-                    **options):
+    def fit_sampler(self, x, sampler="gmm", seed=None, **options):
         """Fit an ex-post sampler to the codes of images `x` and attach it:
         from then on `sample`, the saved model and the exported `sample`
         and `sample_from_noise` signatures decode its draws instead of
         prior draws (`zoo.samplers`).
 
         The codes are the encoder's `z_mean` (the location of q(z|x)),
-        computed `batch_size` images at a time.
+        computed `ENCODE_BATCH_SIZE` images at a time.
 
         Args:
             x: images `(N, *input_shape)`, e.g. the training set.
             sampler: `"gmm"` (default), `"two_stage"` or `"maf"`
                 (`zoo.samplers.SAMPLERS`).
-            batch_size: int > 0, images encoded at a time (default 500).
             seed: int or None (default: the model's `seed`), seeds the
                 fitting.
             **options: the sampler's options (`OPTIONS` of its class), e.g.
@@ -523,14 +525,13 @@ class VAE(Autoencoder):
                 "with labels instead: model.sample(n, labels=...)."
             )
         x = validation.check_model_images(self, x, "x")
-        batch_size = validation.check_positive_int(batch_size, "batch_size")
         fitted = samplers.make_sampler(
             sampler, self.latent_dim, seed=self.seed if seed is None else seed,
             **options)
         codes = np.concatenate([
-            np.asarray(self.posterior_parameters(
-                ops.convert_to_tensor(x[start:start + batch_size]))[0])
-            for start in range(0, len(x), batch_size)
+            np.asarray(self.posterior_parameters(ops.convert_to_tensor(
+                x[start:start + ENCODE_BATCH_SIZE]))[0])
+            for start in range(0, len(x), ENCODE_BATCH_SIZE)
         ])
         fitted = self.checked_sampler(fitted.fit(codes))
         if self.sampler is not None:

@@ -1,4 +1,4 @@
-"""A masked autoregressive flow (MAF) prior p(z), trained jointly with the model."""
+"""A masked autoregressive flow (MAF) prior p(z), trained with the model."""
 
 import keras
 import tensorflow as tf

@@ -44,8 +44,8 @@ def main(argv=None):
     path = features.CLASSIFIER_PATH
     path.parent.mkdir(parents=True, exist_ok=True)
     classifier.save(path)
-    test_features = features.features(x_test, classifier)
-    train_features = features.features(x_train, classifier)
+    test_features = features.classifier_features(x_test, classifier)
+    train_features = features.classifier_features(x_train, classifier)
     card = common.stamped("feature_classifier", {
         "purpose": "features for FID and precision/recall of zoo models; "
                    "comparable between zoo models only, not with "

@@ -126,6 +126,6 @@ def test_the_shipped_feature_classifier_matches_its_card():
     assert card["size_bytes"] == features.CLASSIFIER_PATH.stat().st_size
     assert card["size_bytes"] < 5 * 2**20
     images = np.random.default_rng(0).uniform(size=(3, 28, 28, 1))
-    values = features.features(images)
+    values = features.classifier_features(images)
     assert values.shape == (3, card["feature_dim"])
     assert np.all(values >= 0)  # ReLU units

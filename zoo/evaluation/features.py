@@ -72,7 +72,7 @@ def load_feature_classifier(path=None):
     return keras.models.load_model(path, safe_mode=True)
 
 
-def features(images, classifier=None, batch_size=500):
+def classifier_features(images, classifier=None, batch_size=500):
     """The classifier's features of `images` `(N, 28, 28, 1)` in [0, 1],
     a float64 array `(N, 128)`.
 

@@ -43,7 +43,11 @@ def main(argv=None):
     seconds = time.perf_counter() - start
     path = features.CLASSIFIER_PATH
     path.parent.mkdir(parents=True, exist_ok=True)
-    classifier.save(path)
+    # Shipped uncompiled: the weights alone, without Adam's two moments of
+    # each (a third of the file's size).
+    shipped = features.feature_classifier()
+    shipped.set_weights(classifier.get_weights())
+    shipped.save(path)
     test_features = features.classifier_features(x_test, classifier)
     train_features = features.classifier_features(x_train, classifier)
     card = common.stamped("feature_classifier", {

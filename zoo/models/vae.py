@@ -472,8 +472,9 @@ class VAE(Autoencoder):
         ).mean()
 
     def sample(self, num_samples, seed=None, labels=None):
-        """Generate `num_samples` new examples: decode z ~ p(z) and return
-        the likelihood mean. The same `seed` gives the same samples.
+        """Generate `num_samples` new examples: decode z ~ p(z) (or the
+        fitted ex-post `sampler`'s draws, `fit_sampler`) and return the
+        likelihood mean. The same `seed` gives the same samples.
 
         Args:
             num_samples: int > 0.

@@ -65,8 +65,8 @@ def main(argv=None):
         "fid_test_vs_train": fid.frechet_distance(
             test_features, train_features),
         "size_bytes": os.path.getsize(path),
-        "command": "python -m bench.feature_classifier " + " ".join(
-            sys.argv[1:] if argv is None else argv),
+        "command": " ".join(["python -m bench.feature_classifier",
+                             *(sys.argv[1:] if argv is None else argv)]),
     })
     atomic.write_json(path.parent / "model_card.json", card)
     print(json.dumps(card, indent=2))

@@ -253,7 +253,8 @@ def main(argv=None):
             ["--classifier", str(args.classifier)] if args.classifier else [])
         status = subprocess.run(command, cwd=REPOSITORY).returncode
         print(f"{name}: {'done' if status == 0 else 'FAILED'}", flush=True)
-    records = [record for name in names
+    every = sorted(path.stem for path in args.output_dir.glob("*.json"))
+    records = [record for name in every
                if (record := finished(args.output_dir, name, settings))]
     table = markdown(records)
     (args.output_dir.parent / f"{args.output_dir.name}.md").write_text(

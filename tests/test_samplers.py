@@ -110,6 +110,26 @@ def test_a_maf_prior_model_uses_the_monte_carlo_kl():
                                rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.slow
+def test_a_maf_prior_model_samples_and_exports_through_its_flow(tmp_path):
+    model = zoo.VAE(input_shape=(8, 8, 1), latent_dim=LATENT_DIM,
+                    network="mlp", hidden_units=(8,), prior="maf", seed=0)
+    eps = np.random.default_rng(0).standard_normal(
+        (5, LATENT_DIM)).astype("float32")
+    z = model.prior_layer.bijector().forward(eps)
+    np.testing.assert_allclose(model.compute_samples_from_noise(eps),
+                               model.decode(z).mean(), rtol=1e-6)
+    tf1 = TF1Loaded(export_for_serving(model, tmp_path / "serving"))
+    outputs = tf1.run("sample_from_noise", {"eps": eps})
+    samples = tf1.run("sample", {"num_samples": np.int32(4),
+                                 "seed": np.array([2, 0], "int32")})
+    tf1.session.close()
+    np.testing.assert_allclose(outputs["images"], model.decode(z).mean(),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(samples["images"], model.sample(4, seed=2),
+                               rtol=1e-5, atol=1e-6)
+
+
 # The samplers' densities against their fitted parameters -------------------
 
 

@@ -84,6 +84,7 @@ REFERENCE = [
     ("zoo.latents", "zoo.latents", ["zoo.latents"]),
     ("zoo.export", "zoo.export", ["zoo.export", "zoo.export.convert"]),
     ("zoo.datasets", "zoo.datasets", ["zoo.datasets"]),
+    ("zoo.samplers", "zoo.samplers", ["zoo.samplers"]),
     ("zoo.evaluation", "zoo.evaluation", ["zoo.evaluation"]),
     ("zoo.training.callbacks", "zoo.training.callbacks",
      ["zoo.training.callbacks"]),

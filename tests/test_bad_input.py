@@ -315,6 +315,18 @@ CASES = [
                 images(2.0)),
     method_case("log_likelihood", "wrong rank", "rank 4",
                 np.zeros((4, 64), "float32")),
+    method_case("fit_sampler", "unknown sampler", "`sampler` must be one of",
+                images(), sampler="pixelcnn"),
+    method_case("fit_sampler", "an option the sampler does not take",
+                "takes the options", images(), sampler="gmm", epochs=3),
+    method_case("fit_sampler", "more components than images",
+                "at most the number of codes", images(), num_components=5),
+    method_case("fit_sampler", "values outside [0, 1]", "[0.0, 1.0]",
+                images(2.0)),
+    Case("model.fit_sampler", "a conditional model", ValueError,
+         "conditional model",
+         lambda model, path: build(num_classes=2, hidden_units=(8,))
+         .fit_sampler(images())),
     # datasets --------------------------------------------------------------
     loader_case("from_arrays", "NaN", "NaN", np.full((3, 8, 8), np.nan)),
     loader_case("from_arrays", "int64 pixels", "uint8",

@@ -330,3 +330,23 @@ def test_published_table_smoke_writes_its_row_and_resumes_early_stopping(
         json.dumps({"best": 250.0, "best_epoch": 7}))
     again = published_table.EarlyStoppingState(tmp_path / "state")
     assert (again.best, again.best_epoch) == (250.0, 7)
+
+
+@pytest.mark.slow
+def test_catalogue_smoke_writes_a_row_per_preset_and_resumes(tmp_path,
+                                                            capsys):
+    from bench import catalogue
+
+    output = tmp_path / "catalogue"
+    catalogue.main(["--smoke", "--models", "conv_vae", "--output-dir",
+                    str(output)])
+    record = json.loads((output / "conv_vae.json").read_text())
+    assert record["test_nll"] <= record["test_negative_elbo"] + 5
+    assert sorted(record["samplers"]) == ["gmm", "maf", "two_stage"]
+    for scores in [record["prior"], *record["samplers"].values()]:
+        assert scores["fid"] > 0 and 0 <= scores["precision"] <= 1
+    assert (output / "conv_vae_gmm.png").exists()
+    assert "| `conv_vae` |" in (tmp_path / "catalogue.md").read_text()
+    catalogue.main(["--smoke", "--models", "conv_vae", "--output-dir",
+                    str(output)])
+    assert "conv_vae: done before" in capsys.readouterr().out

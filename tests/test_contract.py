@@ -3,8 +3,8 @@ and for a covering set of the option combinations.
 
 One suite parametrized over `zoo.list_models()`: a preset added to the
 registry is tested here with no new test code. The combinations of the
-axes network x objective x prior x likelihood x condition are covered
-pairwise (`covering.py`; every pair of values of any two axes in at least
+axes network x objective x prior x likelihood x condition x ex-post sampler
+are covered pairwise (`covering.py`; every pair of values of any two axes in at least
 one case, the user's own networks being one of the network values) by a
 lighter subset of the contract: construction, one `fit` step on arrays,
 the `.keras` round trip and an export read back by TF Serving's TF1
@@ -39,6 +39,7 @@ from zoo import likelihoods
 from zoo import networks
 from zoo import objectives
 from zoo import priors
+from zoo import samplers
 from zoo.export import export_for_serving
 
 MODELS = zoo.list_models()
@@ -494,6 +495,12 @@ TINY_NETWORKS = {
     "conv": {"network": "conv", "filters": (4,), "hidden_units": (8,)},
     "resnet": {"network": "resnet", "filters": (4, 8), "hidden_units": (8,)},
 }
+#: The ex-post samplers' tiny options (a sampler is fitted after the step).
+TINY_SAMPLERS = {
+    "gmm": {"num_components": 2},
+    "two_stage": {"hidden_units": (8,), "epochs": 1},
+    "maf": {"flow_steps": 1, "hidden_units": (8,), "epochs": 1},
+}
 #: Likelihood values beside the registry's names: options of one of them.
 LIKELIHOOD_VARIANTS = {
     "gaussian_fixed": {"likelihood": "gaussian", "likelihood_scale": 0.1},
@@ -508,6 +515,7 @@ def registry_axes():
         "prior": list(priors.PRIORS),
         "likelihood": [*likelihoods.LIKELIHOODS, *LIKELIHOOD_VARIANTS],
         "num_classes": [None, 3],
+        "sampler": [None, *samplers.SAMPLERS],
     }
 
 
@@ -524,10 +532,11 @@ AXES = registry_axes()
 
 def buildable(case):
     """The VampPrior's pseudo-inputs have no labels: no conditional vamp;
-    the semi-supervised objective needs classes (so no vamp either)."""
-    if case.get("prior") == "vamp" and (
-        case.get("num_classes") or case.get("objective") == "semi_supervised"
-    ):
+    the semi-supervised objective needs classes (so no vamp either); an
+    ex-post sampler ignores labels, so no conditional model takes one."""
+    conditional = case.get("num_classes") or (
+        case.get("objective") == "semi_supervised")
+    if conditional and (case.get("prior") == "vamp" or case.get("sampler")):
         return False
     return not (case.get("objective") == "semi_supervised"
                 and "num_classes" in case and case["num_classes"] is None)
@@ -607,11 +616,14 @@ def trained_case(request):
 
 
 def train_case(case):
-    """A model of the case after one `fit` step on arrays, its data and
-    history."""
+    """A model of the case after one `fit` step on arrays (and its ex-post
+    sampler fitted), its data and history."""
     model = build_case(case, jit_compile=False)
     x = model_inputs(model, real_images(COVER_SHAPE, count=8))
     history = model.fit(x, epochs=1, batch_size=8, verbose=0)
+    if case.get("sampler"):
+        model.fit_sampler(x, case["sampler"],
+                          **TINY_SAMPLERS[case["sampler"]])
     return model, x, history
 
 
@@ -661,6 +673,9 @@ def check_keras_round_trip(trained_case, tmp_path):
     np.testing.assert_array_equal(
         loaded.decode(z).mean(), model.decode(z).mean()
     )
+    if model.sampler is not None:
+        np.testing.assert_array_equal(loaded.sample(2, seed=0),
+                                      model.sample(2, seed=0))
 
 
 def check_exports(trained_case, tmp_path):
@@ -672,6 +687,12 @@ def check_exports(trained_case, tmp_path):
     if labels is not None:
         inputs["labels"] = np.asarray(labels, "int32")
     outputs = loaded.run("encode", inputs)
+    if model.sampler is not None:
+        samples = loaded.run("sample", {"num_samples": np.int32(2),
+                                        "seed": np.array([0, 0], "int32")})
+        np.testing.assert_allclose(samples["images"],
+                                   model.sample(2, seed=0), rtol=1e-5,
+                                   atol=1e-6)
     loaded.session.close()
     np.testing.assert_allclose(
         outputs["z_mean"], model.encoder(x)[0], rtol=1e-5, atol=1e-5

@@ -1,2 +1,3 @@
-"""Evaluation of trained models: likelihood, reduction, denoising, anomaly
+"""Evaluation of trained models: likelihood, generation (FID,
+precision/recall, the classifier score), reduction, denoising, anomaly
 detection, disentanglement, pre-training and semi-supervised learning."""

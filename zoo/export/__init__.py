@@ -15,8 +15,8 @@ watches (`saved_model.pb` and `variables/`), with one signature per use:
     score             x, num_samples (int32, [])           elbo, log_likelihood
     encode_mean       x                                    z_mean, z_stddev
     sample_from_noise eps (float32, [batch, latent_dim])   images
-                      (+ u, float32 [batch], for a learned
-                      prior)
+                      (+ u, float32 [batch], for a mixture
+                      prior or a "gmm" ex-post sampler)
     score_from_noise  x, eps (float32, [K, batch,          elbo, log_likelihood
                       latent_dim])
 

@@ -247,6 +247,22 @@ class Autoencoder(DistributeMixin, keras.Model):
         return self.compute_reconstruction(
             validation.check_model_inputs(self, inputs, "x"))
 
+    def fit_sampler(self, x, sampler="gmm", **options):
+        """Fit an ex-post sampler to the codes of `x` (`zoo.samplers`):
+        only a `zoo.VAE` takes one (`VAE.fit_sampler`).
+
+        Raises:
+            ValueError: always, for the other models, with the reason.
+        """
+        raise ValueError(
+            f"An ex-post sampler draws one latent vector per example for the"
+            f" decoder; a {type(self).__name__} has no such single code (a "
+            "VQVAE decodes a grid of codebook indices, whose PixelCNN prior "
+            "is already fitted to the codes; a HierarchicalVAE draws its "
+            "lower groups from their conditional priors). Use a zoo.VAE, "
+            f"e.g. zoo.get('conv_vae', ...). Received: sampler={sampler!r}"
+        )
+
     # Serving -----------------------------------------------------------
 
     def serving_signatures(self):

@@ -16,6 +16,9 @@ The noise is:
   samples: z = eps for the standard normal prior; for a learned prior (a
   mixture of diagonal Gaussians: `prior="mixture"` or the VampPrior)
   z = mu_k + sigma_k * eps, where the component k is chosen by `u`.
+  A model with an ex-post sampler (`VAE.fit_sampler`, `zoo.samplers`)
+  makes its samples from the sampler's noise instead: `eps` for every
+  sampler, and `u` for the Gaussian mixture (`"gmm"`).
   `score_from_noise` turns them into posterior samples
   z_k = z_mean + z_stddev * eps_k, one per row k of `eps`.
 - `u`: uniform draws in [0, 1), one per sample, that choose the mixture

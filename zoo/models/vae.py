@@ -20,6 +20,7 @@ from zoo import conditions
 from zoo import networks
 from zoo import objectives
 from zoo import priors
+from zoo import samplers
 from zoo import validation
 from zoo.bounds import chunked_bound
 from zoo.bounds import importance_weighted_bound
@@ -28,6 +29,10 @@ from zoo.latents import gaussian
 from zoo.likelihoods import tfd
 from zoo.models import release_0_1
 from zoo.models.autoencoder import Autoencoder
+
+
+#: Images `fit_sampler` encodes at a time.
+ENCODE_BATCH_SIZE = 500
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -100,8 +105,9 @@ class VAE(Autoencoder):
         likelihood_scale: for `"gaussian"`: a fixed standard deviation, or
             None (default) to learn one per pixel.
         prior: `"standard_normal"` (default, N(0, I)), `"mixture"` (a
-            learned mixture of Gaussians) or `"vamp"` (the VampPrior); see
-            `zoo.priors`. Learned priors use the Monte Carlo KL.
+            learned mixture of Gaussians), `"vamp"` (the VampPrior) or
+            `"maf"` (a masked autoregressive flow); see `zoo.priors`.
+            Learned priors use the Monte Carlo KL.
         prior_components: int > 0, the mixture's components or the
             VampPrior's pseudo-inputs (None: 10); refused with
             `prior="standard_normal"`, which has none.
@@ -115,6 +121,10 @@ class VAE(Autoencoder):
         label_embedding_dim: None (default, one-hot labels) or an int > 0,
             the size of a learned label embedding; only with `num_classes`.
         seed: int or None, seeds the training-time posterior samples.
+        sampler: None (default: `sample` decodes prior draws), or a fitted
+            ex-post sampler (`zoo.samplers`) over codes of `latent_dim`
+            whose draws `sample` decodes instead; `fit_sampler` fits and
+            sets one. Refused for a conditional model.
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Raises:
@@ -155,6 +165,7 @@ class VAE(Autoencoder):
         num_classes=None,
         label_embedding_dim=None,
         seed=None,
+        sampler=None,
         **kwargs,
     ):
         super().__init__(input_shape, latent_dim, likelihood,
@@ -198,6 +209,7 @@ class VAE(Autoencoder):
             labels=self.conditioning.network_labels(),
             encoder_body=self.encoder_body, decoder_body=self.decoder_body,
         )
+        self.sampler = self.checked_sampler(sampler)
         # The semi-supervised objective's q(y|x); None for other models.
         self.classifier = None
         if self.objective.sums_over_classes:
@@ -233,6 +245,8 @@ class VAE(Autoencoder):
     def noise_inputs(self):
         """The noise `compute_samples_from_noise` takes: `("eps",)`, or the
         learned prior's (a mixture's `u` picks the component)."""
+        if self.sampler is not None:
+            return self.sampler.noise_inputs
         if self.prior_layer is None:
             return ("eps",)
         return self.prior_layer.noise_inputs
@@ -458,8 +472,9 @@ class VAE(Autoencoder):
         ).mean()
 
     def sample(self, num_samples, seed=None, labels=None):
-        """Generate `num_samples` new examples: decode z ~ p(z) and return
-        the likelihood mean. The same `seed` gives the same samples.
+        """Generate `num_samples` new examples: decode z ~ p(z) (or the
+        fitted ex-post `sampler`'s draws, `fit_sampler`) and return the
+        likelihood mean. The same `seed` gives the same samples.
 
         Args:
             num_samples: int > 0.
@@ -476,6 +491,81 @@ class VAE(Autoencoder):
         seed = stateless_seed(seed)
         labels = self.conditioning.sample_labels(labels, num_samples, seed)
         return self.compute_samples(num_samples, seed, labels)
+
+    def fit_sampler(self, x, sampler="gmm", seed=None, **options):
+        """Fit an ex-post sampler to the codes of images `x` and attach it:
+        from then on `sample`, the saved model and the exported `sample`
+        and `sample_from_noise` signatures decode its draws instead of
+        prior draws (`zoo.samplers`).
+
+        The codes are the encoder's `z_mean` (the location of q(z|x)),
+        computed `ENCODE_BATCH_SIZE` images at a time.
+
+        Args:
+            x: images `(N, *input_shape)`, e.g. the training set.
+            sampler: `"gmm"` (default), `"two_stage"` or `"maf"`
+                (`zoo.samplers.SAMPLERS`).
+            seed: int or None (default: the model's `seed`), seeds the
+                fitting.
+            **options: the sampler's options (`OPTIONS` of its class), e.g.
+                `num_components=10` for `"gmm"`.
+
+        Returns:
+            The fitted sampler, also `model.sampler`.
+
+        Raises:
+            ValueError: for a conditional model (its codes depend on the
+                labels, an unconditional density over them would ignore
+                them), an unknown sampler or option, or bad images.
+        """
+        if self.num_classes is not None:
+            raise ValueError(
+                "`fit_sampler` fits one density to the codes of all images;"
+                " a conditional model (num_classes) decodes codes with their"
+                " labels, which it would ignore. Sample the model's prior "
+                "with labels instead: model.sample(n, labels=...)."
+            )
+        x = validation.check_model_images(self, x, "x")
+        fitted = samplers.make_sampler(
+            sampler, self.latent_dim, seed=self.seed if seed is None else seed,
+            **options)
+        codes = np.concatenate([
+            np.asarray(self.posterior_parameters(ops.convert_to_tensor(
+                x[start:start + ENCODE_BATCH_SIZE]))[0])
+            for start in range(0, len(x), ENCODE_BATCH_SIZE)
+        ])
+        fitted = self.checked_sampler(fitted.fit(codes))
+        if self.sampler is not None:
+            del self.sampler  # untracked, so the new one replaces it
+        # Keras locks a built model's state; the sampler joins it here, as
+        # if made in `__init__` (a loaded model makes it there).
+        self._tracker.unlock()
+        self.sampler = fitted
+        self._lock_state()
+        return fitted
+
+    def checked_sampler(self, sampler):
+        """The constructor's `sampler`: None, or a `zoo.samplers.Sampler`
+        over codes of `latent_dim` for an unconditional model, frozen:
+        fitted ex post, it stays fixed while the model trains on (the
+        optimizer, built for the model's weights, never sees its)."""
+        if sampler is None:
+            return None
+        if not isinstance(sampler, samplers.Sampler) or (
+                sampler.latent_dim != self.latent_dim):
+            raise ValueError(
+                "`sampler` must be None or a fitted zoo.samplers sampler "
+                f"over codes of latent_dim={self.latent_dim} (see "
+                f"`fit_sampler`). Received: sampler={sampler!r}"
+            )
+        if self.num_classes is not None:
+            raise ValueError(
+                "A conditional model (num_classes) takes no `sampler`: its "
+                "codes are decoded with their labels. Received: "
+                f"sampler={sampler!r}"
+            )
+        sampler.trainable = False
+        return sampler
 
     def elbo(self, inputs, seed=0):
         """Per-example ELBO (beta = 1) from one posterior sample, in nats."""
@@ -544,10 +634,12 @@ class VAE(Autoencoder):
 
     def compute_samples(self, num_samples, seed, condition=None):
         """`sample` on tensors: `seed` is a stateless `(2,)` int seed; a
-        conditional model without `condition` draws uniform labels."""
+        conditional model without `condition` draws uniform labels. z is
+        drawn from the prior, or from the fitted `sampler`."""
         if condition is None and self.num_classes is not None:
             condition = self.conditioning.draw(num_samples, seed)
-        z = self.prior().sample(num_samples, seed=seed)
+        z = self.prior().sample(num_samples, seed=seed) if (
+            self.sampler is None) else self.sampler.sample(num_samples, seed)
         parameters = self.likelihood_parameters(z, condition)
         return self.likelihood_distribution(parameters).mean()
 
@@ -571,9 +663,13 @@ class VAE(Autoencoder):
         standard normal prior, else the learned prior's
         `sample_from_noise` (for a mixture z = mu_k + sigma_k * eps, with
         the component k chosen by the uniform `u` `(batch,)`,
-        `zoo.priors.mixture_from_noise`)."""
-        z = eps if self.prior_layer is None else (
-            self.prior_layer.sample_from_noise(eps, u, self.encoder))
+        `zoo.priors.mixture_from_noise`), or the fitted `sampler`'s."""
+        if self.sampler is not None:
+            z = self.sampler.sample_from_noise(eps, u)
+        elif self.prior_layer is None:
+            z = eps
+        else:
+            z = self.prior_layer.sample_from_noise(eps, u, self.encoder)
         return self.likelihood_distribution(
             self.likelihood_parameters(z, condition)).mean()
 
@@ -659,6 +755,8 @@ class VAE(Autoencoder):
             "prior_components": self.prior_components,
             "num_classes": self.num_classes,
             "label_embedding_dim": self.conditioning.label_embedding_dim,
+            "sampler": None if self.sampler is None else serialize(
+                self.sampler),
         }
 
     @classmethod
@@ -673,7 +771,7 @@ class VAE(Autoencoder):
             config["output_layer"] = networks.conv.LEGACY_OUTPUT_LAYER
         if config.get("prior", "standard_normal") == "standard_normal":
             config.pop("prior_components", None)
-        for key in ("encoder", "decoder", "objective"):
+        for key in ("encoder", "decoder", "objective", "sampler"):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(
                     config[key]

@@ -3,6 +3,7 @@
     "standard_normal"  N(0, I), fixed (`standard_normal.py`)
     "mixture"          a learned mixture of Gaussians (`mixture.py`)
     "vamp"             the VampPrior (`vamp.py`)
+    "maf"              a learned masked autoregressive flow (`maf.py`)
 
 and, for the VQ-VAE's discrete codes, a gated PixelCNN over the code grid
 (`pixelcnn.py`).
@@ -10,28 +11,30 @@ and, for the VQ-VAE's discrete codes, a gated PixelCNN over the code grid
 A learnable prior is a Keras layer that owns its trainable weights (so they
 train, save and load with the model) and builds its `tfd` distribution on
 demand with `distribution(encoder)`. The weights stay float32 under mixed
-precision (`autocast=False`), as the distributions' densities are. Neither
-learned prior has an analytic KL to the Gaussian posterior, so the model's
-KL falls back to the Monte Carlo estimate log q(z|x) - log p(z) at the
+precision (`autocast=False`), as the distributions' densities are. No learned
+prior has an analytic KL to the Gaussian posterior, so the model's KL falls
+back to the Monte Carlo estimate log q(z|x) - log p(z) at the
 sampled z.
 """
 
 from zoo import validation
+from zoo.priors.maf import MAFPrior
 from zoo.priors.mixture import MixturePrior
 from zoo.priors.mixture import mixture_from_noise
 from zoo.priors.pixelcnn import PixelCNN
 from zoo.priors.standard_normal import standard_normal_prior
 from zoo.priors.vamp import VampPrior
 
-__all__ = ["MixturePrior", "PRIORS", "PixelCNN", "VampPrior", "make_prior",
-           "mixture_from_noise", "standard_normal_prior"]
+__all__ = ["MAFPrior", "MixturePrior", "PRIORS", "PixelCNN", "VampPrior",
+           "make_prior", "mixture_from_noise", "standard_normal_prior"]
 
 #: The axis's registry: name -> the prior layer's class, or None for the
 #: fixed N(0, I). A prior layer has `from_options(latent_dim, input_shape,
 #: num_components, unit_interval, seed)`, `takes_components`,
 #: `distribution(encoder)`, `noise_inputs` and `sample_from_noise(eps, u,
 #: encoder)` (`mixture.py`).
-PRIORS = {"standard_normal": None, "mixture": MixturePrior, "vamp": VampPrior}
+PRIORS = {"standard_normal": None, "mixture": MixturePrior, "vamp": VampPrior,
+          "maf": MAFPrior}
 
 #: The components of a learned prior when `prior_components` is None.
 DEFAULT_COMPONENTS = 10

@@ -88,12 +88,18 @@ def mixture_from_noise(mixture, eps, u):
     uniform `u` `(batch,)`: z = mu_k + sigma_k * eps, with the component k
     the number of cumulative weights pi_1, pi_1 + pi_2, ... that are <= u,
     so that uniform `u` gives k with probability pi_k."""
-    weights = tf.nn.softmax(mixture.mixture_distribution.logits)
-    cumulative = tf.cumsum(weights)[:-1]
-    component = tf.reduce_sum(
-        tf.cast(u[:, None] >= cumulative[None, :], tf.int32), axis=1
-    )
+    component = component_from_uniform(mixture.mixture_distribution.logits, u)
     gaussians = mixture.components_distribution.distribution
     loc = tf.gather(gaussians.loc, component)
     scale = tf.gather(gaussians.scale, component)
     return loc + scale * eps
+
+
+def component_from_uniform(logits, u):
+    """The mixture component k of each uniform `u` `(batch,)`: the number
+    of cumulative weights pi_1, pi_1 + pi_2, ... (pi = softmax(`logits`))
+    that are <= u, so that uniform `u` gives k with probability pi_k."""
+    cumulative = tf.cumsum(tf.nn.softmax(logits))[:-1]
+    return tf.reduce_sum(
+        tf.cast(u[:, None] >= cumulative[None, :], tf.int32), axis=1
+    )

@@ -78,7 +78,7 @@ class InverseAutoregressiveFlow(Latent):
         super().configure(latent_dim)
         self.networks = [
             AutoregressiveNetwork(latent_dim, self.flow_hidden_units,
-                                  name=f"made_{step}")
+                                  dtype="float32", name=f"made_{step}")
             for step in range(self.flow_steps)
         ]
 

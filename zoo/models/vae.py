@@ -488,7 +488,7 @@ class VAE(Autoencoder):
         at the latent's code of x (`Latent.code`: the posterior mean for the
         Gaussian latent)."""
         x, condition = self.split_inputs(inputs)
-        z = self.latent.code(self.posterior_parameters(x, condition))
+        z = self.latent_code(x, condition)
         return self.likelihood_distribution(
             self.likelihood_parameters(z, condition)
         ).mean()
@@ -606,6 +606,12 @@ class VAE(Autoencoder):
         z = self.prior().sample(num_samples, seed=seed)
         parameters = self.likelihood_parameters(z, condition)
         return self.likelihood_distribution(parameters).mean()
+
+    def latent_code(self, x, condition=None):
+        """The z a reconstruction decodes, `(batch, latent_dim)`, on
+        tensors: the posterior mean for the Gaussian latent (`Latent.code`:
+        the mean direction, the mode of the categories, the code)."""
+        return self.latent.code(self.posterior_parameters(x, condition))
 
     def class_probabilities(self, x):
         """q(y|x) `(batch, num_classes)` on tensors (`predict`, the

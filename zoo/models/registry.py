@@ -73,6 +73,13 @@ def model_class(name):
     return CLASSES.get(name, VAE)
 
 
+def preset_latent(name):
+    """The latent the preset `name` fixes (`"gaussian"` unless it says),
+    or None for a preset of its own class (`CLASSES`)."""
+    preset = _entry(name)
+    return None if name in CLASSES else preset.get("latent", "gaussian")
+
+
 def model_options(cls=VAE):
     """The options of `cls`, by default `zoo.VAE` (beside its
     objective's), sorted."""

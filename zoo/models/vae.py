@@ -3,8 +3,9 @@
 What varies between models is an option, each combinable with every other:
 the network (`zoo.networks`), the latent (`zoo.latents`), the objective
 (`zoo.objectives`), the prior (`zoo.priors`), the likelihood
-(`zoo.likelihoods.factorised`) and the condition (`zoo.conditions`). The Keras loop (checked `fit`,
-`evaluate`, `predict`, `compile` without a loss) is `zoo.models.autoencoder`'s,
+(`zoo.likelihoods.factorised`) and the condition (`zoo.conditions`). The
+Keras loop (checked `fit`, `evaluate`, `predict`, `compile` without a
+loss) is `zoo.models.autoencoder`'s,
 shared with `zoo.models.VQVAE`; the data checks live in `zoo.validation`,
 the bound helpers in `zoo.bounds`.
 """
@@ -43,7 +44,8 @@ class VAE(Autoencoder):
 
     estimated with one reparameterised sample z ~ q(z|x) (for the default
     Gaussian latent z = mu(x) + sigma(x) * eps, eps ~ N(0, I); the latent
-    axis, `zoo.latents`, gives the others). The loss Keras minimises is the batch mean of -ELBO:
+    axis, `zoo.latents`, gives the others). The loss Keras minimises is the
+    batch mean of -ELBO:
 
         loss = reconstruction + beta * kl
         reconstruction = -mean_batch log p(x|z)       (nats per example)

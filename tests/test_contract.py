@@ -396,10 +396,14 @@ def test_importance_weighted_bound_is_above_the_elbo(name):
         assert np.all(np.isfinite(bound))
         np.testing.assert_array_equal(bound, model.elbo(x))
         return
-    elbo = np.mean([np.mean(model.elbo(x, seed=s)) for s in range(5)])
+    # Not below the ELBO by more than 3 standard errors of its 5-seed mean
+    # (a posterior nearly a point mass, as a categorical one can be, has
+    # the two equal but for the noise).
+    elbos = [np.mean(model.elbo(x, seed=s)) for s in range(5)]
+    elbo, error = np.mean(elbos), np.std(elbos, ddof=1) / np.sqrt(5)
     bound = np.mean(model.log_likelihood(x, num_samples=64, chunk_size=16))
     assert np.isfinite(bound)
-    assert bound >= elbo
+    assert bound >= elbo - 3 * error
 
 
 # 6. Encoder and decoder are reusable Keras models --------------------------

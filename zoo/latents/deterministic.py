@@ -111,10 +111,10 @@ class Deterministic(Latent):
     def objective_refused(self, objective):
         """Every objective but the plain ELBO (beta = 1, no free bits):
         the others weigh or reshape a KL term this latent does not have."""
-        from zoo.objectives import ELBO
-
-        if type(objective) is ELBO and objective.free_bits == 0 and float(
-                keras.ops.convert_to_numpy(objective.beta)) == 1.0:
+        plain = type(objective).__name__ == "ELBO" and (
+            objective.free_bits == 0
+            and float(keras.ops.convert_to_numpy(objective.beta)) == 1.0)
+        if plain:
             return None
         return (_NO_KL + "; its loss is the reconstruction plus the "
                 "latent's own penalties (latent_weight, penalty), with "

@@ -7,6 +7,7 @@ The encoder's posterior head (`zoo.networks.heads`) gives `z_mean` and
 
 import keras
 import tensorflow_probability as tfp
+from keras import layers
 
 from zoo.latents.latent import Latent
 from zoo.latents.latent import sample_shape
@@ -32,6 +33,24 @@ def diagonal_gaussian_posterior(z_mean, z_stddev):
     )
 
 
+def posterior_head(inputs, features, latent_dim, name="encoder"):
+    """The encoder: `inputs` -> `features` -> `[z_mean, z_stddev]`,
+
+        z_mean = W_m h + b_m,   z_stddev = softplus(W_s h + b_s) + SCALE_FLOOR,
+
+    from stock layers (a plain functional Keras model), in float32 so that
+    mixed precision keeps the ELBO in full precision."""
+    z_mean = layers.Dense(latent_dim, dtype="float32", name="z_mean")(features)
+    z_stddev = layers.Dense(
+        latent_dim, activation="softplus", dtype="float32", name="z_softplus"
+    )(features)
+    z_stddev = layers.Rescaling(
+        1.0, offset=SCALE_FLOOR, dtype="float32", name="z_stddev"
+    )(z_stddev)
+    return keras.Model(inputs, [z_mean, z_stddev], name=name)
+
+
+
 @keras.saving.register_keras_serializable(package="zoo.latents")
 class DiagonalGaussian(Latent):
     """The diagonal Gaussian latent (`latent="gaussian"`, the default).
@@ -53,6 +72,9 @@ class DiagonalGaussian(Latent):
     """
 
     gaussian_posterior = True
+
+    def head(self, inputs, features, latent_dim, name="encoder"):
+        return posterior_head(inputs, features, latent_dim, name)
 
     def posterior(self, parameters):
         return diagonal_gaussian_posterior(*parameters)

@@ -9,7 +9,9 @@ from zoo.latents.autoregressive_network import AutoregressiveNetwork
 from zoo.latents.gaussian import diagonal_gaussian_posterior
 from zoo.latents.latent import Latent
 from zoo.latents.latent import sample_shape
+from zoo.latents.gaussian import posterior_head
 from zoo.validation import check_positive_int
+from zoo.validation import check_widths
 
 tfb = tfp.bijectors
 tfd = tfp.distributions
@@ -65,9 +67,6 @@ class InverseAutoregressiveFlow(Latent):
     }
 
     def __init__(self, flow_steps=2, flow_hidden_units=(64,), **kwargs):
-        # zoo.networks imports zoo.latents (the Gaussian head's floor).
-        from zoo.networks.heads import check_widths
-
         super().__init__(**kwargs)
         self.flow_steps = check_positive_int(flow_steps, "flow_steps")
         self.flow_hidden_units = check_widths(
@@ -81,6 +80,10 @@ class InverseAutoregressiveFlow(Latent):
                                   dtype="float32", name=f"made_{step}")
             for step in range(self.flow_steps)
         ]
+
+    def head(self, inputs, features, latent_dim, name="encoder"):
+        """The base Gaussian's head: `[z_mean, z_stddev]`."""
+        return posterior_head(inputs, features, latent_dim, name)
 
     def bijector(self):
         """z_0 -> z_T: the T steps, the order reversed between them."""

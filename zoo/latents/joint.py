@@ -7,6 +7,7 @@ import tensorflow_probability as tfp
 from keras import layers
 
 from zoo.latents.gaussian import DiagonalGaussian
+from zoo.latents.gaussian import diagonal_gaussian_posterior
 from zoo.latents.latent import Latent
 from zoo.latents.latent import sample_shape
 from zoo.latents.relaxed_categorical import RelaxedCategorical
@@ -106,8 +107,9 @@ class Joint(Latent):
                              name="joint_posterior")
 
     def fixed_prior(self):
-        return tfd.Blockwise([self.standard_normal(self.size),
-                              self.discrete.fixed_prior()],
+        standard_normal = diagonal_gaussian_posterior(
+            tf.zeros([self.size]), tf.ones([self.size]))  # N(0, I)
+        return tfd.Blockwise([standard_normal, self.discrete.fixed_prior()],
                              name="joint_prior")
 
     def kl_divergence(self, posterior, z, prior, log_posterior=None):

@@ -40,10 +40,10 @@ tfd = tfp.distributions
 
 
 class Latent(keras.layers.Layer):
-    """Base class of the latents; the defaults are a diagonal Gaussian's
-    where one is natural (the head, the KL rule).
+    """Base class of the latents.
 
-    A subclass sets the class attributes below, implements `posterior`,
+    A subclass sets the class attributes below, implements `head`,
+    `posterior`,
     `training_sample`, `sample_and_log_prob`, `code`, `prior_from_noise`
     and `posterior_from_noise`, and `check_latent_dim` where its options
     constrain `latent_dim`.
@@ -98,10 +98,9 @@ class Latent(keras.layers.Layer):
     # The encoder's head ----------------------------------------------
 
     def head(self, inputs, features, latent_dim, name="encoder"):
-        """The encoder: `inputs` -> `features` -> the parameters."""
-        from zoo.networks.heads import posterior_head
-
-        return posterior_head(inputs, features, latent_dim, name)
+        """The encoder: `inputs` -> `features` -> the parameters, a
+        functional Keras model (its outputs in float32)."""
+        raise NotImplementedError
 
     def parameters(self, outputs):
         """The encoder's outputs as a list (a one-output head gives one
@@ -142,12 +141,6 @@ class Latent(keras.layers.Layer):
         `SeedGenerator` (for TFP's samplers)."""
         return keras.random.randint(
             (2,), 0, 2**31 - 1, dtype="int32", seed=seed_generator)
-
-    def standard_normal(self, size=None):
-        """N(0, I) over `size` (default `latent_dim`) dimensions."""
-        from zoo.priors.standard_normal import standard_normal_prior
-
-        return standard_normal_prior(size or self.latent_dim)
 
 
 

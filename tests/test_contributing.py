@@ -124,7 +124,7 @@ class LaplaceLikelihood(Likelihood):
 TOYS = {"network": "tiny_mlp", "objective": "half_kl",
         "prior": "scaled_normal", "likelihood": "laplace"}
 
-DEFAULT_CASE = {"network": "mlp", "objective": "elbo",
+DEFAULT_CASE = {"network": "mlp", "latent": "gaussian", "objective": "elbo",
                 "prior": "standard_normal", "likelihood": "bernoulli",
                 "num_classes": None}
 

@@ -104,6 +104,24 @@ def describe_number(integer=False, minimum=None, maximum=None, above=False,
             f"{')' if below else ']'}")
 
 
+def check_widths(widths, argument, minimum=0):
+    """Validate a tuple of layer widths and return it as a tuple of ints.
+
+    Raises:
+        ValueError: if `widths` is not a sequence of positive ints with at
+            least `minimum` entries.
+    """
+    if not isinstance(widths, (tuple, list)) or len(widths) < minimum:
+        raise ValueError(
+            f"`{argument}` must be a tuple of at least {minimum} positive "
+            f"ints, e.g. (32, 64). Received: {argument}={widths!r}"
+        )
+    for index, width in enumerate(widths):
+        check_number(width, f"{argument}[{index}]", integer=True, minimum=1,
+                     fix=f"(In {argument}={widths!r}.)")
+    return tuple(widths)
+
+
 def check_size(value, argument, limit, fix):
     """Return the positive int `value`, or raise `ValueError` naming
     `argument`, the `limit` and the `fix` if it is above the limit."""

@@ -110,9 +110,12 @@ def _grid(images, columns, title=None, row_labels=None, column_labels=None,
 
 
 def _posterior_means(model, x, batch_size=256):
+    """The codes a reconstruction decodes (`VAE.latent_code`; a
+    hierarchy's top-group means)."""
     x = np.asarray(x, "float32")
+    code = getattr(model, "latent_code", lambda batch: model.encoder(batch)[0])
     return np.concatenate([
-        np.asarray(model.encoder(x[start:start + batch_size])[0])
+        np.asarray(code(x[start:start + batch_size]))
         for start in range(0, len(x), batch_size)
     ])
 

@@ -16,6 +16,7 @@ from zoo.numbers import check_number
 from zoo.numbers import check_positive_int
 from zoo.numbers import check_size
 from zoo.numbers import check_weight
+from zoo.numbers import check_widths
 
 
 def check_empty_dataset(dataset, argument="x"):

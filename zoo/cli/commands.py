@@ -101,6 +101,7 @@ def train(args):
     settings["model_options"] = _json_ready(options)
     with strategy.scope():
         model = _build_model(args.model, data, options)
+        _check_has_bound(model)
         conditional = model.condition_spec() is not None
         if conditional:
             model.build([(None, *data.image_shape), (None,)])
@@ -272,6 +273,19 @@ def _check_trainable_here(name):
             "scores and figures assume a Gaussian latent. Train it from "
             "Python (zoo.get(name, ...).fit(x), then fit_prior(x)); see "
             "notebooks/08_vq_vae.ipynb."
+        )
+
+
+def _check_has_bound(model):
+    """`zoo train` scores a run by its test -ELBO: a deterministic latent
+    (a plain or regularised autoencoder) has none, and is refused before
+    anything is written."""
+    latent = getattr(model, "latent", None)
+    if latent is not None and not latent.has_bound:
+        raise ValueError(
+            "`zoo train` scores a run by its test -ELBO, and "
+            f"latent={latent.registry_name!r} has no bound; train it from "
+            "Python (zoo.get(name, ...).fit(x)) for now."
         )
 
 

@@ -97,8 +97,9 @@ def active_units(model, x, threshold=0.01, batch_size=500):
     Returns:
         int in [0, latent_dim].
     """
+    code = getattr(model, "latent_code", lambda batch: model.encoder(batch)[0])
     means = np.concatenate([
-        model.encoder(batch)[0].numpy() for batch in _batches(x, batch_size)
+        np.asarray(code(batch)) for batch in _batches(x, batch_size)
     ])
     return int(np.sum(np.var(means, axis=0) > threshold))
 

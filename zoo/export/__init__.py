@@ -20,6 +20,17 @@ watches (`saved_model.pb` and `variables/`), with one signature per use:
     score_from_noise  x, eps (float32, [K, batch,          elbo, log_likelihood
                       latent_dim])
 
+A `zoo.VAE` with another latent (`zoo.latents`) has these signatures with
+its latent's parameters in place of z_mean, z_stddev in `encode` and
+`encode_mean` (`mean_direction`, `concentration` for the von Mises-Fisher
+latent; `logits` for the relaxed categorical; `z_mean`, `z_stddev`,
+`logits` for the joint; `z` for the deterministic), and the noise
+signatures turn `eps` into its samples (prior samples on the sphere
+eps / ||eps||, categories by the Gumbel-max trick from Phi(eps)). A
+deterministic latent has no bound, so no `score` or `score_from_noise`;
+a von Mises-Fisher model no `score_from_noise` (its sampler is not a
+function of normal noise).
+
 A hierarchical model (`zoo.HierarchicalVAE`) has the same signatures:
 `encode` and `decode` are about its top group z_0 (`decode` puts every
 lower group at its prior's mean), `sample` and `score` draw every group,

@@ -72,8 +72,21 @@ CLASSIFY = (("x",), ("probabilities",))
 def latent_variable_signatures(model):
     """The signatures of a model with a latent-variable posterior (a
     `zoo.VAE` or `zoo.HierarchicalVAE`): name -> (input names, output
-    names); conditional models take `labels` too."""
+    names); conditional models take `labels` too. A `zoo.VAE`'s `encode`
+    and `encode_mean` give its latent's parameters (`z_mean`, `z_stddev`
+    for the Gaussian one; `Latent.parameter_names`); a latent without a
+    likelihood bound (deterministic) has no `score` or `score_from_noise`,
+    and one whose posterior samples are not made from normal noise (von
+    Mises-Fisher) no `score_from_noise`."""
     result = dict(SIGNATURES)
+    latent = getattr(model, "latent", None)
+    if latent is not None:
+        result["encode"] = (("x", "seed"), (*latent.parameter_names, "z"))
+        result["encode_mean"] = (("x",), latent.parameter_names)
+        if latent.no_posterior_noise:
+            del result["score_from_noise"]
+        if not latent.has_bound:
+            del result["score"]
     if "u" in model.noise_inputs:
         result["sample_from_noise"] = (("eps", "u"), ("images",))
     if model.condition_spec() is None:
@@ -124,9 +137,9 @@ def latent_variable_endpoints(model, max_samples):
     def encode(x, seed, labels=None):
         labels = _checked_labels(model, labels)
         x = _checked(_assert_images(x, likelihood), x)
-        z_mean, z_stddev = model.posterior_parameters(x, labels)
-        z = model.posterior(z_mean, z_stddev).sample(seed=seed)
-        return {"z_mean": z_mean, "z_stddev": z_stddev, "z": z}
+        parameters = model.posterior_parameters(x, labels)
+        z = model.posterior(*parameters).sample(seed=seed)
+        return {**_named_parameters(model, parameters), "z": z}
 
     def decode(z, labels=None):
         labels = _checked_labels(model, labels)
@@ -166,6 +179,8 @@ def latent_variable_endpoints(model, max_samples):
             _sampler(model, max_samples), [num_samples, seed]),
         "score": (score, [images, num_samples, *condition]),
     }
+    if "score" not in model.serving_signatures():
+        del endpoints["score"]
     if model.classifier is not None:
         def classify(x):
             x = _checked(_assert_images(x, likelihood), x)
@@ -269,8 +284,7 @@ def _deterministic_endpoints(model, images, condition, max_samples):
     def encode_mean(x, labels=None):
         labels = _checked_labels(model, labels)
         x = _checked(_assert_images(x, likelihood), x)
-        z_mean, z_stddev = model.posterior_parameters(x, labels)
-        return {"z_mean": z_mean, "z_stddev": z_stddev}
+        return _named_parameters(model, model.posterior_parameters(x, labels))
 
     def sample_from_noise(eps, labels=None):
         labels = _checked_labels(model, labels)
@@ -299,7 +313,7 @@ def _deterministic_endpoints(model, images, condition, max_samples):
         )
         return model.compute_scores_from_noise(x, eps, labels)
 
-    return {
+    endpoints = {
         "encode_mean": (encode_mean, [images, *condition]),
         "sample_from_noise": (
             (sample_from_mixture_noise, [eps, uniform, *condition])
@@ -307,6 +321,19 @@ def _deterministic_endpoints(model, images, condition, max_samples):
             else (sample_from_noise, [eps, *condition])),
         "score_from_noise": (score_from_noise, [images, eps_k, *condition]),
     }
+    if "score_from_noise" not in model.serving_signatures():
+        del endpoints["score_from_noise"]
+    return endpoints
+
+
+def _named_parameters(model, parameters):
+    """The posterior's parameters by name: `z_mean`, `z_stddev` for a
+    Gaussian posterior (a hierarchy's top group), else the latent's
+    `parameter_names`."""
+    latent = getattr(model, "latent", None)
+    names = ("z_mean", "z_stddev") if latent is None else (
+        latent.parameter_names)
+    return dict(zip(names, parameters))
 
 
 def _assert_finite(tensor, name):

@@ -1,7 +1,8 @@
 """The registry: named presets of the zoo's options.
 
-Every model with a Gaussian latent is a `zoo.VAE`; a registry name fixes
-some of its options (the network, the objective, the prior, the condition)
+Every model with a flat latent (Gaussian, flow, spherical, categorical,
+joint or deterministic) is a `zoo.VAE`; a registry name fixes some of its
+options (the network, the latent, the objective, the prior, the condition)
 and `zoo.get` takes any of them, the preset's included, to override it.
 `vq_vae` is a `zoo.VQVAE` (a discrete codebook latent) and
 `hierarchical_vae` a `zoo.HierarchicalVAE` (a top-down hierarchy of latent
@@ -12,11 +13,14 @@ groups), each built from its own options (`CLASSES`):
     zoo.get("beta_tcvae", network="resnet", input_shape=(64, 64, 3), ...)
 
 `zoo.get` also takes the objective's options (`beta`, `num_samples`,
-`capacity`, `tc_weight`, ...), which it passes to the objective.
+`capacity`, `tc_weight`, ...), which it passes to the objective, and the
+latent's (`flow_steps`, `num_categories`, `temperature`, `penalty`, ...;
+`zoo.latents`), which it passes to the latent.
 """
 
 import inspect
 
+from zoo import latents
 from zoo import objectives
 from zoo.models.vae import VAE
 from zoo.models.hierarchical_vae import HierarchicalVAE
@@ -38,6 +42,17 @@ MODELS = {
     "vamp_prior_vae": {"network": "conv", "prior": "vamp"},
     "vq_vae": {"network": "conv"},
     "hierarchical_vae": {},
+    # The latent axis (zoo.latents): Pythae's VAE-IAF, SVAE, RAE-L2/GP and
+    # AE; PyTorch-VAE's Categorical VAE and JointVAE.
+    "vae_iaf": {"network": "conv", "latent": "iaf"},
+    "svae": {"network": "conv", "latent": "von_mises_fisher"},
+    "categorical_vae": {"network": "conv", "latent": "relaxed_categorical"},
+    "joint_vae": {"network": "conv", "latent": "joint"},
+    "autoencoder": {"network": "conv", "latent": "deterministic"},
+    "rae_l2": {"network": "conv", "latent": "deterministic",
+               "penalty": "l2", "latent_weight": 1.0},
+    "rae_gp": {"network": "conv", "latent": "deterministic",
+               "penalty": "gradient", "latent_weight": 1.0},
 }
 
 #: The presets that are not a `VAE`: name -> their class. A `VQVAE` has a
@@ -58,6 +73,13 @@ def model_class(name):
     return CLASSES.get(name, VAE)
 
 
+def preset_latent(name):
+    """The latent the preset `name` fixes (`"gaussian"` unless it says),
+    or None for a preset of its own class (`CLASSES`)."""
+    preset = _entry(name)
+    return None if name in CLASSES else preset.get("latent", "gaussian")
+
+
 def model_options(cls=VAE):
     """The options of `cls`, by default `zoo.VAE` (beside its
     objective's), sorted."""
@@ -69,16 +91,21 @@ def model_options(cls=VAE):
     )
 
 
-def options(name, objective=None):
-    """The options `zoo.get(name, ...)` accepts, sorted: the model's and
-    its objective's (the preset's, or `objective`)."""
+def options(name, objective=None, latent=None):
+    """The options `zoo.get(name, ...)` accepts, sorted: the model's, its
+    objective's (the preset's, or `objective`) and its latent's (the
+    preset's, or `latent`)."""
     preset = _entry(name)
     if name in CLASSES:
         return model_options(CLASSES[name])
     objective = objective or preset.get("objective", "elbo")
-    if isinstance(objective, objectives.Objective):
-        return model_options()
-    return sorted({*model_options(), *objectives.options(objective)})
+    latent = latent or preset.get("latent", "gaussian")
+    result = set(model_options())
+    if not isinstance(objective, objectives.Objective):
+        result.update(objectives.options(objective))
+    if not isinstance(latent, latents.Latent):
+        result.update(latents.options(latent))
+    return sorted(result)
 
 
 def get(name, **options_):
@@ -97,6 +124,11 @@ def get(name, **options_):
     if name in CLASSES:
         return _get_class(name, preset, options_)
     objective = options_.pop("objective", preset.get("objective", "elbo"))
+    latent = options_.pop("latent", preset.get("latent", "gaussian"))
+    if latent != preset.get("latent", "gaussian"):  # the preset's latent
+        dropped = latents.options(preset.get("latent", "gaussian"))  # options
+        preset = {key: value for key, value in preset.items()
+                  if key not in dropped}
     if objective == "beta" and "gamma" in options_ and (
         "capacity" not in options_
     ):
@@ -113,23 +145,29 @@ def get(name, **options_):
                 f"beta={options_['beta']!r}, capacity={options_['capacity']!r}"
             )
         objective = "capacity"  # beta_vae with a capacity, as in 0.1
-    valid = options(name, objective)
+    valid = options(name, objective, latent)
     unknown = sorted(set(options_) - set(valid) - {"name"})
     if unknown:
         raise ValueError(
             f"Unknown option(s) {unknown} for model {name!r} (objective "
-            f"{objective!r}). Valid options: {valid}."
+            f"{objective!r}, latent {latent!r}). Valid options: {valid}."
         )
     _check_required(name, options_)
-    model_keys = set(model_options()) | {"name"}
-    objective_options = {
-        key: value for key, value in options_.items() if key not in model_keys
-    }
-    model = {key: value for key, value in options_.items() if key in model_keys}
-    if "encoder" in model and "decoder" in model:
+    if "encoder" in options_ and "decoder" in options_:
         preset = {**preset, "network": None}  # the user's own networks
-    return VAE(**{**preset, **model,
-                  "objective": objectives.get(objective, **objective_options)})
+    given = {key: value for key, value in {**preset, **options_}.items()
+             if key not in ("objective", "latent")}
+    latent_keys = set() if isinstance(latent, latents.Latent) else set(
+        latents.options(latent))
+    model_keys = set(model_options()) | {"name"}
+    parts = {"model": {}, "latent": {}, "objective": {}}
+    for key, value in given.items():
+        part = ("model" if key in model_keys else
+                "latent" if key in latent_keys else "objective")
+        parts[part][key] = value
+    return VAE(**parts["model"],
+               objective=objectives.get(objective, **parts["objective"]),
+               latent=latents.get(latent, **parts["latent"]))
 
 
 def _get_class(name, preset, options_):

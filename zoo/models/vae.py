@@ -1,10 +1,11 @@
 """The zoo's model, `VAE`: the ELBO and the user API.
 
 What varies between models is an option, each combinable with every other:
-the network (`zoo.networks`), the objective (`zoo.objectives`), the prior
-(`zoo.priors`), the likelihood (`zoo.likelihoods.factorised`) and the condition
-(`zoo.conditions`). The Keras loop (checked `fit`,
-`evaluate`, `predict`, `compile` without a loss) is `zoo.models.autoencoder`'s,
+the network (`zoo.networks`), the latent (`zoo.latents`), the objective
+(`zoo.objectives`), the prior (`zoo.priors`), the likelihood
+(`zoo.likelihoods.factorised`) and the condition (`zoo.conditions`). The
+Keras loop (checked `fit`, `evaluate`, `predict`, `compile` without a
+loss) is `zoo.models.autoencoder`'s,
 shared with `zoo.models.VQVAE`; the data checks live in `zoo.validation`,
 the bound helpers in `zoo.bounds`.
 """
@@ -17,6 +18,7 @@ import tensorflow as tf
 from keras import ops
 
 from zoo import conditions
+from zoo import latents
 from zoo import networks
 from zoo import objectives
 from zoo import priors
@@ -25,7 +27,6 @@ from zoo import validation
 from zoo.bounds import chunked_bound
 from zoo.bounds import importance_weighted_bound
 from zoo.bounds import stateless_seed
-from zoo.latents import gaussian
 from zoo.likelihoods import tfd
 from zoo.models import release_0_1
 from zoo.models.autoencoder import Autoencoder
@@ -46,8 +47,10 @@ class VAE(Autoencoder):
 
         log p(x) >= ELBO(x) = E_q(z|x)[log p(x|z)] - beta * KL(q(z|x) || p(z)),
 
-    estimated with one reparameterised sample z = mu(x) + sigma(x) * eps,
-    eps ~ N(0, I). The loss Keras minimises is the batch mean of -ELBO:
+    estimated with one reparameterised sample z ~ q(z|x) (for the default
+    Gaussian latent z = mu(x) + sigma(x) * eps, eps ~ N(0, I); the latent
+    axis, `zoo.latents`, gives the others). The loss Keras minimises is the
+    batch mean of -ELBO:
 
         loss = reconstruction + beta * kl
         reconstruction = -mean_batch log p(x|z)       (nats per example)
@@ -125,6 +128,15 @@ class VAE(Autoencoder):
             ex-post sampler (`zoo.samplers`) over codes of `latent_dim`
             whose draws `sample` decodes instead; `fit_sampler` fits and
             sets one. Refused for a conditional model.
+        latent: `"gaussian"` (default), `"iaf"`, `"von_mises_fisher"`,
+            `"relaxed_categorical"`, `"joint"` or `"deterministic"` (a
+            plain or regularised autoencoder, which has no likelihood
+            bound), or a `zoo.latents.Latent` for other settings, e.g.
+            `zoo.latents.InverseAutoregressiveFlow(flow_steps=4)`. With a
+            non-Gaussian latent `prior="standard_normal"` (the default)
+            stands for the latent's own fixed prior (uniform on the
+            sphere, uniform categories); combinations the math does not
+            allow are refused with the reason (`zoo.latents`).
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Raises:
@@ -166,6 +178,7 @@ class VAE(Autoencoder):
         label_embedding_dim=None,
         seed=None,
         sampler=None,
+        latent="gaussian",
         **kwargs,
     ):
         super().__init__(input_shape, latent_dim, likelihood,
@@ -185,6 +198,9 @@ class VAE(Autoencoder):
             encoder is not None, decoder is not None,
         )
         self.objective = objectives.get(objective)
+        self.latent = latents.get(latent)
+        self.latent.configure(self.latent_dim)
+        latents.check_combination(self.latent, self.objective, prior)
         self.conditioning = conditions.get(
             num_classes, label_embedding_dim,
             partial=self.objective.sums_over_classes,
@@ -202,12 +218,13 @@ class VAE(Autoencoder):
             unit_interval=self.likelihood_family.unit_interval, seed=seed,
         )
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.track_objective()
+        self.track_objective(kl=self.latent.has_bound)
         self.encoder, self.decoder = networks.build(
             self.network, self.network_options, self.image_shape,
             self.latent_dim, self.parameter_shape,
             labels=self.conditioning.network_labels(),
             encoder_body=self.encoder_body, decoder_body=self.decoder_body,
+            head=self.latent.head,
         )
         self.sampler = self.checked_sampler(sampler)
         # The semi-supervised objective's q(y|x); None for other models.
@@ -221,8 +238,15 @@ class VAE(Autoencoder):
     @property
     def beta(self):
         """The objective's KL weight, a non-trainable variable (None for the
-        capacity objective)."""
-        return self.objective.beta
+        capacity objective, and for a deterministic latent, which has no
+        KL)."""
+        return self.objective.beta if self.latent.has_bound else None
+
+    @property
+    def temperature(self):
+        """The Gumbel-softmax temperature of a relaxed categorical or joint
+        latent, a non-trainable variable (None for other latents)."""
+        return getattr(self.latent, "temperature", None)
 
     @property
     def capacity(self):
@@ -254,23 +278,26 @@ class VAE(Autoencoder):
     # Distributions -----------------------------------------------------
 
     def prior(self):
-        """The prior p(z): N(0, I), or the learned `prior_layer`'s."""
-        if self.prior_layer is None:
+        """The prior p(z): the learned `prior_layer`'s, else the latent's
+        own fixed prior, else N(0, I)."""
+        if self.prior_layer is not None:
+            return self.prior_layer.distribution(self.encoder)
+        fixed = self.latent.fixed_prior()
+        if fixed is None:
             return priors.standard_normal_prior(self.latent_dim)
-        return self.prior_layer.distribution(self.encoder)
+        return fixed
 
-    def posterior(self, z_mean, z_stddev):
-        """q(z|x) from the encoder's outputs."""
-        return gaussian.diagonal_gaussian_posterior(z_mean, z_stddev)
+    def posterior(self, *parameters):
+        """q(z|x) from the encoder's outputs (`z_mean, z_stddev` for the
+        Gaussian latent; the latent's `parameter_names`)."""
+        return self.latent.posterior(list(parameters))
 
-    def kl_divergence(self, posterior, z):
+    def kl_divergence(self, posterior, z, log_posterior=None):
         """KL(q(z|x) || p(z)) per example: analytic where TFP registers it,
-        else log q(z|x) - log p(z) at the sample z."""
-        prior = self.prior()
-        try:
-            return tfd.kl_divergence(posterior, prior)
-        except NotImplementedError:
-            return posterior.log_prob(z) - prior.log_prob(z)
+        else log q(z|x) - log p(z) at the sample z (`log_posterior`: log
+        q(z|x) at z, when known)."""
+        return self.latent.kl_divergence(posterior, z, self.prior(),
+                                         log_posterior)
 
     # Training ------------------------------------------------------------
 
@@ -286,11 +313,16 @@ class VAE(Autoencoder):
         if self.classifier is not None:
             return self.call_over_classes(x, condition, training=training)
         num_samples = self.objective.num_samples
-        posterior, z = self.sample_posterior(
+        posterior, z, log_posterior = self.sample_posterior(
             x, condition, num_samples=num_samples, training=training
         )
-        first = z if num_samples is None else z[0]
-        terms = self.latent_terms(posterior, first)
+        first, first_log_posterior = z, log_posterior
+        if num_samples is not None:
+            first = z[0]
+            if log_posterior is not None:
+                first_log_posterior = log_posterior[0]
+        terms = self.latent_terms(posterior, first, condition,
+                                  first_log_posterior)
         self.add_latent_loss(terms, ops.shape(first)[0])
         if num_samples is None:
             return self.likelihood_parameters(z, condition, training=training)
@@ -301,17 +333,22 @@ class VAE(Autoencoder):
         return {
             "parameters": parameters,
             "z": z,
-            "z_mean": posterior.distribution.loc,
-            "z_stddev": posterior.distribution.scale,
+            "log_posterior": (posterior.log_prob(z) if log_posterior is None
+                              else log_posterior),
             "kl": terms["kl"],
         }
 
-    def latent_terms(self, posterior, z):
+    def latent_terms(self, posterior, z, condition=None, log_posterior=None):
         """The latent terms of one sample z ~ q(z|x) for the objective
         (`zoo.objectives.objective`): the per-example "kl", and, for an
         objective that `needs_sample`, the sample, q(z|x)'s parameters and
-        log q(z|x), log p(z) at it."""
-        terms = {"kl": self.kl_divergence(posterior, z)}
+        log q(z|x), log p(z) at it. A latent without a bound (deterministic)
+        gives no KL but its "latent_loss" (`Deterministic.regularizer`)."""
+        if not self.latent.has_bound:
+            return {"kl": None, "latent_loss": self.latent.regularizer(
+                z, lambda codes: self.likelihood_parameters(codes, condition),
+                self.decoder)}
+        terms = {"kl": self.kl_divergence(posterior, z, log_posterior)}
         if self.objective.needs_sample:
             terms.update(
                 z=z, z_mean=posterior.distribution.loc,
@@ -337,9 +374,11 @@ class VAE(Autoencoder):
         """
         logits = self.classifier(x, training=training)
         rows, classes = self.conditioning.every_class(x)
-        posterior, z = self.sample_posterior(rows, classes, training=training)
+        posterior, z, log_posterior = self.sample_posterior(
+            rows, classes, training=training)
         self.add_latent_loss(
-            {"kl": self.kl_divergence(posterior, z), "logits": logits,
+            {"kl": self.kl_divergence(posterior, z, log_posterior),
+             "logits": logits,
              "labels": labels},
             ops.shape(logits)[0],
         )
@@ -365,22 +404,23 @@ class VAE(Autoencoder):
                 "weights": y_pred["weights"],
             }
         if self.objective.num_samples is not None:
-            posterior = self.posterior(y_pred["z_mean"], y_pred["z_stddev"])
             return {
                 "log_weights": self.log_weights(
-                    target, posterior, y_pred["z"], y_pred["parameters"]),
+                    target, y_pred["z"], y_pred["log_posterior"],
+                    y_pred["parameters"]),
                 "kl": y_pred["kl"],
             }
         return super().data_terms(target, y_pred)
 
     def posterior_parameters(self, x, condition=None, training=None):
-        """The encoder's `[z_mean, z_stddev]` for x (given the condition)."""
+        """The encoder's outputs for x (given the condition), a list: the
+        latent's `parameter_names`, `[z_mean, z_stddev]` for the Gaussian."""
         if condition is None:
-            return self.encoder(x, training=training)
-        return self.encoder(
+            return self.latent.parameters(self.encoder(x, training=training))
+        return self.latent.parameters(self.encoder(
             [tf.convert_to_tensor(x), tf.cast(condition, "int32")],
             training=training,
-        )
+        ))
 
     def likelihood_parameters(self, z, condition=None, training=None):
         """The decoder's output, p(x|z)'s parameters, for z (given the
@@ -394,22 +434,19 @@ class VAE(Autoencoder):
 
     def sample_posterior(self, x, condition=None, num_samples=None,
                          training=None):
-        """q(z|x) and a reparameterised z = mu + sigma * eps from it.
+        """q(z|x), a reparameterised z from it (for the Gaussian latent
+        z = mu + sigma * eps) and log q(z|x) at z where the latent computes
+        it with the sample (else None).
 
         z has shape `(batch, latent_dim)`, or `(num_samples, batch,
-        latent_dim)` when `num_samples` is given. The noise eps comes from
+        latent_dim)` when `num_samples` is given. The noise comes from
         the model's `SeedGenerator`, so training runs are seeded.
         """
-        z_mean, z_stddev = self.posterior_parameters(
-            x, condition, training=training
-        )
-        shape = ops.shape(z_mean)
-        if num_samples is not None:
-            shape = (num_samples, *shape)
-        noise = keras.random.normal(
-            shape, dtype=z_mean.dtype, seed=self.seed_generator
-        )
-        return self.posterior(z_mean, z_stddev), z_mean + z_stddev * noise
+        parameters = self.posterior_parameters(x, condition,
+                                               training=training)
+        z, log_posterior = self.latent.training_sample(
+            parameters, num_samples, self.seed_generator)
+        return self.latent.posterior(parameters), z, log_posterior
 
     def predict(self, x, *args, **kwargs):
         """Reconstructions in data space: the mean of p(x | z = mu(x)).
@@ -441,7 +478,7 @@ class VAE(Autoencoder):
         x, condition = self.split_inputs(
             validation.check_model_inputs(self, inputs, "x")
         )
-        return self.posterior(*self.posterior_parameters(x, condition))
+        return self.latent.posterior(self.posterior_parameters(x, condition))
 
     def classify(self, x):
         """The classifier's q(y|x) for images x (no labels), a
@@ -464,11 +501,12 @@ class VAE(Autoencoder):
 
     def compute_reconstruction(self, inputs):
         """`reconstruct` on tensors: E[x | z = mu(x)], the likelihood mean
-        at the posterior mean."""
+        at the latent's code of x (`Latent.code`: the posterior mean for the
+        Gaussian latent)."""
         x, condition = self.split_inputs(inputs)
-        z_mean, _ = self.posterior_parameters(x, condition)
+        z = self.latent_code(x, condition)
         return self.likelihood_distribution(
-            self.likelihood_parameters(z_mean, condition)
+            self.likelihood_parameters(z, condition)
         ).mean()
 
     def sample(self, num_samples, seed=None, labels=None):
@@ -498,8 +536,9 @@ class VAE(Autoencoder):
         and `sample_from_noise` signatures decode its draws instead of
         prior draws (`zoo.samplers`).
 
-        The codes are the encoder's `z_mean` (the location of q(z|x)),
-        computed `ENCODE_BATCH_SIZE` images at a time.
+        The codes are `latent_code(x)` (the z a reconstruction decodes:
+        the posterior mean of a Gaussian latent, the code of a
+        deterministic one), computed `ENCODE_BATCH_SIZE` images at a time.
 
         Args:
             x: images `(N, *input_shape)`, e.g. the training set.
@@ -516,7 +555,9 @@ class VAE(Autoencoder):
         Raises:
             ValueError: for a conditional model (its codes depend on the
                 labels, an unconditional density over them would ignore
-                them), an unknown sampler or option, or bad images.
+                them), a latent whose codes are not spread over R^d (on
+                the sphere, categories), an unknown sampler or option, or
+                bad images.
         """
         if self.num_classes is not None:
             raise ValueError(
@@ -525,13 +566,14 @@ class VAE(Autoencoder):
                 " labels, which it would ignore. Sample the model's prior "
                 "with labels instead: model.sample(n, labels=...)."
             )
+        self.check_ex_post_sampler()
         x = validation.check_model_images(self, x, "x")
         fitted = samplers.make_sampler(
             sampler, self.latent_dim, seed=self.seed if seed is None else seed,
             **options)
         codes = np.concatenate([
-            np.asarray(self.posterior_parameters(ops.convert_to_tensor(
-                x[start:start + ENCODE_BATCH_SIZE]))[0])
+            np.asarray(self.latent_code(ops.convert_to_tensor(
+                x[start:start + ENCODE_BATCH_SIZE])))
             for start in range(0, len(x), ENCODE_BATCH_SIZE)
         ])
         fitted = self.checked_sampler(fitted.fit(codes))
@@ -564,11 +606,27 @@ class VAE(Autoencoder):
                 "codes are decoded with their labels. Received: "
                 f"sampler={sampler!r}"
             )
+        self.check_ex_post_sampler()
         sampler.trainable = False
         return sampler
 
+    def check_ex_post_sampler(self):
+        """Refuse an ex-post sampler for a latent whose codes a density
+        over R^d cannot stand for (`Latent.no_ex_post_sampler`)."""
+        reason = self.latent.no_ex_post_sampler
+        if reason:
+            raise ValueError(
+                f"latent={self.latent.registry_name!r} takes no ex-post "
+                f"sampler: {reason}. Sample its prior with model.sample(n)."
+            )
+
     def elbo(self, inputs, seed=0):
-        """Per-example ELBO (beta = 1) from one posterior sample, in nats."""
+        """Per-example ELBO (beta = 1) from one posterior sample, in nats.
+
+        Raises:
+            ValueError: for a deterministic latent, which has no bound.
+        """
+        self.check_has_bound("elbo")
         x, condition = self.split_inputs(
             validation.check_model_inputs(self, inputs, "x")
         )
@@ -585,7 +643,11 @@ class VAE(Autoencoder):
         The K = `num_samples` importance weights are drawn `chunk_size` at a
         time (`zoo.bounds.chunked_bound`), so memory grows with
         `chunk_size * batch`, not with K.
+
+        Raises:
+            ValueError: for a deterministic latent, which has no bound.
         """
+        self.check_has_bound("log_likelihood")
         validation.check_size(
             num_samples, "num_samples", validation.MAX_SAMPLES,
             "the bound barely tightens past a few thousand samples.",
@@ -604,6 +666,17 @@ class VAE(Autoencoder):
                 x, size, seed, condition),
             num_samples, chunk_size, stateless_seed(seed),
         )
+
+    def check_has_bound(self, method):
+        """Refuse `method` (a bound on log p(x)) for a latent without one."""
+        if not self.latent.has_bound:
+            raise ValueError(
+                f"`{method}` is a bound on log p(x), and a model with "
+                f"latent={self.latent.registry_name!r} has none: its code "
+                "is deterministic, with no posterior density or KL. Compare "
+                "reconstructions (`reconstruct`), or train a VAE "
+                "(latent='gaussian') for a likelihood."
+            )
 
     def marginal_log_likelihood(self, x, num_samples=1000, chunk_size=100,
                                 seed=0):
@@ -643,6 +716,12 @@ class VAE(Autoencoder):
         parameters = self.likelihood_parameters(z, condition)
         return self.likelihood_distribution(parameters).mean()
 
+    def latent_code(self, x, condition=None):
+        """The z a reconstruction decodes, `(batch, latent_dim)`, on
+        tensors: the posterior mean for the Gaussian latent (`Latent.code`:
+        the mean direction, the mode of the categories, the code)."""
+        return self.latent.code(self.posterior_parameters(x, condition))
+
     def class_probabilities(self, x):
         """q(y|x) `(batch, num_classes)` on tensors (`predict`, the
         `classify` signature)."""
@@ -651,11 +730,13 @@ class VAE(Autoencoder):
     def compute_elbo(self, x, seed, condition=None):
         """`elbo` on tensors: log p(x|z) - KL(q(z|x) || p(z)) at one
         z ~ q(z|x) drawn with the stateless `seed`."""
-        posterior = self.posterior(*self.posterior_parameters(x, condition))
-        z = posterior.sample(seed=seed)
-        parameters = self.likelihood_parameters(z, condition)
-        log_prob = self.likelihood_distribution(parameters).log_prob(x)
-        return log_prob - self.kl_divergence(posterior, z)
+        parameters = self.posterior_parameters(x, condition)
+        posterior = self.latent.posterior(parameters)
+        z, log_posterior = self.latent.sample_and_log_prob(
+            parameters, None, seed)
+        log_prob = self.likelihood_distribution(
+            self.likelihood_parameters(z, condition)).log_prob(x)
+        return log_prob - self.kl_divergence(posterior, z, log_posterior)
 
     def compute_samples_from_noise(self, eps, u=None, condition=None):
         """Images (the likelihood means) of the prior samples made from
@@ -667,7 +748,7 @@ class VAE(Autoencoder):
         if self.sampler is not None:
             z = self.sampler.sample_from_noise(eps, u)
         elif self.prior_layer is None:
-            z = eps
+            z = self.latent.prior_from_noise(eps)
         else:
             z = self.prior_layer.sample_from_noise(eps, u, self.encoder)
         return self.likelihood_distribution(
@@ -675,21 +756,22 @@ class VAE(Autoencoder):
 
     def compute_scores_from_noise(self, x, eps, condition=None):
         """`{"elbo", "log_likelihood"}` per example from the posterior noise
-        `eps` `(K, batch, latent_dim)`, z_k = z_mean + z_stddev * eps_k:
-        the ELBO (beta = 1) at the first row's sample and the
-        importance-weighted bound over all K rows, as `compute_elbo` and
+        `eps` `(K, batch, latent_dim)` (for the Gaussian latent z_k =
+        z_mean + z_stddev * eps_k; `Latent.posterior_from_noise`): the ELBO
+        (beta = 1) at the first row's sample and the importance-weighted
+        bound over all K rows, as `compute_elbo` and
         `compute_log_likelihood` give with their own noise."""
-        z_mean, z_stddev = self.posterior_parameters(x, condition)
-        posterior = self.posterior(z_mean, z_stddev)
-        z = z_mean[None] + z_stddev[None] * eps
-        parameters = self.likelihood_parameters(
+        parameters = self.posterior_parameters(x, condition)
+        posterior = self.latent.posterior(parameters)
+        z, log_posterior = self.latent.posterior_from_noise(parameters, eps)
+        decoded = self.likelihood_parameters(
             tf.reshape(z, (-1, self.latent_dim)), condition
         )
-        log_weights = self.log_weights(x, posterior, z, parameters)
+        log_weights = self.log_weights(x, z, log_posterior, decoded)
         first = z[0]
         elbo = self.likelihood_distribution(
             self.likelihood_parameters(first, condition)).log_prob(x) - (
-            self.kl_divergence(posterior, first))
+            self.kl_divergence(posterior, first, log_posterior[0]))
         return {
             "elbo": elbo,
             "log_likelihood": importance_weighted_bound(log_weights),
@@ -706,20 +788,20 @@ class VAE(Autoencoder):
     def log_importance_weights(self, x, num_samples, seed, condition=None):
         """The `(num_samples, batch)` log importance weights of K samples
         z_k ~ q(z|x) drawn with the stateless `(2,)` int `seed`."""
-        posterior = self.posterior(*self.posterior_parameters(x, condition))
-        z = posterior.sample(num_samples, seed=seed)
+        z, log_posterior = self.latent.sample_and_log_prob(
+            self.posterior_parameters(x, condition), num_samples, seed)
         parameters = self.likelihood_parameters(
             tf.reshape(z, (-1, self.latent_dim)), condition
         )
-        return self.log_weights(x, posterior, z, parameters)
+        return self.log_weights(x, z, log_posterior, parameters)
 
-    def log_weights(self, x, posterior, z, parameters):
+    def log_weights(self, x, z, log_posterior, parameters):
         """log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x).
 
         Args:
             x: targets `(batch, *input_shape)`.
-            posterior: q(z|x) for the batch.
             z: samples `(K, batch, latent_dim)`.
+            log_posterior: log q(z_k|x) `(K, batch)`.
             parameters: the decoder's output for z flattened to
                 `(K * batch, latent_dim)`.
 
@@ -735,7 +817,7 @@ class VAE(Autoencoder):
         log_prob = self.likelihood_distribution(parameters).log_prob(
             tf.cast(x, "float32")
         )
-        return log_prob + self.prior().log_prob(z) - posterior.log_prob(z)
+        return log_prob + self.prior().log_prob(z) - log_posterior
 
     # Config ----------------------------------------------------------
 
@@ -751,6 +833,7 @@ class VAE(Autoencoder):
             "decoder": None if self.decoder_body is None else serialize(
                 self.decoder_body),
             "objective": serialize(self.objective),
+            "latent": serialize(self.latent),
             "prior": self.prior_name,
             "prior_components": self.prior_components,
             "num_classes": self.num_classes,
@@ -765,13 +848,15 @@ class VAE(Autoencoder):
         the option existed, when the conv decoder ended in the
         full-resolution Conv2D), and with `prior_components` beside the
         standard normal prior (the unused default, 10); the nested
-        encoder, decoder and objective deserialized."""
+        encoder, decoder, objective and latent deserialized (a config
+        without a latent, saved before the axis existed, is the Gaussian's,
+        the default)."""
         if "output_layer" not in config and networks.builds_conv_decoder(
                 config.get("network"), config.get("decoder")):
             config["output_layer"] = networks.conv.LEGACY_OUTPUT_LAYER
         if config.get("prior", "standard_normal") == "standard_normal":
             config.pop("prior_components", None)
-        for key in ("encoder", "decoder", "objective", "sampler"):
+        for key in ("encoder", "decoder", "objective", "sampler", "latent"):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(
                     config[key]

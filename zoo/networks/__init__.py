@@ -31,6 +31,7 @@ import keras
 from zoo.networks.heads import LabelCondition
 from zoo.networks.heads import check_widths
 from zoo.networks.heads import classifier_head
+from zoo.networks.heads import posterior_head
 
 #: name -> the module that builds it; each has `DEFAULTS`, `encoder` and
 #: `decoder`.
@@ -119,18 +120,21 @@ def check_images(network, image_shape):
 
 
 def build(network, options, image_shape, latent_dim, parameter_shape,
-          labels=None, encoder_body=None, decoder_body=None):
+          labels=None, encoder_body=None, decoder_body=None,
+          head=posterior_head):
     """`(encoder, decoder)`: the built-in `network` with `options`, or the
     heads on the user's bodies where given. Every network module builds
     from the same arguments (`encoder(input_shape, latent_dim, options,
-    labels)`, `decoder(latent_dim, output_shape, options, labels)`)."""
+    labels, head=...)`, `decoder(latent_dim, output_shape, options,
+    labels)`); `head` is the latent's posterior head (`zoo.latents`)."""
     if network is not None:
         check_images(network, image_shape)
     if encoder_body is not None:
-        encoder = custom.encoder(encoder_body, image_shape, latent_dim, labels)
+        encoder = custom.encoder(encoder_body, image_shape, latent_dim, labels,
+                                 head=head)
     else:
         encoder = NETWORKS[network].encoder(image_shape, latent_dim, options,
-                                            labels)
+                                            labels, head=head)
     if decoder_body is not None:
         decoder = custom.decoder(decoder_body, latent_dim, parameter_shape,
                                  labels)

@@ -1,7 +1,9 @@
 """What every network shares: width checks, the label input, and the two
 heads the zoo puts on any encoder or decoder body.
 
-The posterior head maps features to q(z|x)'s parameters,
+The posterior head of the Gaussian latent (`zoo.latents.gaussian`, where
+it lives; other latents have their own) maps features to q(z|x)'s
+parameters,
 
     z_mean = W_m h + b_m,   z_stddev = softplus(W_s h + b_s) + SCALE_FLOOR,
 
@@ -24,26 +26,8 @@ import math
 import keras
 from keras import layers
 
-from zoo.latents.gaussian import SCALE_FLOOR
-from zoo.validation import check_number
-
-
-def check_widths(widths, argument, minimum=0):
-    """Validate a tuple of layer widths and return it as a tuple of ints.
-
-    Raises:
-        ValueError: if `widths` is not a sequence of positive ints with at
-            least `minimum` entries.
-    """
-    if not isinstance(widths, (tuple, list)) or len(widths) < minimum:
-        raise ValueError(
-            f"`{argument}` must be a tuple of at least {minimum} positive "
-            f"ints, e.g. (32, 64). Received: {argument}={widths!r}"
-        )
-    for index, width in enumerate(widths):
-        check_number(width, f"{argument}[{index}]", integer=True, minimum=1,
-                     fix=f"(In {argument}={widths!r}.)")
-    return tuple(widths)
+from zoo.latents.gaussian import posterior_head  # noqa: F401 (the head)
+from zoo.validation import check_widths  # noqa: F401 (networks' check)
 
 
 LabelCondition = collections.namedtuple(
@@ -76,18 +60,6 @@ def with_label(inputs, features, labels):
     ids, code = label_input(labels)
     features = layers.Concatenate(name="with_label")([features, code])
     return [inputs, ids], features
-
-
-def posterior_head(inputs, features, latent_dim, name="encoder"):
-    """The encoder: `inputs` -> `features` -> `[z_mean, z_stddev]`."""
-    z_mean = layers.Dense(latent_dim, dtype="float32", name="z_mean")(features)
-    z_stddev = layers.Dense(
-        latent_dim, activation="softplus", dtype="float32", name="z_softplus"
-    )(features)
-    z_stddev = layers.Rescaling(
-        1.0, offset=SCALE_FLOOR, dtype="float32", name="z_stddev"
-    )(z_stddev)
-    return keras.Model(inputs, [z_mean, z_stddev], name=name)
 
 
 def classifier_head(inputs, features, num_classes, name="classifier"):

@@ -1,7 +1,7 @@
 """Callbacks for training a VAE: schedules and TensorBoard images.
 
-`BetaWarmUp` and `CapacitySchedule` assign a model variable at the start of
-every batch, so the new value is used by the next training step without
+`BetaWarmUp`, `CapacitySchedule` and `TemperatureSchedule` assign a model
+variable at the start of every batch, so the new value is used by the next training step without
 retracing. `TensorBoardImages` logs reconstructions and prior samples as
 images at the end of every epoch.
 """
@@ -140,6 +140,61 @@ class CapacitySchedule(LinearSchedule):
 
     def __init__(self, steps, end, start=0.0):
         super().__init__("capacity", steps, start, end)
+
+
+class TemperatureSchedule(keras.callbacks.Callback):
+    """Anneal `model.temperature`, the Gumbel-softmax temperature of a
+    relaxed categorical or joint latent (`zoo.latents`), as Jang et al.:
+
+        tau(t) = max(minimum, start * exp(-rate * t)),
+
+    assigned at the start of every training batch, t being the optimizer's
+    step count (so a resumed run goes on along the schedule).
+
+    Args:
+        start: float > 0, tau at step 0 (default 1.0).
+        minimum: float > 0, the floor (default 0.5).
+        rate: float >= 0, r per training step (default 1e-4; Jang et al.
+            used 1e-5 per step, annealed every 1,000 steps, on longer runs).
+
+    Raises:
+        ValueError: at the start of training, for a model without a
+            temperature (a latent other than "relaxed_categorical" or
+            "joint").
+
+    References:
+        Jang, Gu & Poole, Categorical Reparameterization with
+        Gumbel-Softmax, ICLR 2017.
+
+    Example:
+
+    >>> import zoo
+    >>> model = zoo.get("categorical_vae", input_shape=(28, 28, 1),
+    ...                 latent_dim=30, num_categories=10)
+    >>> schedule = zoo.training.callbacks.TemperatureSchedule(rate=1e-4)
+    >>> # model.fit(x, epochs=10, callbacks=[schedule])
+    """
+
+    def __init__(self, start=1.0, minimum=0.5, rate=1e-4):
+        super().__init__()
+        self.start = validation.check_number(start, "start", minimum=0.0,
+                                             above=True)
+        self.minimum = validation.check_number(minimum, "minimum",
+                                               minimum=0.0, above=True)
+        self.rate = validation.check_number(rate, "rate", minimum=0.0)
+
+    def on_train_begin(self, logs=None):
+        if getattr(self.model, "temperature", None) is None:
+            raise ValueError(
+                "TemperatureSchedule needs a model with a `temperature` "
+                "variable (latent='relaxed_categorical' or 'joint'); this "
+                f"{type(self.model).__name__} has none."
+            )
+
+    def on_train_batch_begin(self, batch, logs=None):
+        step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        self.model.temperature.assign(
+            max(self.minimum, self.start * math.exp(-self.rate * step)))
 
 
 class StopOnNonFinite(keras.callbacks.Callback):

@@ -1,0 +1,128 @@
+"""The hyperspherical latent: a von Mises-Fisher posterior with the uniform
+prior on the sphere (Davidson et al. 2018)."""
+
+import keras
+import tensorflow as tf
+import tensorflow_probability as tfp
+from keras import layers
+
+from zoo.latents.latent import Latent
+from zoo.latents.latent import sample_shape
+
+tfd = tfp.distributions
+
+#: The least concentration kappa: kappa = softplus(.) + 1, as in Davidson
+#: et al.'s code (kappa near 0 is the uniform prior, where the KL vanishes
+#: and the posterior carries nothing).
+CONCENTRATION_FLOOR = 1.0
+
+#: The one latent_dim TFP's sampler reparameterises (module docstring).
+SPHERE_DIM = 3
+
+_SPHERE_PRIOR = ("the prior of a hyperspherical latent is the uniform "
+                 "distribution on the sphere; the learned priors "
+                 "(mixtures, the VampPrior, the MAF) are densities over "
+                 "R^d, not on the sphere")
+
+
+@keras.saving.register_keras_serializable(package="zoo.latents")
+class VonMisesFisher(Latent):
+    """q(z|x) = vMF(z; mu(x), kappa(x)) on the unit sphere S^{d-1} in R^d,
+    p(z) = the uniform distribution on the sphere (`latent="von_mises_fisher"`).
+
+    Mathematical details:
+
+    With d = `latent_dim`, the encoder gives the mean direction
+    mu = v / ||v|| and the concentration kappa = softplus(w) + 1, and
+
+        q(z|x) = C_d(kappa) exp(kappa mu^T z),
+        C_d(kappa) = kappa^{d/2-1} / ((2 pi)^{d/2} I_{d/2-1}(kappa)),
+        p(z) = Gamma(d/2) / (2 pi^{d/2})   (uniform on S^{d-1}),
+        KL(q || p) = kappa A_d(kappa) + log C_d(kappa) - log p(z),
+        A_d(kappa) = I_{d/2}(kappa) / I_{d/2-1}(kappa),
+
+    analytic (TFP registers KL(VonMisesFisher || SphericalUniform)). A
+    reconstruction decodes mu.
+
+    Supported dimension: TFP's `tfd.VonMisesFisher` samples z by an
+    inverse-CDF transform, reparameterised in both mu and kappa, only for
+    d = 3; for other d it uses Wood's rejection sampler, whose gradient in
+    kappa lacks the correction term of Davidson et al. (their g_cor), so
+    the ELBO's gradient would be biased. `latent_dim` must therefore be 3
+    (the sphere S^2); other values are refused.
+
+    The noise signatures: prior samples are z = eps / ||eps|| from
+    standard normal eps (uniform on the sphere); posterior samples are not
+    a function of normal noise (the sampler is not), so a model with this
+    latent exports no `score_from_noise`.
+
+    References:
+        Davidson, Falorsi, De Cao, Kipf & Tomczak, Hyperspherical
+        Variational Auto-Encoders, UAI 2018,
+        https://arxiv.org/abs/1804.00891.
+    """
+
+    parameter_names = ("mean_direction", "concentration")
+    refused_priors = {"mixture": _SPHERE_PRIOR, "vamp": _SPHERE_PRIOR,
+                      "maf": _SPHERE_PRIOR}
+    refused_objectives = {
+        "BetaTC": "beta-TC's estimate of the aggregate posterior q(z) uses "
+        "diagonal Gaussian densities; a von Mises-Fisher posterior is not "
+        "one",
+    }
+    no_ex_post_sampler = ("its codes lie on the unit sphere, and a density "
+                          "over R^d fitted to them draws off it")
+    no_posterior_noise = (
+        "TFP's von Mises-Fisher sampler is not a function of standard "
+        "normal noise")
+
+    def check_latent_dim(self, latent_dim):
+        if latent_dim != SPHERE_DIM:
+            raise ValueError(
+                "latent='von_mises_fisher' needs latent_dim=3: TFP's "
+                "VonMisesFisher sampler is reparameterised only on the "
+                "sphere S^2 in R^3 (elsewhere its gradient in the "
+                "concentration is biased). Use latent_dim=3, or "
+                "latent='gaussian' for other sizes. "
+                f"Received: latent_dim={latent_dim!r}"
+            )
+
+    def head(self, inputs, features, latent_dim, name="encoder"):
+        """The encoder: `inputs` -> `features` -> `[mean_direction
+        (batch, d), concentration (batch, 1)]`."""
+        direction = layers.Dense(latent_dim, dtype="float32",
+                                 name="direction")(features)
+        direction = layers.UnitNormalization(
+            dtype="float32", name="mean_direction")(direction)
+        concentration = layers.Dense(
+            1, activation="softplus", dtype="float32",
+            name="concentration_softplus")(features)
+        concentration = layers.Rescaling(
+            1.0, offset=CONCENTRATION_FLOOR, dtype="float32",
+            name="concentration")(concentration)
+        return keras.Model(inputs, [direction, concentration], name=name)
+
+    def posterior(self, parameters):
+        mean_direction, concentration = parameters
+        return tfd.VonMisesFisher(mean_direction, concentration[..., 0],
+                                  name="von_mises_fisher_posterior")
+
+    def fixed_prior(self):
+        return tfd.SphericalUniform(self.latent_dim,
+                                    name="spherical_uniform_prior")
+
+    def training_sample(self, parameters, num_samples, seed_generator):
+        posterior = self.posterior(parameters)
+        seed = self.stateless_seed(seed_generator)
+        return posterior.sample(sample_shape(num_samples), seed=seed), None
+
+    def sample_and_log_prob(self, parameters, num_samples, seed):
+        posterior = self.posterior(parameters)
+        z = posterior.sample(sample_shape(num_samples), seed=seed)
+        return z, posterior.log_prob(z)
+
+    def prior_from_noise(self, eps):
+        return tf.math.l2_normalize(eps, axis=-1)
+
+    def code(self, parameters):
+        return parameters[0]

@@ -89,8 +89,10 @@ class VAE(Autoencoder):
         decoder: None, or a Keras model or layer, the decoder body: it maps
             z (and the label code) to features, and the zoo adds the
             likelihood head.
-        objective: `"elbo"` (default), `"beta"`, `"capacity"`, `"iwae"`,
-            `"beta_tc"`, `"semi_supervised"` (needs `num_classes`), or a
+        objective: `"elbo"` (default), a name of
+            `zoo.objectives.OBJECTIVES` (`"beta"`, `"capacity"`, `"iwae"`,
+            `"beta_tc"`, `"wae_mmd"`, `"factor_vae"`, ...;
+            `"semi_supervised"` needs `num_classes`), or a
             `zoo.objectives.Objective` for other settings, e.g.
             `zoo.objectives.IWAE(num_samples=10)`.
         likelihood: `"bernoulli"` (default), `"continuous_bernoulli"`,
@@ -183,6 +185,14 @@ class VAE(Autoencoder):
                 "A conditional model (num_classes) cannot use prior='vamp': "
                 "the VampPrior's pseudo-inputs have no labels. Use "
                 "prior='standard_normal' or 'mixture'."
+            )
+        if (self.objective.needs_standard_normal_prior
+                and prior != "standard_normal"):
+            raise ValueError(
+                f"objective={type(self.objective).__name__} moves q(z)'s "
+                "moments to those of the standard normal prior; a learned "
+                "prior has others. Use prior='standard_normal'. Received: "
+                f"prior={prior!r}"
             )
         self.prior_name = prior
         self.prior_components = prior_components
@@ -284,19 +294,26 @@ class VAE(Autoencoder):
             ops.reshape(z, (-1, self.latent_dim)), condition,
             training=training,
         )
-        return {
+        outputs = {
             "parameters": parameters,
             "z": z,
             "z_mean": posterior.distribution.loc,
             "z_stddev": posterior.distribution.scale,
             "kl": terms["kl"],
         }
+        if self.objective.needs_stopped_log_weights:
+            outputs["stopped_parameters"] = self.likelihood_parameters(
+                ops.stop_gradient(ops.reshape(z, (-1, self.latent_dim))),
+                condition, training=training,
+            )
+        return outputs
 
     def latent_terms(self, posterior, z):
         """The latent terms of one sample z ~ q(z|x) for the objective
         (`zoo.objectives.objective`): the per-example "kl", and, for an
         objective that `needs_sample`, the sample, q(z|x)'s parameters and
-        log q(z|x), log p(z) at it."""
+        log q(z|x), log p(z) at it; for one that `needs_prior_sample`, as
+        many draws from p(z) (`prior_sample`)."""
         terms = {"kl": self.kl_divergence(posterior, z)}
         if self.objective.needs_sample:
             terms.update(
@@ -305,7 +322,23 @@ class VAE(Autoencoder):
                 log_posterior=posterior.log_prob(z),
                 log_prior=self.prior().log_prob(z),
             )
+        if self.objective.needs_prior_sample:
+            terms["prior_sample"] = self.prior_sample(ops.shape(z)[0])
         return terms
+
+    def prior_sample(self, count):
+        """`count` reparameterised draws z ~ p(z) `(count, latent_dim)`
+        from the model's `SeedGenerator`: standard normal noise, through
+        the learned prior's `sample_from_noise` (a mixture's component
+        chosen by a uniform draw)."""
+        eps = keras.random.normal((count, self.latent_dim),
+                                  seed=self.seed_generator)
+        if self.prior_layer is None:
+            return eps
+        u = None
+        if "u" in self.noise_inputs:
+            u = keras.random.uniform((count,), seed=self.seed_generator)
+        return self.prior_layer.sample_from_noise(eps, u, self.encoder)
 
     def call_over_classes(self, x, labels, training=None):
         """The training pass of the semi-supervised model (M2): every
@@ -352,11 +385,19 @@ class VAE(Autoencoder):
             }
         if self.objective.num_samples is not None:
             posterior = self.posterior(y_pred["z_mean"], y_pred["z_stddev"])
-            return {
+            terms = {
                 "log_weights": self.log_weights(
                     target, posterior, y_pred["z"], y_pred["parameters"]),
                 "kl": y_pred["kl"],
             }
+            if self.objective.needs_stopped_log_weights:
+                stopped = self.posterior(
+                    ops.stop_gradient(y_pred["z_mean"]),
+                    ops.stop_gradient(y_pred["z_stddev"]))
+                terms["stopped_log_weights"] = self.log_weights(
+                    target, stopped, ops.stop_gradient(y_pred["z"]),
+                    y_pred["stopped_parameters"])
+            return terms
         return super().data_terms(target, y_pred)
 
     def posterior_parameters(self, x, condition=None, training=None):

@@ -523,10 +523,17 @@ AXES = registry_axes()
 
 def buildable(case):
     """The VampPrior's pseudo-inputs have no labels: no conditional vamp;
-    the semi-supervised objective needs classes (so no vamp either)."""
+    the semi-supervised objective needs classes (so no vamp either); an
+    objective written for the standard normal prior (DIP-VAE) takes no
+    learned one."""
     if case.get("prior") == "vamp" and (
         case.get("num_classes") or case.get("objective") == "semi_supervised"
     ):
+        return False
+    objective = case.get("objective")
+    if objective is not None and case.get("prior", "standard_normal") != (
+            "standard_normal") and objectives.OBJECTIVES[objective][
+                0].needs_standard_normal_prior:
         return False
     return not (case.get("objective") == "semi_supervised"
                 and "num_classes" in case and case["num_classes"] is None)

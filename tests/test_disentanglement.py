@@ -177,7 +177,8 @@ def test_bench_smoke_trains_scores_and_resumes(tmp_path, monkeypatch):
     assert result["benchmark"] == "disentanglement_smoke"
     assert set(result["models"]) == set(bench.MODELS)
     assert set(result["best_by_mig"]) == {
-        "untrained", "vae", "beta_vae", "capacity", "beta_tcvae"
+        "untrained", "vae", "beta_vae", "capacity", "beta_tcvae",
+        "factor_vae", "dip_vae"
     }
     metrics = {"beta_vae", "factor_vae", "mig", "sap", "dci_disentanglement",
                "dci_completeness", "dci_informativeness"}

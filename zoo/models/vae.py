@@ -328,16 +328,22 @@ class VAE(Autoencoder):
 
     def prior_sample(self, count):
         """`count` reparameterised draws z ~ p(z) `(count, latent_dim)`
-        from the model's `SeedGenerator`: standard normal noise, through
-        the learned prior's `sample_from_noise` (a mixture's component
-        chosen by a uniform draw)."""
+        (`prior_from_noise`), their noise from the model's
+        `SeedGenerator`."""
         eps = keras.random.normal((count, self.latent_dim),
                                   seed=self.seed_generator)
-        if self.prior_layer is None:
-            return eps
         u = None
         if "u" in self.noise_inputs:
             u = keras.random.uniform((count,), seed=self.seed_generator)
+        return self.prior_from_noise(eps, u)
+
+    def prior_from_noise(self, eps, u=None):
+        """z ~ p(z) from standard normal `eps` `(batch, latent_dim)`: eps
+        itself for the standard normal prior, else the learned prior's
+        `sample_from_noise` (a mixture's component chosen by the uniform
+        `u` `(batch,)`)."""
+        if self.prior_layer is None:
+            return eps
         return self.prior_layer.sample_from_noise(eps, u, self.encoder)
 
     def call_over_classes(self, x, labels, training=None):
@@ -613,10 +619,8 @@ class VAE(Autoencoder):
         `sample_from_noise` (for a mixture z = mu_k + sigma_k * eps, with
         the component k chosen by the uniform `u` `(batch,)`,
         `zoo.priors.mixture_from_noise`)."""
-        z = eps if self.prior_layer is None else (
-            self.prior_layer.sample_from_noise(eps, u, self.encoder))
-        return self.likelihood_distribution(
-            self.likelihood_parameters(z, condition)).mean()
+        return self.likelihood_distribution(self.likelihood_parameters(
+            self.prior_from_noise(eps, u), condition)).mean()
 
     def compute_scores_from_noise(self, x, eps, condition=None):
         """`{"elbo", "log_likelihood"}` per example from the posterior noise

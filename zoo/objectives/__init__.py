@@ -23,9 +23,9 @@ a name, or an instance for other settings,
                                                discriminator (Kim & Mnih
                                                2018; `factor_vae.py`)
     "dip_vae"     DIPVAE(kind="i")             + covariance penalty of
-    "dip_vae_ii"  DIPVAE(kind="ii")            the posterior means / of z
-                                               (Kumar et al. 2018;
-                                               `dip_vae.py`)
+                  (kind="ii": DIP-VAE-II)      the posterior means (I) or
+                                               of z (II) (Kumar et al.
+                                               2018; `dip_vae.py`)
     "wae_mmd"     WAE(mmd_weight=10.0,         -log p(x|z) + lambda * MMD^2
                   kernel="imq")                (Tolstikhin et al. 2018;
                                                `mmd.py`)
@@ -85,7 +85,6 @@ OBJECTIVES = {
     "beta_tc": (BetaTC, {}),
     "factor_vae": (FactorVAE, {}),
     "dip_vae": (DIPVAE, {}),
-    "dip_vae_ii": (DIPVAE, {"kind": "ii"}),
     "wae_mmd": (WAE, {}),
     "info_vae": (InfoVAE, {}),
     "semi_supervised": (SemiSupervised, {}),

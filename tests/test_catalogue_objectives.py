@@ -184,6 +184,19 @@ def test_factor_vae_trains_its_discriminator_in_fit_and_saves_it(tmp_path):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
+def test_factor_vae_shuffles_are_seeded_by_the_models_seed():
+    """The model's seed reaches the objective's shuffles (by `zoo.get` and
+    by `zoo.VAE` with the objective's name); an instance keeps its own."""
+    options = {"input_shape": (8, 8, 1), "latent_dim": 2,
+               "discriminator_units": (4,)}
+    assert zoo.get("factor_vae", seed=3, **options).objective.seed == 3
+    assert zoo.VAE(input_shape=(8, 8, 1), latent_dim=2, seed=5,
+                   objective="factor_vae").objective.seed == 5
+    own = zoo.objectives.FactorVAE(seed=7)
+    assert zoo.VAE(input_shape=(8, 8, 1), latent_dim=2, seed=5,
+                   objective=own).objective.seed == 7
+
+
 # DIP-VAE ------------------------------------------------------------------
 
 

@@ -135,8 +135,8 @@ def get(name, **options_):
     model = {key: value for key, value in options_.items() if key in model_keys}
     if "encoder" in model and "decoder" in model:
         preset = {**preset, "network": None}  # the user's own networks
-    return VAE(**{**preset, **model,
-                  "objective": objectives.get(objective, **objective_options)})
+    return VAE(**{**preset, **model, "objective": objectives.get(
+        objective, model_seed=model.get("seed"), **objective_options)})
 
 
 def _get_class(name, preset, options_):

@@ -175,7 +175,7 @@ class VAE(Autoencoder):
                       "output_layer": output_layer},
             encoder is not None, decoder is not None,
         )
-        self.objective = objectives.get(objective)
+        self.objective = objectives.get(objective, model_seed=seed)
         self.conditioning = conditions.get(
             num_classes, label_embedding_dim,
             partial=self.objective.sums_over_classes,

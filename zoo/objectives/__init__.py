@@ -105,8 +105,12 @@ def options(name):
     return sorted(names - {"self"})
 
 
-def get(identifier, **options_):
+def get(identifier, model_seed=None, **options_):
     """An objective from its name and options, or an `Objective` as is.
+
+    `model_seed`, the model's seed, seeds a named objective that draws
+    random numbers of its own (one with a `seed` option: FactorVAE's
+    dimension shuffles) unless `seed` is among the options.
 
     Raises:
         ValueError: for an unknown name, or an option the objective does
@@ -126,6 +130,8 @@ def get(identifier, **options_):
             f"Unknown option(s) {unknown} for objective {identifier!r}. "
             f"Valid options: {options(identifier)}."
         )
+    if "seed" in options(identifier):
+        options_.setdefault("seed", model_seed)
     return cls(**{**defaults, **options_})
 
 

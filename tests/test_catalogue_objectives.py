@@ -329,3 +329,9 @@ def test_piwae_trains_the_decoder_on_iwae_and_the_encoder_on_miwae(digits):
 def test_refused_options_name_the_reason(name, options, message):
     with pytest.raises(ValueError, match=message):
         zoo.get(name, input_shape=(8, 8, 1), latent_dim=2, **options)
+
+
+def test_every_objective_is_in_the_axis_table():
+    """`zoo.objectives`'s docstring lists every name of `OBJECTIVES`."""
+    for name in zoo.objectives.OBJECTIVES:
+        assert f'"{name}"' in zoo.objectives.__doc__, name

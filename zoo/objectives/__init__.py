@@ -10,10 +10,10 @@ a name, or an instance for other settings,
                                                al. 2018; `capacity.py`)
     "iwae"        IWAE(num_samples=5)          -L_K (Burda et al. 2016;
                                                `iwae.py`)
-    "miwae"       MIWAE(num_estimates=3,       mean of M bounds L_K
+    "miwae"       MIWAE(num_estimates=2,       mean of M bounds L_K
                   samples_per_estimate=5)      (Rainforth et al. 2018;
                                                `miwae.py`)
-    "piwae"       PIWAE(num_estimates=3,       decoder on L_MK, encoder on
+    "piwae"       PIWAE(num_estimates=2,       decoder on L_MK, encoder on
                   samples_per_estimate=5)      L_M,K (`piwae.py`)
     "ciwae"       CIWAE(num_samples=5,         c * ELBO + (1 - c) * L_K
                   elbo_weight=0.5)             (`ciwae.py`)

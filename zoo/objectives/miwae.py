@@ -41,7 +41,7 @@ class MIWAE(ImportanceWeighted):
     (-(L_M,K + KL) + beta * KL).
 
     Args:
-        num_estimates: int > 0, M (default 3).
+        num_estimates: int > 0, M (default 2).
         samples_per_estimate: int > 0, K (default 5, the IWAE's).
         beta: float >= 0, the KL weight (default 1.0: exactly -L_M,K).
 
@@ -51,7 +51,7 @@ class MIWAE(ImportanceWeighted):
         https://arxiv.org/abs/1802.04537.
     """
 
-    def __init__(self, num_estimates=3, samples_per_estimate=5, beta=1.0,
+    def __init__(self, num_estimates=2, samples_per_estimate=5, beta=1.0,
                  **kwargs):
         super().__init__(beta=beta, **kwargs)
         self.num_estimates = validation.check_positive_int(

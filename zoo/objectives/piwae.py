@@ -35,7 +35,7 @@ class PIWAE(MIWAE):
     as for `zoo.objectives.IWAE` (-(surrogate + KL) + beta * KL).
 
     Args:
-        num_estimates: int > 0, M (default 3).
+        num_estimates: int > 0, M (default 2).
         samples_per_estimate: int > 0, K (default 5).
         beta: float >= 0, the KL weight (default 1.0).
 

@@ -38,8 +38,7 @@ class TotalCorrelationDiscriminator(keras.layers.Layer):
     """
 
     def __init__(self, hidden_units=(1000,) * 6, **kwargs):
-        super().__init__(dtype="float32", **{
-            key: value for key, value in kwargs.items() if key != "dtype"})
+        super().__init__(dtype="float32", **kwargs)
         self.hidden_units = tuple(
             validation.check_positive_int(units, "discriminator_units")
             for units in hidden_units)

@@ -37,9 +37,10 @@ where it stopped; a run whose settings changed is trained again.
 
 Run from the repository root:
 
-    python -m bench.disentanglement                   # full: ~2 h, 2 cores
+    python -m bench.disentanglement                   # full: ~3 h, 2 cores
     python -m bench.disentanglement --setting short   # the 12-epoch study
     python -m bench.disentanglement --smoke           # < 60 s, 16 x 16
+    python -m bench.disentanglement --summarize       # the summary alone
 
 The full setting trains 36 epochs with Adam's step size on a cosine to 0,
 so that the reconstruction term levels off (the curves show it); `short`
@@ -470,18 +471,30 @@ def run(setting_name):
     folder = common.RESULTS / result_name
     folder.mkdir(parents=True, exist_ok=True)
     sprites = Sprites(image_size=setting["image_size"])
-    records = []
     for seed in setting["seeds"]:
         for name in MODELS:
-            record = finished(setting, folder, name, seed)
-            if record is None:
+            if finished(setting, folder, name, seed) is None:
                 record = run_one(name, seed, setting, sprites, folder)
                 print(f"{name} seed {seed}: train {record['train_seconds']} s,"
                       f" score {record['score_seconds']} s, "
                       f"{record['scores']}", flush=True)
-            records.append(record)
-            summary = summarize(setting_name, setting, records, folder)
-            path = common.write_result(result_name, summary)
+                write_summary(setting_name)
+    return write_summary(setting_name)
+
+
+def write_summary(setting_name):
+    """Rebuild the summary (JSON, table, curves) from every run of the
+    setting that has finished, whatever the order they ran in; return the
+    JSON's path."""
+    setting = SETTINGS[setting_name]
+    result_name = "disentanglement" + (
+        "" if setting_name == "full" else f"_{setting_name}"
+    )
+    folder = common.RESULTS / result_name
+    records = [record for seed in setting["seeds"] for name in MODELS
+               if (record := finished(setting, folder, name, seed))]
+    path = common.write_result(
+        result_name, summarize(setting_name, setting, records, folder))
     print((folder.parent / f"{result_name}.md").read_text())
     print(f"wrote {path}")
     return path
@@ -495,11 +508,18 @@ def main(argv=None):
                              "16 x 16, 1 seed, < 60 s")
     parser.add_argument("--smoke", action="store_true",
                         help="the same as --setting smoke")
+    parser.add_argument("--summarize", action="store_true",
+                        help="only rebuild the summary from the finished "
+                             "runs (no training)")
     arguments = parser.parse_args(argv)
+    setting = "smoke" if arguments.smoke else arguments.setting
+    if arguments.summarize:
+        write_summary(setting)
+        return
     # One op at a time over every core: the study runs alone (or beside
     # other jobs) and parallel ops would oversubscribe the cores.
     tf.config.threading.set_inter_op_parallelism_threads(1)
-    run("smoke" if arguments.smoke else arguments.setting)
+    run(setting)
 
 
 if __name__ == "__main__":

@@ -606,10 +606,12 @@ AXES = registry_axes()
 def latent_refuses(latent, objective=None, prior=None):
     """Whether the latent refuses the objective or the prior (the reasons
     are the latents', `zoo.latents.check_combination`)."""
-    instance = latents.get(latent)
-    return bool(
-        (objective and instance.objective_refused(objectives.get(objective)))
-        or prior in instance.refused_priors)
+    try:
+        latents.check_combination(
+            latents.get(latent), objectives.get(objective or "elbo"), prior)
+    except ValueError:
+        return True
+    return False
 
 
 def buildable(case):
@@ -617,7 +619,8 @@ def buildable(case):
     the semi-supervised objective needs classes (so no vamp either); an
     ex-post sampler ignores labels, so no conditional model takes one, nor
     a latent whose codes it cannot fit; a latent refuses what its math
-    does not allow."""
+    does not allow; an objective written for the standard normal prior
+    (DIP-VAE) takes no learned one."""
     if "latent" in case and latent_refuses(
             case["latent"], case.get("objective"), case.get("prior")):
         return False
@@ -627,6 +630,11 @@ def buildable(case):
     conditional = case.get("num_classes") or (
         case.get("objective") == "semi_supervised")
     if conditional and (case.get("prior") == "vamp" or case.get("sampler")):
+        return False
+    objective = case.get("objective")
+    if objective is not None and case.get("prior", "standard_normal") != (
+            "standard_normal") and objectives.OBJECTIVES[objective][
+                0].needs_standard_normal_prior:
         return False
     return not (case.get("objective") == "semi_supervised"
                 and "num_classes" in case and case["num_classes"] is None)

@@ -177,7 +177,8 @@ def test_bench_smoke_trains_scores_and_resumes(tmp_path, monkeypatch):
     assert result["benchmark"] == "disentanglement_smoke"
     assert set(result["models"]) == set(bench.MODELS)
     assert set(result["best_by_mig"]) == {
-        "untrained", "vae", "beta_vae", "capacity", "beta_tcvae"
+        "untrained", "vae", "beta_vae", "capacity", "beta_tcvae",
+        "factor_vae", "dip_vae"
     }
     metrics = {"beta_vae", "factor_vae", "mig", "sap", "dci_disentanglement",
                "dci_completeness", "dci_informativeness"}
@@ -211,6 +212,10 @@ def test_bench_smoke_trains_scores_and_resumes(tmp_path, monkeypatch):
     monkeypatch.setattr(bench, "run_one", no_training)
     again = json.loads(bench.run("smoke").read_text())
     assert again["models"] == result["models"]
+    # `--summarize`: the summary of every finished run, no training.
+    bench.main(["--smoke", "--summarize"])
+    summary = json.loads((tmp_path / "disentanglement_smoke.json").read_text())
+    assert summary["models"] == result["models"]
 
 
 def test_the_difference_from_the_vae_has_the_standard_error_of_two_means():

@@ -49,6 +49,11 @@ EXEMPT = {
     "slice",
     "vq_vae": "the codebook's moving averages and dead-code restarts are "
     "computed from each replica's slice and averaged over the replicas",
+    "wae_mmd": "the MMD sums a kernel over every pair of the batch's codes",
+    "info_vae": "the MMD sums a kernel over every pair of the batch's codes",
+    "factor_vae": "the discriminator sees the batch's codes shuffled "
+    "across the batch, each dimension by its own random permutation",
+    "dip_vae": "the covariance of the posterior means is the batch's",
 }
 
 

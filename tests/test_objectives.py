@@ -25,8 +25,9 @@ import zoo
 from conftest import model_inputs
 from zoo.models import registry
 
-# The objectives here are those of a Gaussian latent (ELBO, capacity, IWAE,
-# beta-TC). A codebook latent's objective (reconstruction + beta times the
+# The objectives here are those of a Gaussian latent (ELBO, capacity, the
+# importance-weighted ones, beta-TC, FactorVAE, DIP-VAE, the MMD ones; the
+# last four's parts alone in tests/test_catalogue_objectives.py). A codebook latent's objective (reconstruction + beta times the
 # commitment) is checked against its formula in tests/test_vq_vae.py
 # (test_training_loss_is_the_vq_objective), its bound in
 # test_bound_is_likelihood_plus_prior_by_hand.
@@ -94,17 +95,34 @@ class SampleSpy:
         return posterior, z
 
 
+class PriorSpy:
+    """Records the prior draws a model hands an objective that
+    `needs_prior_sample` (the MMD objectives)."""
+
+    def __init__(self, model):
+        self.original = model.prior_sample
+        self.z = None
+        model.prior_sample = self
+
+    def __call__(self, count):
+        self.z = self.original(count)
+        return self.z
+
+
 def model_loss(model, x, labels=None):
     """The training loss of one batch, and the z the model drew for it
-    (`labels`: a conditional model's, else `model_inputs`')."""
-    spy = SampleSpy(model)
+    (`labels`: a conditional model's, else `model_inputs`'); the prior
+    draws, if the objective took any, are left in `model.prior_draws`."""
+    spy, prior_spy = SampleSpy(model), PriorSpy(model)
     inputs = model_inputs(model, tf.constant(x))
     if labels is not None:
         inputs = [inputs[0], tf.constant(labels, "int32")]
     y_pred = model(inputs, training=False)
     loss = model.compute_loss(x=inputs, y=None, y_pred=y_pred,
                               training=False)
-    del model.sample_posterior
+    del model.sample_posterior, model.prior_sample
+    model.prior_draws = None if prior_spy.z is None else numpy_of(
+        prior_spy.z)
     return float(loss), numpy_of(spy.z)
 
 
@@ -170,11 +188,11 @@ def expected_loss(model, x, z, labels=None):
     mean, stddev, logits = networks(model, x, z)
     beta = None if model.beta is None else float(model.beta)
     objective = model.objective
-    if isinstance(objective, zoo.objectives.IWAE):
+    if isinstance(objective, zoo.objectives.ImportanceWeighted):
         log_w = (log_bernoulli(np.broadcast_to(x, logits.shape).reshape(
             -1, *x.shape[1:]), logits.reshape(-1, *x.shape[1:])).reshape(
             z.shape[:2]) + log_prior(model, z) - log_normal(z, mean, stddev))
-        bound = np.logaddexp.reduce(log_w, axis=0) - np.log(len(z))
+        bound = importance_weighted_objective(objective, log_w)
         return np.mean(-bound + (beta - 1) * analytic_kl(mean, stddev))
     reconstruction = -np.mean(log_bernoulli(x, logits))
     if isinstance(objective, zoo.objectives.BetaTC):
@@ -185,7 +203,88 @@ def expected_loss(model, x, z, labels=None):
         kl = np.mean(log_normal(z, mean, stddev) - log_prior(model, z))
     if isinstance(objective, zoo.objectives.Capacity):
         return reconstruction + objective.gamma * abs(kl - float(model.capacity))
-    return reconstruction + beta * kl
+    penalty = 0.0
+    if isinstance(objective, (zoo.objectives.WAE, zoo.objectives.InfoVAE)):
+        penalty = float(objective.mmd_weight) * numpy_mmd(
+            z, model.prior_draws, objective.kernel, objective.kernel_scale)
+    if isinstance(objective, zoo.objectives.FactorVAE):
+        # The discriminator's loss enters as a gradient only (value 0).
+        penalty = float(objective.gamma) * np.mean(numpy_discriminator(
+            z, objective.discriminator))
+    if isinstance(objective, zoo.objectives.DIPVAE):
+        penalty = dip_penalty(mean, stddev, objective.kind,
+                              objective.offdiagonal_weight,
+                              objective.diagonal_weight)
+    return reconstruction + beta * kl + penalty
+
+
+def iw_bound(log_w):
+    """log (1/K) sum_k w_k over the first axis."""
+    return np.logaddexp.reduce(log_w, axis=0) - np.log(len(log_w))
+
+
+def importance_weighted_objective(objective, log_w):
+    """The bound each importance-weighted objective's loss is the negative
+    of, per example, from `(K, batch)` log weights: IWAE's L_K; MIWAE's
+    mean of M bounds L_K on consecutive blocks of K; PIWAE's value, L_MK
+    over all M K (its surrogate's other terms cancel); CIWAE's c ELBO +
+    (1 - c) L_K."""
+    if isinstance(objective, zoo.objectives.PIWAE):
+        return iw_bound(log_w)
+    if isinstance(objective, zoo.objectives.MIWAE):
+        blocks = log_w.reshape(objective.num_estimates,
+                               objective.samples_per_estimate, -1)
+        return np.mean([iw_bound(block) for block in blocks], axis=0)
+    if isinstance(objective, zoo.objectives.CIWAE):
+        weight = objective.elbo_weight
+        return weight * log_w.mean(0) + (1 - weight) * iw_bound(log_w)
+    return iw_bound(log_w)
+
+
+def numpy_kernel(a, b, kernel, scale):
+    """k(a, b) of two vectors: IMQ C / (C + |a - b|^2) or RBF
+    exp(-|a - b|^2 / C), C = 2 d scale^2."""
+    constant = 2.0 * len(a) * scale**2
+    distance = np.sum((a - b) ** 2)
+    if kernel == "imq":
+        return constant / (constant + distance)
+    return np.exp(-distance / constant)
+
+
+def numpy_mmd(z, prior, kernel, scale):
+    """The unbiased MMD^2 of samples z and prior draws, pair by pair:
+    sums over i != j within each sample, over all (i, j) across."""
+    n = len(z)
+    within = sum(numpy_kernel(z[i], z[j], kernel, scale)
+                 + numpy_kernel(prior[i], prior[j], kernel, scale)
+                 for i in range(n) for j in range(n) if i != j)
+    across = sum(numpy_kernel(z[i], prior[j], kernel, scale)
+                 for i in range(n) for j in range(n))
+    return within / (n * (n - 1)) - 2.0 * across / n**2
+
+
+def numpy_discriminator(z, discriminator):
+    """FactorVAE's discriminator logits in numpy from its weights: dense
+    layers with leaky ReLU (slope 0.2) between them."""
+    features = z
+    layers = list(zip(discriminator.kernels, discriminator.biases))
+    for index, (kernel, bias) in enumerate(layers):
+        features = features @ numpy_of(kernel) + numpy_of(bias)
+        if index < len(layers) - 1:
+            features = np.where(features > 0, features, 0.2 * features)
+    return features[:, 0]
+
+
+def dip_penalty(mean, stddev, kind, offdiagonal_weight, diagonal_weight):
+    """lambda_od sum_(i != j) C_ij^2 + lambda_d sum_i (C_ii - 1)^2 with C
+    the covariance of the means (I), plus the mean posterior variance on
+    the diagonal (II); `np.cov` with the 1/M normalisation."""
+    covariance = np.cov(mean, rowvar=False, bias=True)
+    if kind == "ii":
+        covariance = covariance + np.diag(np.mean(stddev**2, axis=0))
+    off = covariance[~np.eye(len(covariance), dtype=bool)]
+    return (offdiagonal_weight * np.sum(off**2)
+            + diagonal_weight * np.sum((np.diag(covariance) - 1.0) ** 2))
 
 
 def tc_penalty(model, z, mean, stddev):
@@ -219,6 +318,18 @@ OBJECTIVES = {
                                           "dimension_kl_weight": 2.0,
                                           "beta": 0.7}),
     "conv_vae_beta": ("conv_vae", {"beta": 2.5}),
+    "wae_mmd_rbf_beta": ("wae_mmd", {"kernel": "rbf", "kernel_scale": 0.5,
+                                     "mmd_weight": 30.0, "beta": 0.5}),
+    "wae_mmd_mixture_prior": ("wae_mmd", {"prior": "mixture"}),
+    "info_vae_alpha": ("info_vae", {"alpha": -0.5, "lambda_": 100.0}),
+    "factor_vae_weights": ("factor_vae", {"gamma": 40.0, "beta": 2.0,
+                                          "discriminator_units": (8, 8)}),
+    "dip_vae_ii": ("dip_vae", {"kind": "ii", "offdiagonal_weight": 3.0,
+                               "diagonal_weight": 7.0}),
+    "miwae_2x3": ("miwae", {"num_estimates": 2, "samples_per_estimate": 3}),
+    "piwae_beta": ("piwae", {"num_estimates": 2, "samples_per_estimate": 2,
+                             "beta": 0.5}),
+    "ciwae_weight": ("ciwae", {"num_samples": 3, "elbo_weight": 0.25}),
 }
 
 

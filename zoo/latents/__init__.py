@@ -103,6 +103,11 @@ def check_combination(latent, objective, prior_name):
         prior_name: the model's `prior`.
     """
     reason = latent.objective_refused(objective)
+    if not reason and objective.needs_sample and not (
+            latent.gaussian_posterior):
+        reason = ("the objective reads q(z|x)'s diagonal Gaussian "
+                  "parameters (its mean and scale), which this latent's "
+                  "posterior does not have")
     if reason:
         raise ValueError(
             f"The objective {type(objective).__name__} cannot be combined "

@@ -32,7 +32,14 @@ MODELS = {
     "conv_vae": {"network": "conv"},
     "beta_vae": {"network": "conv", "objective": "beta"},
     "iwae": {"network": "conv", "objective": "iwae"},
+    "miwae": {"network": "conv", "objective": "miwae"},
+    "piwae": {"network": "conv", "objective": "piwae"},
+    "ciwae": {"network": "conv", "objective": "ciwae"},
     "beta_tcvae": {"network": "conv", "objective": "beta_tc"},
+    "factor_vae": {"network": "conv", "objective": "factor_vae"},
+    "dip_vae": {"network": "conv", "objective": "dip_vae"},
+    "wae_mmd": {"network": "conv", "objective": "wae_mmd"},
+    "info_vae": {"network": "conv", "objective": "info_vae"},
     "conditional_vae": {"network": "conv", "num_classes": 10},
     # M2 pairs each example with every class (10x a VAE's step): dense
     # networks, as in Kingma et al. (2014).
@@ -166,7 +173,9 @@ def get(name, **options_):
                 "latent" if key in latent_keys else "objective")
         parts[part][key] = value
     return VAE(**parts["model"],
-               objective=objectives.get(objective, **parts["objective"]),
+               objective=objectives.get(
+                   objective, model_seed=parts["model"].get("seed"),
+                   **parts["objective"]),
                latent=latents.get(latent, **parts["latent"]))
 
 

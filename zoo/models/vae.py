@@ -97,8 +97,10 @@ class VAE(Autoencoder):
         decoder: None, or a Keras model or layer, the decoder body: it maps
             z (and the label code) to features, and the zoo adds the
             likelihood head.
-        objective: `"elbo"` (default), `"beta"`, `"capacity"`, `"iwae"`,
-            `"beta_tc"`, `"semi_supervised"` (needs `num_classes`), or a
+        objective: `"elbo"` (default), a name of
+            `zoo.objectives.OBJECTIVES` (`"beta"`, `"capacity"`, `"iwae"`,
+            `"beta_tc"`, `"wae_mmd"`, `"factor_vae"`, ...;
+            `"semi_supervised"` needs `num_classes`), or a
             `zoo.objectives.Objective` for other settings, e.g.
             `zoo.objectives.IWAE(num_samples=10)`.
         likelihood: `"bernoulli"` (default), `"continuous_bernoulli"`,
@@ -197,7 +199,7 @@ class VAE(Autoencoder):
                       "output_layer": output_layer},
             encoder is not None, decoder is not None,
         )
-        self.objective = objectives.get(objective)
+        self.objective = objectives.get(objective, model_seed=seed)
         self.latent = latents.get(latent)
         self.latent.configure(self.latent_dim)
         latents.check_combination(self.latent, self.objective, prior)
@@ -210,6 +212,14 @@ class VAE(Autoencoder):
                 "A conditional model (num_classes) cannot use prior='vamp': "
                 "the VampPrior's pseudo-inputs have no labels. Use "
                 "prior='standard_normal' or 'mixture'."
+            )
+        if (self.objective.needs_standard_normal_prior
+                and prior != "standard_normal"):
+            raise ValueError(
+                f"objective={type(self.objective).__name__} moves q(z)'s "
+                "moments to those of the standard normal prior; a learned "
+                "prior has others. Use prior='standard_normal'. Received: "
+                f"prior={prior!r}"
             )
         self.prior_name = prior
         self.prior_components = prior_components
@@ -330,20 +340,28 @@ class VAE(Autoencoder):
             ops.reshape(z, (-1, self.latent_dim)), condition,
             training=training,
         )
-        return {
+        outputs = {
             "parameters": parameters,
             "z": z,
             "log_posterior": (posterior.log_prob(z) if log_posterior is None
                               else log_posterior),
             "kl": terms["kl"],
         }
+        if self.objective.needs_stopped_log_weights:
+            outputs["stopped_parameters"] = self.likelihood_parameters(
+                ops.stop_gradient(ops.reshape(z, (-1, self.latent_dim))),
+                condition, training=training,
+            )
+        return outputs
 
     def latent_terms(self, posterior, z, condition=None, log_posterior=None):
         """The latent terms of one sample z ~ q(z|x) for the objective
         (`zoo.objectives.objective`): the per-example "kl", and, for an
         objective that `needs_sample`, the sample, q(z|x)'s parameters and
-        log q(z|x), log p(z) at it. A latent without a bound (deterministic)
-        gives no KL but its "latent_loss" (`Deterministic.regularizer`)."""
+        log q(z|x), log p(z) at it; for one that `needs_prior_sample`, as
+        many draws from p(z) (`prior_sample`). A latent without a bound
+        (deterministic) gives no KL but its "latent_loss"
+        (`Deterministic.regularizer`)."""
         if not self.latent.has_bound:
             return {"kl": None, "latent_loss": self.latent.regularizer(
                 z, lambda codes: self.likelihood_parameters(codes, condition),
@@ -356,7 +374,30 @@ class VAE(Autoencoder):
                 log_posterior=posterior.log_prob(z),
                 log_prior=self.prior().log_prob(z),
             )
+        if self.objective.needs_prior_sample:
+            terms["prior_sample"] = self.prior_sample(ops.shape(z)[0])
         return terms
+
+    def prior_sample(self, count):
+        """`count` reparameterised draws z ~ p(z) `(count, latent_dim)`
+        (`prior_from_noise`), their noise from the model's
+        `SeedGenerator`."""
+        eps = keras.random.normal((count, self.latent_dim),
+                                  seed=self.seed_generator)
+        u = None
+        if "u" in self.noise_inputs:
+            u = keras.random.uniform((count,), seed=self.seed_generator)
+        return self.prior_from_noise(eps, u)
+
+    def prior_from_noise(self, eps, u=None):
+        """z ~ p(z) from standard normal `eps` `(batch, latent_dim)`: eps
+        itself for the standard normal prior, else the learned prior's
+        `sample_from_noise` (a mixture's component chosen by the uniform
+        `u` `(batch,)`); a non-Gaussian latent's own fixed prior makes its
+        draws from the noise (`Latent.prior_from_noise`)."""
+        if self.prior_layer is None:
+            return self.latent.prior_from_noise(eps)
+        return self.prior_layer.sample_from_noise(eps, u, self.encoder)
 
     def call_over_classes(self, x, labels, training=None):
         """The training pass of the semi-supervised model (M2): every
@@ -404,12 +445,18 @@ class VAE(Autoencoder):
                 "weights": y_pred["weights"],
             }
         if self.objective.num_samples is not None:
-            return {
+            terms = {
                 "log_weights": self.log_weights(
                     target, y_pred["z"], y_pred["log_posterior"],
                     y_pred["parameters"]),
                 "kl": y_pred["kl"],
             }
+            if self.objective.needs_stopped_log_weights:
+                terms["stopped_log_weights"] = self.log_weights(
+                    target, ops.stop_gradient(y_pred["z"]),
+                    ops.stop_gradient(y_pred["log_posterior"]),
+                    y_pred["stopped_parameters"])
+            return terms
         return super().data_terms(target, y_pred)
 
     def posterior_parameters(self, x, condition=None, training=None):
@@ -745,12 +792,8 @@ class VAE(Autoencoder):
         `sample_from_noise` (for a mixture z = mu_k + sigma_k * eps, with
         the component k chosen by the uniform `u` `(batch,)`,
         `zoo.priors.mixture_from_noise`), or the fitted `sampler`'s."""
-        if self.sampler is not None:
-            z = self.sampler.sample_from_noise(eps, u)
-        elif self.prior_layer is None:
-            z = self.latent.prior_from_noise(eps)
-        else:
-            z = self.prior_layer.sample_from_noise(eps, u, self.encoder)
+        z = self.prior_from_noise(eps, u) if self.sampler is None else (
+            self.sampler.sample_from_noise(eps, u))
         return self.likelihood_distribution(
             self.likelihood_parameters(z, condition)).mean()
 

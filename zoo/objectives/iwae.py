@@ -1,4 +1,5 @@
-"""The importance-weighted autoencoder's K-sample bound (Burda et al. 2016)."""
+"""The importance-weighted autoencoder's K-sample bound (Burda et al. 2016),
+and the base class of the objectives on K importance weights."""
 
 import keras
 
@@ -7,8 +8,31 @@ from zoo.bounds import batch_mean
 from zoo.bounds import importance_weighted_bound
 from zoo.objectives.elbo import ELBO
 
+class ImportanceWeighted(ELBO):
+    """Base class of the objectives on K importance weights per example
+    (`IWAE`, `zoo.objectives.MIWAE`, `PIWAE`, `CIWAE`): the loss is
+
+        loss = [-(bound(x) + KL(q(z|x) || p(z)))] + beta * KL(q(z|x) || p(z)),
+
+    the bracket the `reconstruction` term, so that at beta = 1 it is
+    exactly -bound(x) (`IWAE` says why it is split so). A subclass sets
+    `num_samples` (K, what the model draws) and writes `bound`.
+    """
+
+    def data_loss(self, terms):
+        """-(bound + KL), batch mean: the loss beyond the beta * KL term,
+        from the `(K, batch)` "log_weights" and the "kl" at the first of the
+        K samples (the one `latent_loss` charged)."""
+        return -batch_mean(self.bound(terms) + terms["kl"])
+
+    def bound(self, terms):
+        """The `(batch,)` bound whose gradient the objective follows, from
+        the data terms."""
+        raise NotImplementedError
+
+
 @keras.saving.register_keras_serializable(package="zoo.objectives")
-class IWAE(ELBO):
+class IWAE(ImportanceWeighted):
     """The importance-weighted autoencoder's K-sample bound.
 
     Mathematical details:
@@ -50,12 +74,9 @@ class IWAE(ELBO):
             num_samples, "num_samples"
         )
 
-    def data_loss(self, terms):
-        """-(L_K(x) + KL), batch mean: the loss beyond the beta * KL term,
-        from the `(K, batch)` "log_weights" and the "kl" at the first of the
-        K samples (the one `latent_loss` charged)."""
-        bound = importance_weighted_bound(terms["log_weights"])
-        return -batch_mean(bound + terms["kl"])
+    def bound(self, terms):
+        """L_K(x) from the `(K, batch)` "log_weights"."""
+        return importance_weighted_bound(terms["log_weights"])
 
     def get_config(self):
         return {**super().get_config(), "num_samples": self.num_samples}

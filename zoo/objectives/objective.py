@@ -18,12 +18,24 @@ and never calls back into the model. It is handed terms twice a step:
         "z", "z_mean", "z_stddev", "log_posterior", "log_prior"
                        the sample, q(z|x)'s parameters and the two log
                        densities at the sample, for objectives whose
-                       `needs_sample` is True (beta-TC)
+                       `needs_sample` is True (beta-TC, FactorVAE,
+                       DIP-VAE)
+        "prior_sample" as many draws from p(z) as the batch has examples,
+                       `(batch, latent_dim)`, reparameterised (a learned
+                       prior's parameters get gradients), for objectives
+                       whose `needs_prior_sample` is True (WAE, InfoVAE)
     data_loss(terms)    in the model's `compute_loss`, with the target:
         "log_likelihood"  log p(target | z) per example, `(batch,)`
         "log_weights"     for K samples per example (`num_samples`):
                           log p(target|z_k) + log p(z_k) - log q(z_k|x),
                           `(K, batch)`, and "kl" at the first sample
+        "stopped_log_weights"
+                          the same log weights with the encoder's share
+                          stopped: at stop_gradient(z_k), with q's
+                          parameters stopped too, so their gradient
+                          reaches the decoder and the prior only; for
+                          objectives whose `needs_stopped_log_weights` is
+                          True (PIWAE)
 
 (the semi-supervised objective takes the same terms per (example, class)
 pair; see `SemiSupervised`). So every model's loss is written in one place,
@@ -59,6 +71,13 @@ class Objective(keras.layers.Layer):
     #: Whether `latent_loss` reads the sample and q(z|x)'s parameters
     #: (module docstring), which the model then computes.
     needs_sample = False
+    #: Whether `latent_loss` reads "prior_sample", draws from p(z).
+    needs_prior_sample = False
+    #: Whether `data_loss` reads "stopped_log_weights" (module docstring).
+    needs_stopped_log_weights = False
+    #: Whether the objective's penalty is written for p(z) = N(0, I) (the
+    #: model refuses a learned prior with it).
+    needs_standard_normal_prior = False
     #: The metrics `latent_loss` returns beside `kl`; the model tracks them.
     metric_names = ()
 

@@ -90,9 +90,9 @@ class SampleSpy:
         model.sample_posterior = self
 
     def __call__(self, *args, **kwargs):
-        posterior, z = self.original(*args, **kwargs)
-        self.z = z
-        return posterior, z
+        outputs = self.original(*args, **kwargs)
+        self.z = outputs[1]  # (posterior, z, log q(z|x) or None)
+        return outputs
 
 
 class PriorSpy:

@@ -82,7 +82,7 @@ API_NAMES = [
     "zoo.objectives.BetaTC", "zoo.objectives.Capacity",
     "zoo.priors.MixturePrior", "zoo.priors.VampPrior",
     "zoo.likelihoods.BernoulliLikelihood", "zoo.networks.build",
-    "zoo.latents.gaussian", "zoo.latents.codebook",
+    "zoo.latents.DiagonalGaussian", "zoo.latents.Latent",
     "zoo.export.export_for_serving", "zoo.export.load_for_serving",
     "zoo.export.convert.to_onnx", "zoo.datasets.fashion_mnist",
     "zoo.datasets.ImageDataset", "zoo.evaluation.likelihood",

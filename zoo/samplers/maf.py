@@ -57,14 +57,8 @@ class MAFSampler(StandardizedSampler):
         super().__init__(latent_dim, seed=seed, **kwargs)
         self.flow_steps = validation.check_positive_int(
             flow_steps, "flow_steps")
-        self.hidden_units = tuple(
-            validation.check_positive_int(units, "hidden_units")
-            for units in hidden_units)
-        self.epochs = validation.check_positive_int(epochs, "epochs")
-        self.batch_size = validation.check_positive_int(
-            batch_size, "batch_size")
-        self.learning_rate = validation.check_number(
-            learning_rate, "learning_rate", minimum=0.0, above=True)
+        self.set_training_options(hidden_units, epochs, batch_size,
+                                  learning_rate)
         self.flow = MAFPrior(self.latent_dim, self.flow_steps,
                              self.hidden_units, seed=seed, name="flow")
         self.built = True

@@ -46,6 +46,20 @@ class Sampler(keras.layers.Layer):
             latent_dim, "latent_dim")
         self.seed = validation.check_seed(seed)
 
+    def set_training_options(self, hidden_units, epochs, batch_size,
+                             learning_rate):
+        """Check and keep the options of a sampler trained by gradient
+        steps on the codes (`fitting.minimise`): its networks' widths,
+        epochs, batch size and Adam's learning rate."""
+        self.hidden_units = tuple(int(units) for units in (
+            validation.check_widths(hidden_units, "hidden_units",
+                                    minimum=1)))
+        self.epochs = validation.check_positive_int(epochs, "epochs")
+        self.batch_size = validation.check_positive_int(
+            batch_size, "batch_size")
+        self.learning_rate = validation.check_number(
+            learning_rate, "learning_rate", minimum=0.0, above=True)
+
     def checked_codes(self, codes):
         """`codes` as a float32 `(N, latent_dim)` array of finite numbers,
         at least two rows, or a `ValueError` saying what is wrong."""

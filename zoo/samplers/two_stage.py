@@ -4,7 +4,6 @@ import keras
 import tensorflow as tf
 from keras import layers
 
-from zoo import validation
 from zoo.latents.gaussian import SCALE_FLOOR
 from zoo.likelihoods.factorised import tfd
 from zoo.samplers.fitting import minimise
@@ -55,14 +54,8 @@ class TwoStageSampler(StandardizedSampler):
     def __init__(self, latent_dim, hidden_units=(256, 256), epochs=50,
                  batch_size=256, learning_rate=1e-3, seed=None, **kwargs):
         super().__init__(latent_dim, seed=seed, **kwargs)
-        self.hidden_units = tuple(
-            validation.check_positive_int(units, "hidden_units")
-            for units in hidden_units)
-        self.epochs = validation.check_positive_int(epochs, "epochs")
-        self.batch_size = validation.check_positive_int(
-            batch_size, "batch_size")
-        self.learning_rate = validation.check_number(
-            learning_rate, "learning_rate", minimum=0.0, above=True)
+        self.set_training_options(hidden_units, epochs, batch_size,
+                                  learning_rate)
         size = self.latent_dim
         self.second_encoder = self.dense_network(2 * size, "second_encoder")
         self.second_decoder = self.dense_network(size, "second_decoder")

@@ -26,6 +26,7 @@ setup(
         "tensorflow-probability[tf]>=0.24",
         "numpy",
         "scikit-learn",
+        "scipy",
         "matplotlib",
         "tensorboard",
     ],

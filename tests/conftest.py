@@ -9,6 +9,9 @@ import pytest
 import tensorflow as tf
 from sklearn.datasets import load_digits
 
+import zoo
+from zoo.models import registry
+
 
 def real_images(shape, count=64, seed=0):
     """`count` scikit-learn digits resized to `shape` (H, W, C), in [0, 1]."""
@@ -46,3 +49,27 @@ def model_dataset(model, x, y=None, batch_size=32):
         inputs = {"x": inputs[0], "labels": inputs[1]}
     elements = inputs if y is None else (inputs, y)
     return tf.data.Dataset.from_tensor_slices(elements).batch(batch_size)
+
+
+def architecture(name):
+    """What a preset builds: its model class and its options but the
+    objective, unless the objective adds a part (the semi-supervised
+    objective's classifier). Presets that differ only by a training loss
+    share the data path, the encoder, the bound and the serving graph."""
+    options = {
+        option: value for option, value in registry.MODELS[name].items()
+        if option != "objective" or value == "semi_supervised"
+    }
+    return registry.model_class(name), sorted(options.items())
+
+
+def one_preset_per_architecture(names=None):
+    """The plainest preset (fewest options) of each `architecture` among
+    `names` (default: every preset), in that order."""
+    names = zoo.list_models() if names is None else names
+    chosen, seen = [], []
+    for name in sorted(names, key=lambda name: len(registry.MODELS[name])):
+        if architecture(name) not in seen:
+            seen.append(architecture(name))
+            chosen.append(name)
+    return chosen

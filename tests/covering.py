@@ -65,3 +65,33 @@ def _order(pair, axes):
     names = list(axes)
     return (names.index(a), axes[a].index(x), names.index(b),
             axes[b].index(y))
+
+
+def covering_subset(cases, project):
+    """The indices of a subset of `cases` that still covers every pair of
+    values of `project(case)` (a dict axis -> value) that `cases` cover:
+    greedy, the case covering the most uncovered pairs first. For a check
+    that depends on fewer axes, or on coarser values, than the cases vary.
+    """
+    projected = [project(case) for case in cases]
+    pairs = [_pairs(case, list(case)) for case in projected]
+    uncovered = set().union(*pairs)
+    chosen = []
+    while uncovered:
+        best = max(range(len(cases)),
+                   key=lambda index: len(pairs[index] & uncovered))
+        chosen.append(best)
+        uncovered -= pairs[best]
+    return sorted(chosen)
+
+
+def first_of_each_value(cases):
+    """The indices of the cases that are the first to take some value of
+    some axis: together they take every value of every axis once."""
+    seen, chosen = set(), []
+    for index, case in enumerate(cases):
+        values = set(case.items())
+        if values - seen:
+            chosen.append(index)
+            seen |= values
+    return chosen

@@ -1,4 +1,6 @@
-"""Export for TF Serving (`zoo.export`), checked for every registry entry.
+"""Export for TF Serving (`zoo.export`), checked for one registry entry of
+each serving architecture (presets that differ only by a training
+objective export the same graph).
 
 Each model is exported once (module-scoped fixture) and read back the ways a
 deployment reads it: the TF1 loader TF Serving uses, `saved_model_cli`, and a
@@ -23,6 +25,7 @@ import tensorflow as tf
 
 import zoo
 from conftest import model_inputs
+from conftest import one_preset_per_architecture
 from conftest import real_images
 from zoo import export
 from zoo.export import export_for_serving
@@ -36,9 +39,15 @@ from zoo.models import registry
 # other latents' signatures (their parameters' names, no `score` without a
 # bound) are checked by the covering suite's export and
 # tests/test_latents.py.
-MODELS = [name for name in zoo.list_models()
-          if registry.model_class(name).has_gaussian_posterior
-          and registry.preset_latent(name) in ("gaussian", None)]
+
+
+#: One preset of each architecture with the Gaussian signatures: presets
+#: that differ only by a training objective export the same graph (the
+#: covering suite exports each objective in combinations).
+MODELS = one_preset_per_architecture([
+    name for name in zoo.list_models()
+    if registry.model_class(name).has_gaussian_posterior
+    and registry.preset_latent(name) in ("gaussian", None)])
 SHAPE = (28, 28, 1)
 LATENT_DIM = 2
 BATCH = 3

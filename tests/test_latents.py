@@ -140,6 +140,31 @@ def test_vmf_kl_and_entropy_match_a_seeded_monte_carlo_estimate():
     assert np.all(np.abs(z.mean(0) - mean_length[:, None] * mu) < SE * error)
 
 
+def test_vmf_closed_forms_on_s2_match_the_bessel_formulas():
+    """log q(z), the entropy and the mean of the posterior (closed forms
+    for d = 3) equal the general formulas with scipy's Bessel functions:
+    log C_d with I_{d/2-1}, and A_d = I_{d/2} / I_{d/2-1}."""
+    latent = latents.VonMisesFisher()
+    latent.configure(3)
+    mu = np.array([[1.0, 0, 0], [0.6, 0.8, 0], [0, 0, -1.0], [0, 1.0, 0]],
+                  "float32")
+    kappa = np.array([[1.0], [4.0], [30.0], [300.0]], "float32")
+    posterior = latent.posterior([mu, kappa])
+    z = posterior.sample(7, seed=tf.constant([1, 2])).numpy()
+    np.testing.assert_allclose(
+        posterior.log_prob(z), vmf_log_density(
+            z.astype("float64"), mu, kappa[:, 0].astype("float64")),
+        rtol=1e-5, atol=1e-5)
+    k = kappa[:, 0].astype("float64")
+    a_3 = scipy.special.ive(1.5, k) / scipy.special.ive(0.5, k)
+    log_c = (0.5 * np.log(k) - 1.5 * np.log(2 * np.pi)
+             - np.log(scipy.special.ive(0.5, k)) - k)
+    np.testing.assert_allclose(posterior.entropy(), -k * a_3 - log_c,
+                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(posterior.mean(), a_3[:, None] * mu,
+                               rtol=1e-5, atol=1e-6)
+
+
 def test_vmf_prior_samples_from_noise_are_uniform_on_the_sphere():
     latent = latents.VonMisesFisher()
     latent.configure(3)

@@ -55,7 +55,16 @@ def import_old_zoo(folder, commit=OLD_COMMIT, name="zoo_old"):
             'startswith("zoo.")', f'startswith("{name}.")')
         path.write_text(text)
     sys.path.insert(0, str(folder))
-    return importlib.import_module(f"{name}.models.registry")
+    import keras
+
+    registered = dict(keras.saving.get_custom_objects())
+    registry = importlib.import_module(f"{name}.models.registry")
+    # The old package registers release 0.1's class names ("zoo>ConvVAE")
+    # by a form the renaming above does not reach; it must not replace
+    # this zoo's in Keras's global registry (files of that release would
+    # then load as the old classes).
+    keras.saving.get_custom_objects().update(registered)
+    return registry
 
 
 def build(get, seed, **options):

@@ -501,7 +501,7 @@ def test_predict_request_round_trips_to_the_signature_inputs(
 
 @pytest.fixture(scope="module")
 def small_model():
-    return zoo.get(MODELS[0], input_shape=(8, 8, 1), latent_dim=2, seed=0)
+    return zoo.get("dense_vae", input_shape=(8, 8, 1), latent_dim=2, seed=0)
 
 
 def tree_digest(path):

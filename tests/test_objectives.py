@@ -23,6 +23,7 @@ import tensorflow as tf
 
 import zoo
 from conftest import model_inputs
+from conftest import one_preset_per_architecture
 from zoo.models import registry
 
 # The objectives here are those of a Gaussian latent (ELBO, capacity, the
@@ -452,9 +453,11 @@ def test_log_likelihood_combines_uneven_chunks_into_the_one_pass_bound(digits):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", GAUSSIAN_MODELS)
+@pytest.mark.parametrize("name", one_preset_per_architecture(GAUSSIAN_MODELS))
 def test_iw_bound_does_not_decrease_with_the_number_of_samples(name, digits):
-    """E[L_1] <= E[L_10] <= E[L_100] after a little training, by seeded
+    """E[L_1] <= E[L_10] <= E[L_100] after a little training (the bound is
+    the model's, whatever objective trained it: one preset of each
+    architecture), by seeded
     Monte Carlo on 1,500 images: no step lower by 3 standard errors of the
     paired per-example difference. For the plain VAE, whose posterior is
     still far from the true one, L_100 - L_1 is positive by more than 3

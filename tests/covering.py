@@ -87,7 +87,7 @@ def covering_subset(cases, project):
 
 def first_of_each_value(cases):
     """The indices of the cases that are the first to take some value of
-    some axis: together they take every value of every axis once."""
+    some axis: together they take every value of every axis."""
     seen, chosen = set(), []
     for index, case in enumerate(cases):
         values = set(case.items())

@@ -36,8 +36,8 @@ import tensorflow as tf
 
 import zoo
 from conftest import model_dataset
-from conftest import one_preset_per_architecture
 from conftest import model_inputs
+from conftest import one_preset_per_architecture
 from conftest import real_images
 from covering import covering_subset
 from covering import first_of_each_value

@@ -69,7 +69,8 @@ def one_preset_per_architecture(names=None):
     names = zoo.list_models() if names is None else names
     chosen, seen = [], []
     for name in sorted(names, key=lambda name: len(registry.MODELS[name])):
-        if architecture(name) not in seen:
-            seen.append(architecture(name))
+        built = architecture(name)
+        if built not in seen:
+            seen.append(built)
             chosen.append(name)
     return chosen

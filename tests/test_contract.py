@@ -800,6 +800,9 @@ def covering_params(indices):
                          id=case_id(COVERING[index])) for index in indices]
 
 
+ALL_CASES = covering_params(range(len(COVERING)))
+
+
 @pytest.fixture(scope="module")
 def trained_case(request):
     """The covering case of index `request.param`, after one step."""
@@ -827,14 +830,12 @@ def check_case(case, tmp_path):
     check_exports(trained, tmp_path)
 
 
-@pytest.mark.parametrize("trained_case", covering_params(range(len(COVERING))),
-                         indirect=True)
+@pytest.mark.parametrize("trained_case", ALL_CASES, indirect=True)
 def test_covering_case_constructs_and_fits_one_step(trained_case):
     check_fits_one_step(trained_case)
 
 
-@pytest.mark.parametrize("trained_case", covering_params(range(len(COVERING))),
-                         indirect=True)
+@pytest.mark.parametrize("trained_case", ALL_CASES, indirect=True)
 def test_covering_case_keras_round_trip_is_exact(trained_case, tmp_path):
     check_keras_round_trip(trained_case, tmp_path)
 

@@ -6,7 +6,8 @@ Run as a script, one process per worker (the test sets `TF_CONFIG`):
     python tests/distributed_worker.py epochs --strategy multi_worker ...
 
 Tasks:
-    step: for every registered model, one SGD step on a batch of 16 digits
+    step: for every registered model with a Gaussian latent (or those
+        named by `--models a,b`), one SGD step on a batch of 16 digits
         with the posterior noise set to zero (see the test for why); saves
         the loss and the weight update to `DIR/step.npz`, and the metrics
         of a dense VAE's epoch on 17 examples, which leaves a replica empty.
@@ -49,6 +50,7 @@ def parse_args(argv):
     parser.add_argument("--output", required=True)
     parser.add_argument("--backup-dir")
     parser.add_argument("--kill-at-epoch", type=int)
+    parser.add_argument("--models", help="comma-separated presets (step)")
     return parser.parse_args(argv)
 
 
@@ -57,7 +59,7 @@ def zero_noise(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     return tf.zeros(shape, dtype=dtype or "float32")
 
 
-def one_step(strategy, output):
+def one_step(strategy, output, models=None):
     import numpy as np
     from sklearn.datasets import load_digits
 
@@ -68,8 +70,10 @@ def one_step(strategy, output):
     x = images.astype("float32")
     results = {}
     # The Gaussian latents (noise patched to zero below) and the classes.
-    for name in [name for name in zoo.list_models()
-                 if registry.preset_latent(name) in ("gaussian", None)]:
+    names = models.split(",") if models else [
+        name for name in zoo.list_models()
+        if registry.preset_latent(name) in ("gaussian", None)]
+    for name in names:
         networks = {"hidden_units": (8,)}
         if registry.MODELS[name].get("network") != "mlp":
             networks["filters"] = (4,)
@@ -181,7 +185,7 @@ def main(argv=None):
     output = distribute.chief_path(args.output)
     os.makedirs(output, exist_ok=True)
     if args.task == "step":
-        one_step(strategy, output)
+        one_step(strategy, output, args.models)
     else:
         epochs(strategy, output, args.backup_dir, args.kill_at_epoch)
     return 0

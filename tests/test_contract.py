@@ -268,6 +268,21 @@ def test_unknown_model_lists_the_valid_names():
 # 2. Training is Keras ------------------------------------------------------
 
 
+def half_width(name):
+    """The preset's convolutional widths halved (conv filters (16, 32),
+    the hierarchy's width 16) for the tests that train for many steps;
+    the dense networks are cheap at their defaults. The default widths
+    train in the benches and the shipped models; these tests check the
+    preset's objective, latent, prior and likelihood through `fit`."""
+    model_class = registry.model_class(name)
+    if model_class is zoo.HierarchicalVAE:
+        return {"width": 16}
+    if model_class is zoo.VQVAE or registry.MODELS[name].get(
+            "network") == "conv":
+        return {"filters": (16, 32)}
+    return {}
+
+
 def check_weight_is_a_variable_the_graph_reads(model, x):
     """beta (the commitment weight for a codebook), assigned after the
     step and the test step were traced, changes the next loss by the
@@ -314,8 +329,9 @@ def test_fit_trains_the_negative_elbo_with_documented_history(name):
     more steps at learning rate 1e-2 (set on the optimizer's variable, so
     the same graph runs) leave the loss and every weight finite; then the
     latent term's weight assigned after the graphs were traced changes the
-    next loss (`check_weight_is_a_variable_the_graph_reads`)."""
-    model = build(name)
+    next loss (`check_weight_is_a_variable_the_graph_reads`). The
+    networks are at `half_width`."""
+    model = build(name, **half_width(name))
     x = model_inputs(model, real_images((28, 28, 1), count=128))
     before = model.evaluate(x, verbose=0, return_dict=True)["loss"]
     history = model.fit(
@@ -338,8 +354,8 @@ def test_fit_trains_the_negative_elbo_with_documented_history(name):
 ], ids=str)
 def test_loss_goes_down_on_real_images(name, shape):
     """The other shapes: 32 steps (8 epochs of 64 images in batches of 16)
-    take the training loss down by 5 %."""
-    model = build(name, shape)
+    take the training loss down by 5 %, the networks at `half_width`."""
+    model = build(name, shape, **half_width(name))
     x = model_inputs(model, real_images(shape, count=64))
     before = model.evaluate(x, verbose=0, return_dict=True)["loss"]
     model.fit(x, epochs=8, batch_size=16, verbose=0)

@@ -439,7 +439,13 @@ def test_saved_model_cli_shows_the_documented_signatures(exported):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("exported", ["dense_vae", "conditional_vae"],
+                         indirect=True)
 def test_saved_model_cli_runs_encode(exported, tmp_path):
+    """`saved_model_cli run` feeds `encode` from a .npy file and
+    expressions, with labels for a conditional model: the CLI's feeding,
+    the same for every model (each model's signatures run through the TF1
+    loader above, and `saved_model_cli show` lists them for every one)."""
     x = real_images(SHAPE, count=2, seed=1)
     np.save(tmp_path / "x.npy", x)
     outputs = tmp_path / "outputs"

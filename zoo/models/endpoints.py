@@ -37,6 +37,8 @@ say which noise its `sample_from_noise` takes.
 
 import tensorflow as tf
 
+from zoo.validation import assert_all_true
+
 
 #: The exported signatures of an unconditional model: name -> (input names,
 #: output names). `model.serving_signatures()` gives any model's.
@@ -217,13 +219,9 @@ def codebook_endpoints(model, max_samples):
             f"`indices` must be code indices in [0, {model.num_embeddings}),"
             " e.g. the output of the encode signature."
         )
-        indices = _checked([
-            tf.debugging.assert_non_negative(indices, message=message),
-            tf.debugging.assert_less(
-                indices, tf.constant(model.num_embeddings, tf.int32),
-                message=message,
-            ),
-        ], indices)
+        indices = _checked([assert_all_true(
+            (indices >= 0) & (indices < model.num_embeddings), message)],
+            indices)
         parameters = model.decoder(model.quantizer.lookup(indices))
         reconstruction = model.likelihood_distribution(parameters).mean()
         return {"reconstruction": reconstruction, "parameters": parameters}
@@ -304,9 +302,9 @@ def _deterministic_endpoints(model, images, condition, max_samples):
         x, eps = _checked(
             _assert_images(x, likelihood)
             + _assert_noise(eps)
-            + [tf.debugging.assert_equal(
-                tf.shape(eps)[1], tf.shape(x)[0],
-                message="`eps` must be noise of shape (num_samples, batch, "
+            + [assert_all_true(
+                tf.equal(tf.shape(eps)[1], tf.shape(x)[0]),
+                "`eps` must be noise of shape (num_samples, batch, "
                 "noise_dim) with batch the number of images in `x`.")]
             + _assert_samples(tf.shape(eps)[0], tf.shape(x)[0], max_samples),
             (x, eps),
@@ -351,9 +349,9 @@ MAX_NOISE = 100.0
 
 def _assert_noise(eps):
     """`eps` is standard normal noise: finite, |eps| <= `MAX_NOISE`."""
-    return _assert_finite(eps, "eps") + [tf.debugging.assert_less_equal(
-        tf.abs(eps), tf.constant(MAX_NOISE, eps.dtype),
-        message=f"`eps` must be standard normal draws, |eps| <= {MAX_NOISE:g}"
+    return _assert_finite(eps, "eps") + [assert_all_true(
+        tf.abs(eps) <= tf.constant(MAX_NOISE, eps.dtype),
+        f"`eps` must be standard normal draws, |eps| <= {MAX_NOISE:g}"
         " (e.g. numpy.random.default_rng(seed).standard_normal(shape)).",
     )]
 
@@ -362,11 +360,8 @@ def _assert_uniform(u):
     """`u` is uniform noise in [0, 1]."""
     message = ("`u` must be uniform draws in [0, 1) (e.g. "
                "numpy.random.default_rng(seed).uniform(size=batch)).")
-    return _assert_finite(u, "u") + [
-        tf.debugging.assert_non_negative(u, message=message),
-        tf.debugging.assert_less_equal(u, tf.constant(1.0, u.dtype),
-                                       message=message),
-    ]
+    return _assert_finite(u, "u") + [assert_all_true(
+        (u >= 0.0) & (u <= tf.constant(1.0, u.dtype)), message)]
 
 
 def _checked_labels(model, labels):
@@ -384,13 +379,13 @@ def _assert_samples(num_samples, batch, max_samples):
         tf.cast(batch, tf.int64), 1
     )
     return [
-        tf.debugging.assert_positive(
-            num_samples,
-            message="`num_samples` must be a positive int32 scalar, e.g. 16.",
+        assert_all_true(
+            num_samples > 0,
+            "`num_samples` must be a positive int32 scalar, e.g. 16.",
         ),
-        tf.debugging.assert_less_equal(
-            requested, tf.constant(max_samples, tf.int64),
-            message=f"A request may draw at most {max_samples} samples "
+        assert_all_true(
+            requested <= tf.constant(max_samples, tf.int64),
+            f"A request may draw at most {max_samples} samples "
             "(num_samples, times the batch for score), the limit set at "
             "export from the memory a sample needs "
             "(export_for_serving(max_request_bytes=..., max_samples=...)); "

@@ -332,25 +332,25 @@ def test_fit_trains_the_negative_elbo_with_documented_history(name):
     next loss (`check_weight_is_a_variable_the_graph_reads`). The
     networks are at `half_width`."""
     model = build(name, **half_width(name))
-    x = model_inputs(model, real_images((28, 28, 1), count=64))
-    # Every call in batches of 16, so the step and the test step are each
+    x = model_inputs(model, real_images((28, 28, 1), count=32))
+    # Every call in batches of 8, so the step and the test step are each
     # traced once, for that batch shape.
-    before = model.evaluate(x, batch_size=16, verbose=0,
+    before = model.evaluate(x, batch_size=8, verbose=0,
                             return_dict=True)["loss"]
     history = model.fit(
-        x, epochs=8, batch_size=16,
-        validation_data=(model_inputs(model, real_images((28, 28, 1), 16)),),
+        x, epochs=8, batch_size=8,
+        validation_data=(model_inputs(model, real_images((28, 28, 1), 8)),),
         verbose=0,
     )
     expected = expected_history(model)
     assert set(history.history) >= expected | {f"val_{key}" for key in expected}
     assert all(np.all(np.isfinite(v)) for v in history.history.values())
-    after = model.evaluate(x, batch_size=16, verbose=0,
+    after = model.evaluate(x, batch_size=8, verbose=0,
                            return_dict=True)["loss"]
     assert after < before - 0.05 * abs(before)
     check_no_nan_for_100_steps_at_learning_rate_1e_2(model, x)
     check_weight_is_a_variable_the_graph_reads(
-        model, model_inputs(model, real_images((28, 28, 1), count=16)))
+        model, model_inputs(model, real_images((28, 28, 1), count=8)))
 
 
 @pytest.mark.parametrize("name, shape", [
@@ -607,14 +607,14 @@ def test_compile_defaults_to_adam_at_the_zoo_learning_rate(tmp_path):
 
 
 def check_no_nan_for_100_steps_at_learning_rate_1e_2(model, x):
-    """100 steps at learning rate 1e-2 (ten times the default) on 64
-    images in batches of 16: every epoch's loss and every weight stay
+    """100 steps at learning rate 1e-2 (ten times the default) on 32
+    images in batches of 8: every epoch's loss and every weight stay
     finite. The rate is assigned to the optimizer's variable, so the step
     already traced runs (each preset's training test calls this after its
     8 epochs at the default rate)."""
     model.optimizer.learning_rate = 1e-2  # assigns the variable
     start = int(model.optimizer.iterations.numpy())
-    history = model.fit(x, epochs=25, batch_size=16, verbose=0)
+    history = model.fit(x, epochs=25, batch_size=8, verbose=0)
     assert int(model.optimizer.iterations.numpy()) - start == 100
     assert float(model.optimizer.learning_rate) == pytest.approx(1e-2)
     assert np.all(np.isfinite(history.history["loss"]))

@@ -270,9 +270,11 @@ def test_unknown_model_lists_the_valid_names():
 
 def half_width(name):
     """The preset's convolutional widths halved (conv filters (16, 32),
-    the hierarchy's width 16) for the tests that train for many steps;
-    the dense networks are cheap at their defaults. The default widths
-    train in the benches and the shipped models; these tests check the
+    the hierarchy's width 16) for the tests that train (the training and
+    loss tests, denoising, `tf.data`, the bound, mixed precision); the
+    dense networks are cheap at their defaults. The default widths train
+    in the benches and the shipped models, and the construction, shape,
+    round-trip and bad-input tests build them; these tests check the
     preset's objective, latent, prior and likelihood through `fit`."""
     model_class = registry.model_class(name)
     if model_class is zoo.HierarchicalVAE:
@@ -373,7 +375,7 @@ def test_fit_denoising_uses_y_as_the_reconstruction_target(name):
     noisy = np.clip(
         clean + np.random.default_rng(0).normal(0, 0.3, clean.shape), 0, 1
     ).astype("float32")
-    model = build(name, run_eagerly=True)
+    model = build(name, run_eagerly=True, **half_width(name))
     inputs = model_inputs(model, noisy)
     history = model.fit(inputs, clean, epochs=1, batch_size=32, verbose=0)
     assert np.isfinite(history.history["loss"][0])
@@ -391,7 +393,7 @@ def test_fit_denoising_uses_y_as_the_reconstruction_target(name):
 @pytest.mark.parametrize("name", ARCHITECTURES)
 def test_fit_takes_a_tf_data_dataset(name):
     x = real_images((28, 28, 1), count=64)
-    model = build(name, run_eagerly=True)
+    model = build(name, run_eagerly=True, **half_width(name))
     images_only = model_dataset(model, x)
     pairs = model_dataset(model, x, x)
     first = model.fit(images_only, epochs=1, verbose=0)
@@ -462,7 +464,7 @@ def test_encode_returns_the_posterior_distribution(name):
 
 @pytest.mark.parametrize("name", ARCHITECTURES)
 def test_importance_weighted_bound_is_above_the_elbo(name):
-    model = build(name, run_eagerly=True)
+    model = build(name, run_eagerly=True, **half_width(name))
     x = model_inputs(model, real_images((28, 28, 1), count=64))
     if not has_bound(model):  # a deterministic code: refused, no number
         for method in (model.elbo, model.log_likelihood):
@@ -626,7 +628,7 @@ def check_no_nan_for_100_steps_at_learning_rate_1e_2(model, x):
 def test_mixed_precision_trains(name):
     keras.mixed_precision.set_dtype_policy("mixed_bfloat16")
     try:
-        model = build(name, run_eagerly=True)
+        model = build(name, run_eagerly=True, **half_width(name))
         history = model.fit(
             model_inputs(model, real_images((28, 28, 1), count=64)),
             epochs=1, verbose=0,

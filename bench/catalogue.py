@@ -139,7 +139,13 @@ def run_row(name, settings, output_dir, classifier_path=None):
     row = {"model": name, "settings": settings,
            "parameters": model.count_params(),
            "training_seconds": round(seconds, 1)}
-    if model.has_gaussian_posterior:
+    latent = getattr(model, "latent", None)
+    if latent is not None and not latent.has_bound:
+        # A deterministic code (the autoencoder, the RAEs): no density, so
+        # no bound; the table shows a dash.
+        row["test_negative_elbo"] = None
+        row["test_nll"] = None
+    elif model.has_gaussian_posterior:
         row["test_negative_elbo"] = likelihood.negative_elbo(
             model, x_test, labels=labels)
         row["test_nll"] = likelihood.negative_log_likelihood(

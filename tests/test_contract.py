@@ -933,15 +933,20 @@ def check_keras_round_trip(trained_case, tmp_path):
                                       model.sample(2, seed=0))
 
 
-def check_exports(trained_case, tmp_path):
-    model, x, _ = trained_case
-    path = export_for_serving(model, tmp_path / "serving")
-    loaded = TF1Loaded(path)
+def encode_request(model, x):
+    """The `encode` signature's inputs for the batch `x`: name -> array."""
     images, labels = model.split_inputs(x)
     inputs = {"x": images, "seed": np.array([1, 0], "int32")}
     if labels is not None:
         inputs["labels"] = np.asarray(labels, "int32")
-    outputs = loaded.run("encode", inputs)
+    return inputs
+
+
+def check_exports(trained_case, tmp_path):
+    model, x, _ = trained_case
+    path = export_for_serving(model, tmp_path / "serving")
+    loaded = TF1Loaded(path)
+    outputs = loaded.run("encode", encode_request(model, x))
     if model.sampler is not None:
         samples = loaded.run("sample", {"num_samples": np.int32(2),
                                         "seed": np.array([0, 0], "int32")})
@@ -960,20 +965,17 @@ def check_serving_graph(trained_case):
     (`zoo.export.signatures.shape_checked` over the model's endpoints),
     and the traced `encode` gives the model's posterior parameters."""
     model, x, _ = trained_case
-    images, labels = model.split_inputs(x)
-    inputs = {"x": images, "seed": np.array([1, 0], "int32")}
-    if labels is not None:
-        inputs["labels"] = np.asarray(labels, "int32")
+    endpoints = model.serving_endpoints(MAX_SAMPLES)
     traced = {}
-    for name, (function, specs) in model.serving_endpoints(
-            MAX_SAMPLES).items():
+    for name, (function, specs) in endpoints.items():
         traced[name] = tf.function(shape_checked(function, specs),
                                    autograph=False).get_concrete_function(
                                        *specs)
         assert set(traced[name].structured_outputs) == set(
             model.serving_signatures()[name][1])
-    specs = model.serving_endpoints(MAX_SAMPLES)["encode"][1]
-    outputs = traced["encode"](*(inputs[spec.name] for spec in specs))
+    inputs = encode_request(model, x)
+    outputs = traced["encode"](
+        *(inputs[spec.name] for spec in endpoints["encode"][1]))
     first = model.latent.parameter_names[0]
     np.testing.assert_allclose(
         outputs[first], posterior_outputs(model, x)[0], rtol=1e-5, atol=1e-5

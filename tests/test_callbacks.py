@@ -62,14 +62,14 @@ def test_beta_warm_up_refuses_the_capacity_objective_with_the_fix():
 
 def test_beta_warm_up_goes_on_along_the_ramp_after_a_resume(tmp_path):
     """A run killed after epoch 1 and resumed by BackupAndRestore continues
-    the ramp at the optimizer's restored step (4 of 8), not at step 0."""
+    the ramp at the optimizer's restored step (4 of 8), not at step 0. The
+    fresh model is not built first: `fit` creates its variables and its
+    optimizer's before the callback restores them."""
     x = real_images((8, 8, 1), count=64)  # 4 batches of 16 per epoch
 
-    def fresh_model(build=True):
+    def fresh_model():
         model = zoo.get("dense_vae", input_shape=(8, 8, 1), latent_dim=2,
                         hidden_units=(8,), seed=0)
-        if build:
-            model.build((None, 8, 8, 1))  # BackupAndRestore restores into it
         model.compile()
         return model
 
@@ -88,11 +88,6 @@ def test_beta_warm_up_goes_on_along_the_ramp_after_a_resume(tmp_path):
 
     backup = str(tmp_path / "backup")
     killed_after_epoch_1(backup)
-    with pytest.raises(ValueError, match="must be built"):  # not "damaged"
-        fresh_model(build=False).fit(x, epochs=2, batch_size=16, verbose=0,
-                                     callbacks=[
-                                         zoo.training.distribute.BackupAndRestore(
-                                             backup)])
     assert sorted(path.name for path in tmp_path.iterdir()) == ["backup"]
 
     model, seen = fresh_model(), []
@@ -112,3 +107,32 @@ def test_beta_warm_up_goes_on_along_the_ramp_after_a_resume(tmp_path):
         fresh_model().fit(x, epochs=2, batch_size=16, verbose=0, callbacks=[
             zoo.training.distribute.BackupAndRestore(backup),
             zoo.training.callbacks.BetaWarmUp(steps=8)])
+
+
+
+def test_backup_into_an_unbuilt_keras_model_is_refused_and_kept(tmp_path):
+    """A zoo model builds itself in `fit`; another Keras model that `fit`
+    leaves unbuilt until its first step cannot take the backup's weights
+    when `BackupAndRestore` restores: refused with the fix, and the backup
+    is left as it is (not set aside as damaged)."""
+    x = np.linspace(0.0, 1.0, 32, dtype="float32")[:, None]
+    backup = str(tmp_path / "backup")
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("killed")
+
+    built = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    built.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(RuntimeError, match="killed"):
+        built.fit(x, x, epochs=2, batch_size=8, verbose=0, callbacks=[
+            zoo.training.distribute.BackupAndRestore(backup), Interrupt()])
+    kept = sorted(path.name for path in tmp_path.rglob("*"))
+    unbuilt = keras.Sequential([keras.layers.Dense(1)])
+    unbuilt.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="must be built"):
+        unbuilt.fit(x, x, epochs=2, batch_size=8, verbose=0, callbacks=[
+            zoo.training.distribute.BackupAndRestore(backup)])
+    assert sorted(path.name for path in tmp_path.rglob("*")) == kept
+    assert "training_metadata.json" in kept

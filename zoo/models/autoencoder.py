@@ -205,7 +205,39 @@ class Autoencoder(DistributeMixin, keras.Model):
             kwargs["validation_data"] = validation.check_model_validation_data(
                 self, kwargs["validation_data"]
             )
+        self.create_variables(optimizer=True)
         return super().fit(x, y, *args, **kwargs)
+
+    def create_variables(self, optimizer=False):
+        """Create the model's variables (and, with `optimizer=True`, the
+        optimizer's) before Keras traces a step.
+
+        Keras, with no distribution strategy, creates an unbuilt model's
+        variables and its optimizer's inside the first trace of the step,
+        and a `tf.function` whose trace creates variables is traced again:
+        the first `fit`, `evaluate` or `predict` would build each graph
+        twice. A symbolic call on `keras.Input`s of the model's inputs (no
+        data, no random draw, no metric update) creates the layers'
+        variables and `optimizer.build` the optimizer's, so each graph is
+        traced once (the first 1-step `fit` of a small hierarchy, 6.7 s ->
+        3.4 s on a 2-core CPU). Done in the model's distribution strategy
+        scope, as Keras builds a distributed model.
+        """
+        with self.distribute_strategy.scope():
+            if not self.built:
+                self(self.symbolic_inputs())
+            if optimizer and not self.optimizer.built:
+                self.optimizer.build(self.trainable_variables)
+
+    def symbolic_inputs(self):
+        """`keras.Input`s of the model's inputs: the images, and the
+        labels of a conditional model (`[x, labels]`)."""
+        images = keras.Input(shape=self.image_shape, name="x")
+        spec = self.condition_spec()
+        if spec is None:
+            return images
+        return [images, keras.Input(shape=spec.shape[1:], dtype=spec.dtype,
+                                    name=spec.name)]
 
     def train_step(self, data):
         """Keras's training step on the batch, checked in the step's graph
@@ -221,6 +253,7 @@ class Autoencoder(DistributeMixin, keras.Model):
         """`keras.Model.evaluate`, with the data checked first."""
         validation.check_loop_arguments(kwargs)
         x, y = validation.check_model_data(self, x, y)
+        self.create_variables()
         return super().evaluate(x, y, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
@@ -229,6 +262,7 @@ class Autoencoder(DistributeMixin, keras.Model):
         validation.check_loop_arguments(kwargs)
         if not validation.is_stream(x):
             x = self.check_predict_inputs(x)
+        self.create_variables()
         return super().predict(x, *args, **kwargs)
 
     def check_predict_inputs(self, x):

@@ -205,28 +205,30 @@ class Autoencoder(DistributeMixin, keras.Model):
             kwargs["validation_data"] = validation.check_model_validation_data(
                 self, kwargs["validation_data"]
             )
-        self.create_variables(optimizer=True)
+        self.create_variables()
         return super().fit(x, y, *args, **kwargs)
 
-    def create_variables(self, optimizer=False):
-        """Create the model's variables (and, with `optimizer=True`, the
-        optimizer's) before Keras traces a step.
+    def create_variables(self):
+        """Build the model and create its optimizer's variables before
+        `fit` traces the step.
 
-        Keras, with no distribution strategy, creates an unbuilt model's
-        variables and its optimizer's inside the first trace of the step,
-        and a `tf.function` whose trace creates variables is traced again:
-        the first `fit`, `evaluate` or `predict` would build each graph
-        twice. A symbolic call on `keras.Input`s of the model's inputs (no
-        data, no random draw, no metric update) creates the layers'
-        variables and `optimizer.build` the optimizer's, so each graph is
-        traced once (the first 1-step `fit` of a small hierarchy, 6.7 s ->
-        3.4 s on a 2-core CPU). Done in the model's distribution strategy
-        scope, as Keras builds a distributed model.
+        Keras, with no distribution strategy, leaves an unbuilt model to be
+        built and the optimizer's variables to be created inside the first
+        trace of the training step, and TensorFlow traces a function that
+        creates variables a second time: the first `fit` would build the
+        step's graph twice. A symbolic call on `keras.Input`s of the
+        model's inputs (no data, no random draw, no metric update) builds
+        the model, and `optimizer.build` creates the optimizer's
+        variables, so the step is traced once (the first 1-step `fit` of a
+        small hierarchy, 6.7 s -> 3.4 s on a 2-core CPU). Done in the
+        model's distribution strategy scope, as Keras builds a distributed
+        model. (The zoo's networks hold their variables from construction,
+        so `evaluate` and `predict` trace once already.)
         """
         with self.distribute_strategy.scope():
             if not self.built:
                 self(self.symbolic_inputs())
-            if optimizer and not self.optimizer.built:
+            if not self.optimizer.built:
                 self.optimizer.build(self.trainable_variables)
 
     def symbolic_inputs(self):
@@ -253,7 +255,6 @@ class Autoencoder(DistributeMixin, keras.Model):
         """`keras.Model.evaluate`, with the data checked first."""
         validation.check_loop_arguments(kwargs)
         x, y = validation.check_model_data(self, x, y)
-        self.create_variables()
         return super().evaluate(x, y, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
@@ -262,7 +263,6 @@ class Autoencoder(DistributeMixin, keras.Model):
         validation.check_loop_arguments(kwargs)
         if not validation.is_stream(x):
             x = self.check_predict_inputs(x)
-        self.create_variables()
         return super().predict(x, *args, **kwargs)
 
     def check_predict_inputs(self, x):

@@ -453,7 +453,9 @@ class HierarchicalVAE(Autoencoder):
             tf.stack([tf.shape(x)[0], self.noise_dim]), seed=seed)
         return self.compute_scores_from_noise(x, eps[None])["elbo"]
 
-    @tf.function(reduce_retracing=True)
+    # Straight-line TensorFlow (no Python control flow on tensors):
+    # autograph's conversion of the call tree would only add trace time.
+    @tf.function(reduce_retracing=True, autograph=False)
     def compute_log_likelihood(self, x, num_samples, seed, condition=None):
         """The importance-weighted bound with K = `num_samples` in one
         pass, per example."""

@@ -827,7 +827,9 @@ class VAE(Autoencoder):
             self.log_importance_weights(x, num_samples, seed, condition)
         )
 
-    @tf.function(reduce_retracing=True)
+    # Straight-line TensorFlow (no Python control flow on tensors):
+    # autograph's conversion of the call tree would only add trace time.
+    @tf.function(reduce_retracing=True, autograph=False)
     def log_importance_weights(self, x, num_samples, seed, condition=None):
         """The `(num_samples, batch)` log importance weights of K samples
         z_k ~ q(z|x) drawn with the stateless `(2,)` int `seed`."""

@@ -587,6 +587,14 @@ def test_bad_streamed_batch_stops_training_with_a_message(name):
         model.fit(dataset, epochs=1, verbose=0)
 
 
+def test_fit_before_compile_says_to_compile():
+    model = zoo.get("dense_vae", input_shape=(8, 8, 1), latent_dim=2)
+    x = np.zeros((4, 8, 8, 1), "float32")
+    for train in (model.fit, model.train_on_batch):
+        with pytest.raises(ValueError, match="call `compile\\(\\)`"):
+            train(x)
+
+
 def test_compile_refuses_a_loss():
     model = zoo.get("dense_vae", input_shape=(8, 8, 1), latent_dim=2)
     with pytest.raises(ValueError, match="owns its loss"):
@@ -616,8 +624,8 @@ def test_the_first_fit_and_evaluate_trace_each_step_once(name):
     function that creates variables a second time; the zoo's `fit`
     creates them first (`create_variables`), and the networks hold their
     variables from construction, so `evaluate` before any `fit` traces
-    once too. Counted as the Python `train_step` and `test_step` runs,
-    which is once per trace."""
+    once too; so does `train_on_batch`. Counted as the Python
+    `train_step` and `test_step` runs, which is once per trace."""
     model = zoo.get(name, input_shape=(12, 12, 1), latent_dim=LATENT_DIM,
                     seed=0)
     model.compile()
@@ -631,6 +639,16 @@ def test_the_first_fit_and_evaluate_trace_each_step_once(name):
     model.evaluate(x, batch_size=8, verbose=0)
     model.fit(x, epochs=2, batch_size=8, validation_data=(x,), verbose=0)
     assert traces == ["test_step", "train_step"]
+    # `train_on_batch` on a fresh model: its own graph, traced once too.
+    model = zoo.get(name, input_shape=(12, 12, 1), latent_dim=LATENT_DIM,
+                    seed=0)
+    model.compile()
+    step = model.train_step
+    model.train_step = lambda data: traces.append("on_batch") or step(data)
+    batch = model_inputs(model, real_images((12, 12, 1), count=8))
+    for _ in range(2):
+        model.train_on_batch(batch)
+    assert traces.count("on_batch") == 1
 
 # 10. Numerics --------------------------------------------------------------
 

@@ -208,6 +208,12 @@ class Autoencoder(DistributeMixin, keras.Model):
         self.create_variables()
         return super().fit(x, y, *args, **kwargs)
 
+    def train_on_batch(self, x, y=None, *args, **kwargs):
+        """`keras.Model.train_on_batch`, the step traced once
+        (`create_variables`)."""
+        self.create_variables()
+        return super().train_on_batch(x, y, *args, **kwargs)
+
     def create_variables(self):
         """Build the model and create its optimizer's variables before
         `fit` traces the step.
@@ -225,6 +231,8 @@ class Autoencoder(DistributeMixin, keras.Model):
         model. (The zoo's networks hold their variables from construction,
         so `evaluate` and `predict` trace once already.)
         """
+        if not self.compiled:
+            return  # Keras's `fit` says to call `compile()` first
         with self.distribute_strategy.scope():
             if not self.built:
                 self(self.symbolic_inputs())

@@ -20,7 +20,8 @@ training images; a VQ-VAE then fits its PixelCNN prior for
   the grey test images, on the shipped feature classifier's features
   (`zoo.evaluation.features`: comparable between zoo models only, not with
   Inception FIDs), and of each ex-post sampler (`zoo.samplers`) fitted to
-  the training codes where one applies (an unconditional `zoo.VAE`);
+  the training codes where one applies (an unconditional `zoo.VAE` whose
+  latent takes one; the row says why not otherwise);
 - active units (posterior means whose variance over the test images
   exceeds 0.01; per group for a hierarchy), training seconds;
 - a figure of 64 samples per model and sampler.
@@ -172,23 +173,41 @@ def run_row(name, settings, output_dir, classifier_path=None):
     plotting.image_grid(samples[:64], output_dir / f"{name}.png",
                         title=f"{name}: prior samples")
     row["samplers"] = {}
-    if isinstance(model, zoo.VAE) and not conditional:
-        for sampler in zoo.samplers.SAMPLERS:
-            start = time.perf_counter()
-            model.fit_sampler(x_train, sampler, seed=0,
-                              **settings["sampler_options"].get(sampler, {}))
-            fitted = time.perf_counter() - start
-            samples = sampled(lambda n, seed: model.sample(n, seed=seed),
-                              settings["samples"])
-            row["samplers"][sampler] = {
-                **generation_scores(samples, real, classifier),
-                "fit_seconds": round(fitted, 1)}
-            plotting.image_grid(samples[:64],
-                                output_dir / f"{name}_{sampler}.png",
-                                title=f"{name}: {sampler} sampler")
+    names, reason = ex_post_samplers(model)
+    if reason is not None:
+        row["no_ex_post_sampler"] = reason
+    for sampler in names:
+        start = time.perf_counter()
+        model.fit_sampler(x_train, sampler, seed=0,
+                          **settings["sampler_options"].get(sampler, {}))
+        fitted = time.perf_counter() - start
+        samples = sampled(lambda n, seed: model.sample(n, seed=seed),
+                          settings["samples"])
+        row["samplers"][sampler] = {
+            **generation_scores(samples, real, classifier),
+            "fit_seconds": round(fitted, 1)}
+        plotting.image_grid(samples[:64],
+                            output_dir / f"{name}_{sampler}.png",
+                            title=f"{name}: {sampler} sampler")
     atomic.write_json(output_dir / f"{name}.json",
                       common.stamped("catalogue", row))
     return row
+
+
+def ex_post_samplers(model):
+    """`(names, reason)`: the ex-post samplers the table fits to the
+    model's training codes (`zoo.samplers.SAMPLERS` for an unconditional
+    `zoo.VAE` whose latent takes one), and why there are none otherwise
+    (None when there are)."""
+    import zoo
+
+    if not isinstance(model, zoo.VAE):
+        return (), f"{type(model).__name__} has no ex-post sampler"
+    if model.condition_spec() is not None:
+        return (), "an ex-post sampler ignores the labels"
+    if model.latent.no_ex_post_sampler is not None:
+        return (), model.latent.no_ex_post_sampler
+    return tuple(zoo.samplers.SAMPLERS), None
 
 
 def finished(output_dir, name, settings):

@@ -342,6 +342,27 @@ def test_published_table_smoke_writes_its_row_and_resumes_early_stopping(
 
 
 @pytest.mark.slow
+def test_catalogue_fits_ex_post_samplers_where_the_latent_takes_them():
+    """Every sampler for an unconditional VAE with a latent in R^d; none,
+    with the reason, for one-hot or spherical codes (which a density over
+    R^d would draw between), a conditional model or a codebook."""
+    import zoo
+    from bench import catalogue
+
+    def samplers(name):
+        return catalogue.ex_post_samplers(zoo.get(
+            name, input_shape=(28, 28, 1), latent_dim=3, seed=0))
+
+    assert samplers("conv_vae") == (tuple(zoo.samplers.SAMPLERS), None)
+    assert samplers("autoencoder")[0] == tuple(zoo.samplers.SAMPLERS)
+    for name, reason in [("categorical_vae", "one-hot"),
+                         ("joint_vae", "one-hot"), ("svae", "sphere"),
+                         ("conditional_vae", "labels"),
+                         ("vq_vae", "VQVAE")]:
+        names, why = samplers(name)
+        assert names == () and reason in why, (name, why)
+
+
 def test_catalogue_smoke_writes_a_row_per_preset_and_resumes(tmp_path,
                                                             capsys):
     from bench import catalogue

@@ -216,13 +216,13 @@ class Autoencoder(DistributeMixin, keras.Model):
 
     def create_variables(self):
         """Build the model and create its optimizer's variables before
-        `fit` traces the step.
+        `fit` or `train_on_batch` traces the step.
 
         Keras, with no distribution strategy, leaves an unbuilt model to be
         built and the optimizer's variables to be created inside the first
         trace of the training step, and TensorFlow traces a function that
-        creates variables a second time: the first `fit` would build the
-        step's graph twice. A symbolic call on `keras.Input`s of the
+        creates variables a second time: the first `fit` (or
+        `train_on_batch`) would build the step's graph twice. A symbolic call on `keras.Input`s of the
         model's inputs (no data, no random draw, no metric update) builds
         the model, and `optimizer.build` creates the optimizer's
         variables, so the step is traced once (the first 1-step `fit` of a

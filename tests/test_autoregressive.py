@@ -159,7 +159,11 @@ def test_every_model_trains_scores_and_round_trips(name, tmp_path, images):
     options = {"filters": (8,)} if name != "hierarchical_vae" else {}
     model = zoo.get(name, input_shape=(8, 8, 1), latent_dim=2, seed=0,
                     likelihood="pixelcnn", **options)
-    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    # At 1e-2 the hierarchical stack overshoots on some shuffles (its third
+    # epoch's loss went from 44.5 to 55.3 in one CI run); at 3e-3 it falls
+    # by ~2 nats over 3 epochs on every shuffle tried (10 of 10).
+    learning_rate = 3e-3 if name == "hierarchical_vae" else 1e-2
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate))
     history = model.fit(x, epochs=3, batch_size=16, verbose=0).history
     assert history["loss"][-1] < history["loss"][0]
     assert model.pixel_context is not None

@@ -28,12 +28,14 @@ def conditional(**options):
 def test_samples_look_like_their_label(digits):
     x, y = digits
     model = conditional()
-    model.fit([x, y], epochs=40, batch_size=64, verbose=0)
+    # 5 epochs: the classifier read 0.995-1.0 of the samples as their
+    # label after 2 to 5 epochs (3 shuffles tried; 0.2-0.3 after one).
+    model.fit([x, y], epochs=5, batch_size=64, verbose=0)
     classifier = LogisticRegression(max_iter=2000).fit(x.reshape(len(x), -1), y)
     labels = np.arange(200) % 10
     samples = model.sample(200, seed=0, labels=labels).numpy()
     accuracy = classifier.score(samples.reshape(200, -1), labels)
-    assert accuracy > 0.6  # chance is 0.1
+    assert accuracy > 0.9  # chance is 0.1
 
 
 def test_labels_change_the_decoded_images():

@@ -203,6 +203,7 @@ class VAE(Autoencoder):
         self.latent = latents.get(latent)
         self.latent.configure(self.latent_dim)
         latents.check_combination(self.latent, self.objective, prior)
+        self.objective.configure(self.latent_dim)
         self.conditioning = conditions.get(
             num_classes, label_embedding_dim,
             partial=self.objective.sums_over_classes,
@@ -244,6 +245,13 @@ class VAE(Autoencoder):
                 self.network, self.network_options, self.image_shape,
                 self.num_classes, encoder_body=self.encoder_body,
             )
+        # Every part holds its variables from here (the built-in parts all
+        # do), so the model is built without Keras's symbolic call, which
+        # traces the whole forward pass (about a second for a small conv
+        # model); a part that builds on its first call leaves that to
+        # `create_variables`.
+        self.built = all(layer.built for layer in self._flatten_layers(
+            include_self=False))
 
     @property
     def beta(self):

@@ -139,6 +139,10 @@ class FactorVAE(Objective):
         self.discriminator_units = self.discriminator.hidden_units
         self.seed_generator = keras.random.SeedGenerator(seed)
 
+    def configure(self, latent_dim):
+        """Build the discriminator on codes of `latent_dim`."""
+        self.discriminator.build((None, latent_dim))
+
     def latent_loss(self, terms):
         """beta * KL + gamma * TC, plus the discriminator's loss as a
         gradient only; the metrics are `kl`, `total_correlation` and

@@ -85,6 +85,12 @@ class Objective(keras.layers.Layer):
         super().__init__(**kwargs)
         self.built = True
 
+    def configure(self, latent_dim):
+        """Make what depends on the width of the code z (`latent_dim`);
+        the model calls it once, when it is constructed, so that every
+        variable exists before the first step is traced. The base makes
+        nothing."""
+
     def schedulable(self, value, name):
         """A float32 non-trainable variable holding `value`."""
         return self.add_weight(

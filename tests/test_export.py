@@ -475,26 +475,22 @@ def test_saved_model_cli_shows_the_saved_signatures(exported):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("exported", ["dense_vae", "conditional_vae"],
-                         indirect=True)
+@pytest.mark.parametrize("exported", ["conditional_vae"], indirect=True)
 def test_saved_model_cli_runs_encode(exported, tmp_path):
     """`saved_model_cli run` feeds `encode` from a .npy file and
-    expressions, with labels for a conditional model: the CLI's feeding,
-    the same for every model (each model's signatures run through the TF1
-    loader above, and every model's MetaGraphDef lists them)."""
+    expressions, labels included: the CLI's feeding, the same for every
+    model (each model's signatures run through the TF1 loader above, and
+    every model's MetaGraphDef lists them)."""
     x = real_images(SHAPE, count=2, seed=1)
     np.save(tmp_path / "x.npy", x)
     outputs = tmp_path / "outputs"
-    expressions = "seed=[7, 0]"
-    if exported.conditional:
-        expressions += ";labels=[1, 2]"
+    expressions = "seed=[7, 0];labels=[1, 2]"
     saved_model_cli(
         "run", "--dir", exported.path, "--tag_set", "serve",
         "--signature_def", "encode", "--outdir", str(outputs),
         "--inputs", f"x={tmp_path / 'x.npy'}", "--input_exprs", expressions,
     )
-    if exported.conditional:
-        x = [x, np.array([1, 2], "int32")]
+    x = [x, np.array([1, 2], "int32")]
     z_mean, z_stddev = exported.model.encoder(x)
     z = exported.model.encode(x).sample(seed=tf.constant([7, 0]))
     expected = {"z_mean": z_mean, "z_stddev": z_stddev, "z": z}

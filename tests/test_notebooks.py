@@ -3,7 +3,8 @@
 Each `notebooks/NN_name.ipynb` must hold exactly the cells that
 `notebooks/build.py` makes from `notebooks/src/NN_name.py`, and must execute
 without error in the small budget (`ZOO_NOTEBOOK_BUDGET=small`, a few
-thousand images and one epoch), as CI runs it.
+thousand images and one epoch), as CI runs it: in one kernel per test
+process, each notebook from an empty namespace (`fresh_start`).
 """
 
 import importlib.util
@@ -69,13 +70,48 @@ def test_source_has_the_tutorial_shape(source):
         assert part in text, f"{source.name} lacks {part!r}"
 
 
+@pytest.fixture(scope="module")
+def kernel():
+    """One Python kernel for the notebooks this test process runs, started
+    with the small budget in its environment. A kernel spends ~10 s of
+    CPU importing TensorFlow and the zoo; in one kernel the notebooks after
+    the first find those modules imported. Each notebook still starts from
+    an empty namespace (`fresh_start`), so a name it uses without defining
+    or importing it fails as in a new kernel."""
+    import jupyter_client
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ZOO_NOTEBOOK_BUDGET", "small")
+        patch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+        manager = jupyter_client.KernelManager(kernel_name="python3")
+        manager.start_kernel()
+    try:
+        yield manager
+    finally:
+        manager.shutdown_kernel(now=True)
+
+
+def fresh_start(working_directory):
+    """A first cell that gives the kernel a new notebook's state: Keras's
+    global state cleared, the working directory `working_directory`, and
+    every name the previous notebook defined deleted (`%reset -f`)."""
+    return nbformat.v4.new_code_cell(
+        "import os, keras\n"
+        "keras.backend.clear_session()\n"
+        f"os.chdir({str(working_directory)!r})\n"
+        "%reset -f")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("source", SOURCES, ids=lambda path: path.stem)
-def test_notebook_runs_in_the_small_budget(source, monkeypatch, tmp_path):
-    monkeypatch.setenv("ZOO_NOTEBOOK_BUDGET", "small")
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+def test_notebook_runs_in_the_small_budget(source, kernel, tmp_path):
+    import nbclient
+
     notebook = committed(source)
-    build.execute(notebook, tmp_path)  # raises CellExecutionError on error
+    notebook.cells.insert(0, fresh_start(tmp_path))
+    # raises CellExecutionError on an error
+    nbclient.NotebookClient(notebook, km=kernel,
+                            timeout=build.CELL_TIMEOUT).execute()
     assert all(
         output.output_type != "error"
         for cell in notebook.cells if cell.cell_type == "code"

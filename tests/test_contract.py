@@ -515,7 +515,10 @@ def test_encoder_works_inside_another_keras_model(name, trainable):
     features = keras.layers.Flatten()(features)
     outputs = keras.layers.Dense(10, activation="softmax")(features)
     classifier = keras.Model(inputs, outputs)
-    classifier.compile("adam", "sparse_categorical_crossentropy")
+    # Eager: the encoder's layers in a graph are what every `fit` traces;
+    # here the point is the weights a user's model trains (or not).
+    classifier.compile("adam", "sparse_categorical_crossentropy",
+                       run_eagerly=True)
     x = model_inputs(model, real_images((28, 28, 1), count=32))
     labels = np.arange(32) % 10
     before = weights_of(model.encoder)

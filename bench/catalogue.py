@@ -122,8 +122,9 @@ def run_row(name, settings, output_dir, classifier_path=None):
     x_test, y_test = (array[:settings["test_size"]]
                       for array in data.split("test"))
     keras.utils.set_random_seed(0)
+    latent_dim = row_latent_dim(name, settings)
     model = zoo.get(name, input_shape=data.image_shape,
-                    latent_dim=settings["latent_dim"], seed=0)
+                    latent_dim=latent_dim, seed=0)
     model.compile()
     conditional = model.condition_spec() is not None
     train = [x_train, y_train] if conditional else x_train
@@ -137,7 +138,7 @@ def run_row(name, settings, output_dir, classifier_path=None):
     labels = y_test if conditional else None
     inputs = [x_test, y_test] if conditional else x_test
     first = slice(0, settings["nll_examples"])
-    row = {"model": name, "settings": settings,
+    row = {"model": name, "settings": settings, "latent_dim": latent_dim,
            "parameters": model.count_params(),
            "training_seconds": round(seconds, 1)}
     latent = getattr(model, "latent", None)
@@ -194,6 +195,18 @@ def run_row(name, settings, output_dir, classifier_path=None):
     return row
 
 
+def row_latent_dim(name, settings):
+    """The latent size of the preset's row: the table's, unless the
+    preset's latent takes one size only (the von Mises-Fisher latent: 3,
+    the sphere S^2, where TFP's sampler is reparameterised)."""
+    from zoo.latents import von_mises_fisher
+    from zoo.models import registry
+
+    if registry.preset_latent(name) == "von_mises_fisher":
+        return von_mises_fisher.SPHERE_DIM
+    return settings["latent_dim"]
+
+
 def ex_post_samplers(model):
     """`(names, reason)`: the ex-post samplers the table fits to the
     model's training codes (`zoo.samplers.SAMPLERS` for an unconditional
@@ -234,7 +247,11 @@ def markdown(records):
              "|" + "---|" * len(head)]
     for record in records:
         prior = record["prior"]
-        cells = [f"`{record['model']}`",
+        size = record.get("latent_dim", record["settings"]["latent_dim"])
+        model = f"`{record['model']}`" + (
+            f" (latent {size})"
+            if size != record["settings"]["latent_dim"] else "")
+        cells = [model,
                  number(record["test_negative_elbo"]),
                  number(record["test_nll"]),
                  number(record["reconstruction_squared_error"]),

@@ -342,6 +342,32 @@ def test_published_table_smoke_writes_its_row_and_resumes_early_stopping(
     assert (again.best, again.best_epoch) == (250.0, 7)
 
 
+def test_catalogue_rows_take_the_one_size_a_latent_allows(results):
+    """The von Mises-Fisher preset (`svae`) is refused at the table's
+    latent size 16, so its row runs at 3 and the table says so."""
+    from bench import catalogue
+
+    import zoo
+
+    settings = catalogue.SETTINGS["full"]
+    assert catalogue.row_latent_dim("conv_vae", settings) == 16
+    size = catalogue.row_latent_dim("svae", settings)
+    assert size == 3
+    zoo.get("svae", input_shape=(28, 28, 1), latent_dim=size)  # builds
+    with pytest.raises(ValueError, match="latent_dim=3"):
+        zoo.get("svae", input_shape=(28, 28, 1),
+                latent_dim=settings["latent_dim"])
+    record = {"model": "svae", "settings": settings, "latent_dim": 3,
+              "test_negative_elbo": 250.0, "test_nll": 245.0,
+              "reconstruction_squared_error": 70.0, "active_units": 3,
+              "training_seconds": 100.0, "samplers": {},
+              "prior": {"fid": 50.0, "precision": 0.5, "recall": 0.5}}
+    table = catalogue.markdown([record, {**record, "model": "conv_vae",
+                                         "latent_dim": 16}])
+    assert "| `svae` (latent 3) |" in table
+    assert "| `conv_vae` |" in table
+
+
 @pytest.mark.slow
 def test_catalogue_fits_ex_post_samplers_where_the_latent_takes_them():
     """Every sampler for an unconditional VAE with a latent in R^d; none,

@@ -73,6 +73,18 @@ def test_fid_of_features_uses_their_mean_and_covariance():
         fid.feature_statistics(first[:1])
 
 
+def test_fid_of_features_with_nan_names_the_rows():
+    """NaN features (from NaN samples) made scipy's `sqrtm` fail with
+    "Internal error in scipy.linalg.sqrtm: -102", naming nothing."""
+    rng = np.random.default_rng(0)
+    first, second = rng.normal(size=(100, 4)), rng.normal(size=(100, 4))
+    second[[3, 7], 1] = np.nan
+    second[9, 0] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinity in 3 of 100 rows "
+                       "\\(the first: row 3\\)"):
+        fid.frechet_distance(first, second)
+
+
 def test_precision_recall_of_constructed_sets():
     """Real points 0, 1, ..., 9 on a line: every k=1 radius is 1.
     Generated 0.5, 1.5 (inside the real balls) and 100, 101, 102 (far):

@@ -61,6 +61,15 @@ def feature_statistics(features):
             "`features` must be an array (N, D) with N >= 2. Received: "
             f"shape={features.shape}"
         )
+    finite = np.all(np.isfinite(features), axis=1)
+    if not np.all(finite):
+        raise ValueError(
+            f"`features` hold NaN or infinity in {np.sum(~finite)} of "
+            f"{len(features)} rows (the first: row {np.argmin(finite)}): "
+            "the images they were computed from are not finite, e.g. "
+            "samples of a model whose weights became NaN. Check the "
+            "images with `np.isfinite` before scoring them."
+        )
     return features.mean(axis=0), np.cov(features, rowvar=False)
 
 

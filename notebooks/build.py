@@ -69,12 +69,15 @@ def notebook_from_source(path):
     return notebook
 
 
-def execute(notebook, working_directory):
-    """Run every cell of `notebook` in place with a fresh kernel."""
+def execute(notebook, working_directory, kernel=None):
+    """Run every cell of `notebook` in place with a fresh kernel started in
+    `working_directory`, or in `kernel` (a started
+    `jupyter_client.KernelManager`, left running; its working directory is
+    the caller's to set)."""
     import nbclient
 
     nbclient.NotebookClient(
-        notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
+        notebook, timeout=CELL_TIMEOUT, kernel_name="python3", km=kernel,
         resources={"metadata": {"path": str(working_directory)}},
     ).execute()
     for cell in notebook.cells:

@@ -105,13 +105,10 @@ def fresh_start(working_directory):
 @pytest.mark.slow
 @pytest.mark.parametrize("source", SOURCES, ids=lambda path: path.stem)
 def test_notebook_runs_in_the_small_budget(source, kernel, tmp_path):
-    import nbclient
-
     notebook = committed(source)
     notebook.cells.insert(0, fresh_start(tmp_path))
     # raises CellExecutionError on an error
-    nbclient.NotebookClient(notebook, km=kernel,
-                            timeout=build.CELL_TIMEOUT).execute()
+    build.execute(notebook, tmp_path, kernel=kernel)
     assert all(
         output.output_type != "error"
         for cell in notebook.cells if cell.cell_type == "code"

@@ -197,14 +197,14 @@ def run_row(name, settings, output_dir, classifier_path=None):
 
 def row_latent_dim(name, settings):
     """The latent size of the preset's row: the table's, unless the
-    preset's latent takes one size only (the von Mises-Fisher latent: 3,
-    the sphere S^2, where TFP's sampler is reparameterised)."""
-    from zoo.latents import von_mises_fisher
+    preset's latent takes one size only (`Latent.only_latent_dim`: the
+    von Mises-Fisher latent's 3, the sphere S^2)."""
+    from zoo import latents
     from zoo.models import registry
 
-    if registry.preset_latent(name) == "von_mises_fisher":
-        return von_mises_fisher.SPHERE_DIM
-    return settings["latent_dim"]
+    latent = registry.preset_latent(name)
+    only = None if latent is None else latents.LATENTS[latent].only_latent_dim
+    return settings["latent_dim"] if only is None else only
 
 
 def ex_post_samplers(model):

@@ -70,6 +70,9 @@ class Latent(keras.layers.Layer):
     #: Why an ex-post sampler (`zoo.samplers`: a density over R^d fitted
     #: to the codes) cannot stand in for the prior, or None.
     no_ex_post_sampler = None
+    #: The one `latent_dim` the latent takes (`check_latent_dim` refuses
+    #: the others), or None when it takes any.
+    only_latent_dim = None
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)

@@ -28,7 +28,8 @@ def binarized_test_images():
 def test_shipped_model_has_a_complete_card_and_fits_in_5_mb(name):
     card = json.loads((SAVED_MODELS / name / "model_card.json").read_text())
     for key in ("data", "options", "epochs", "seed", "test_negative_elbo",
-                "test_nll_k100_first2000", "command", "zoo_version"):
+                "test_nll_k100_first2000", "command", "zoo_version",
+                "check_examples", "check_command"):
         assert key in card
     assert export.versions(SAVED_MODELS / name) == [1, 2]
     size = sum(path.stat().st_size

@@ -19,7 +19,9 @@ Tasks:
         middle of epoch E (after its second step).
 
 Only the chief writes to `DIR`; other workers write to a temporary folder
-(`zoo.training.distribute.chief_path`).
+(`zoo.training.distribute.chief_path`). With `--reference REF`, the chief
+then runs the same task on one device (the default strategy) and writes
+it to `REF`: the test's reference, without a process of its own.
 """
 
 import argparse
@@ -51,6 +53,10 @@ def parse_args(argv):
     parser.add_argument("--backup-dir")
     parser.add_argument("--kill-at-epoch", type=int)
     parser.add_argument("--models", help="comma-separated presets (step)")
+    parser.add_argument(
+        "--reference", help="then run the same task on one device (the "
+        "default strategy) in this process and write it to this folder; "
+        "the chief only")
     return parser.parse_args(argv)
 
 
@@ -188,6 +194,16 @@ def main(argv=None):
         one_step(strategy, output, args.models)
     else:
         epochs(strategy, output, args.backup_dir, args.kill_at_epoch)
+    if args.reference and distribute.is_chief():
+        # The one-device reference in the same process: one start-up of
+        # TensorFlow fewer. Models built outside any strategy's scope take
+        # the default strategy, one device (/cpu:0).
+        os.makedirs(args.reference, exist_ok=True)
+        one_device = tf.distribute.get_strategy()
+        if args.task == "step":
+            one_step(one_device, args.reference, args.models)
+        else:
+            epochs(one_device, args.reference)
     return 0
 
 

@@ -102,12 +102,13 @@ def _logs(folder):
     )
 
 
-def run_single(tmp_path, task, strategy, output):
+def run_single(tmp_path, task, strategy, output, *options):
     """One process; returns its wall time in seconds."""
     log_path = tmp_path / f"{task}_{strategy}.log"
     with open(log_path, "w") as log:
         process = _start(
-            [task, "--strategy", strategy, "--output", str(output)], log
+            [task, "--strategy", strategy, "--output", str(output),
+             *options], log
         )
         start = time.perf_counter()
         try:
@@ -197,14 +198,6 @@ def test_strategy_from_name():
 # Equivalence -------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def one_device_step(tmp_path_factory):
-    """The zero-noise SGD step of every model on one device."""
-    folder = tmp_path_factory.mktemp("one_device")
-    run_single(folder, "step", "default", folder)
-    return np.load(folder / "step.npz")
-
-
 def assert_same_step(reference, distributed):
     """Same loss and update for every model the distributed run stepped
     (all but the exempt ones); finite metrics when a replica's batch is
@@ -235,10 +228,15 @@ def assert_same_step(reference, distributed):
     assert largest > 1e-2  # the step moved the weights
 
 
-def test_mirrored_step_equals_one_device_step(tmp_path, one_device_step):
-    """MirroredStrategy over 2 logical CPUs, every registered model."""
-    run_single(tmp_path, "step", "mirrored", tmp_path)
-    assert_same_step(one_device_step, np.load(tmp_path / "step.npz"))
+def test_mirrored_step_equals_one_device_step(tmp_path):
+    """MirroredStrategy over 2 logical CPUs, every registered model; the
+    one-device step (the default strategy) in the same process after it
+    (`--reference`)."""
+    one_device = tmp_path / "one_device"
+    run_single(tmp_path, "step", "mirrored", tmp_path,
+               "--reference", str(one_device))
+    assert_same_step(np.load(one_device / "step.npz"),
+                     np.load(tmp_path / "step.npz"))
 
 
 #: The presets the multi-worker step compares: one per architecture
@@ -254,21 +252,24 @@ MULTI_WORKER_MODELS = sorted({"dense_vae", *(
 
 
 @pytest.mark.slow
-def test_multi_worker_step_equals_one_device_step(tmp_path, one_device_step):
-    """MultiWorkerMirroredStrategy, 2 workers, one preset per architecture."""
-    output = tmp_path / "out"
+def test_multi_worker_step_equals_one_device_step(tmp_path):
+    """MultiWorkerMirroredStrategy, 2 workers, one preset per architecture;
+    the chief then steps the same models on one device (`--reference`)."""
+    output, one_device = tmp_path / "out", tmp_path / "one_device"
     wait_all(tmp_path, start_workers(
-        tmp_path, "step", output, "--models", ",".join(MULTI_WORKER_MODELS)))
-    assert_same_step(one_device_step, np.load(output / "step.npz"))
+        tmp_path, "step", output, "--models", ",".join(MULTI_WORKER_MODELS),
+        "--reference", str(one_device)))
+    assert_same_step(np.load(one_device / "step.npz"),
+                     np.load(output / "step.npz"))
 
 
 @pytest.mark.slow
 def test_two_workers_reach_the_one_worker_elbo(tmp_path):
-    """A few epochs with noise and Adam; only the chief writes the output."""
-    single = tmp_path / "single"
-    run_single(tmp_path, "epochs", "default", single)
-    output = tmp_path / "out"
-    wait_all(tmp_path, start_workers(tmp_path, "epochs", output))
+    """A few epochs with noise and Adam; only the chief writes the output.
+    The chief then trains the one-worker run alone (`--reference`)."""
+    single, output = tmp_path / "single", tmp_path / "out"
+    wait_all(tmp_path, start_workers(tmp_path, "epochs", output,
+                                     "--reference", str(single)))
     one = json.loads((single / "epochs.json").read_text())
     two = json.loads((output / "epochs.json").read_text())
     assert two["task"] == ["worker", 0]

@@ -500,7 +500,7 @@ def main(argv=None):
                              "(default 7; 5 with --smoke)")
     parser.add_argument("--profile-steps", type=int, default=20)
     parser.add_argument("--smoke", action="store_true",
-                        help="a minute: 3 batches, 5 repetitions, 1 short "
+                        help="a minute: 1 batch, 5 repetitions, 1 short "
                              "epoch, part 2 in this process only (no "
                              "subprocesses); writes speed_smoke.json")
     parser.add_argument("--xla-only", action="store_true",
@@ -519,7 +519,7 @@ def main(argv=None):
         data = zoo.datasets.from_arrays(
             data.x_train[:512], data.y_train[:512], data.x_test[:64],
             data.y_test[:64], name="fashion_mnist_smoke")
-        settings.update(batches=3, epochs=1, num_samples=5, nll_examples=64,
+        settings.update(batches=1, epochs=1, num_samples=5, nll_examples=64,
                         score_every=2, profile_steps=2)
     x = data.x_train[:settings["batches"] * BATCH_SIZE]
     if args.xla_only:

@@ -207,7 +207,7 @@ def main(argv=None):
                         help="write headline_TAG.json (a partial run) "
                         "instead of headline.json")
     parser.add_argument("--smoke", action="store_true",
-                        help="1,024 training images, 2 epochs, K = 5")
+                        help="512 training images, 2 epochs, K = 5")
     args = parser.parse_args(argv)
     settings = {"latent_dim": 16, "batch_size": 128, "epochs": args.epochs,
                 "num_samples": 100, "nll_examples": 2000, "seed": 0,
@@ -216,8 +216,8 @@ def main(argv=None):
     data = zoo.datasets.fashion_mnist(binarize="static")
     if args.smoke:
         data = zoo.datasets.from_arrays(
-            data.x_train[:1024], data.y_train[:1024], data.x_test[:256],
-            data.y_test[:256], name="fashion_mnist_smoke")
+            data.x_train[:512], data.y_train[:512], data.x_test[:128],
+            data.y_test[:128], name="fashion_mnist_smoke")
         settings.update(epochs=2, num_samples=5, nll_examples=64,
                         final_num_samples=10 if args.final else None)
     rows = []

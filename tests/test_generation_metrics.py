@@ -2,9 +2,11 @@
 and the shipped feature classifier against its card."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
+import scipy.linalg
 
 from zoo.evaluation import features
 from zoo.evaluation import fid
@@ -31,22 +33,16 @@ def test_fid_of_diagonal_gaussians_is_the_closed_form():
     assert expected == pytest.approx(1 + 6.25 + 4 + 1)
 
 
-def test_fid_of_full_gaussians_matches_an_eigendecomposition():
-    """tr (S_1 S_2)^(1/2) = tr (S_1^(1/2) S_2 S_1^(1/2))^(1/2), each root
-    here from numpy's eigh (a route independent of scipy's sqrtm)."""
+def test_fid_of_full_gaussians_matches_scipys_matrix_square_root():
+    """tr (S_1 S_2)^(1/2) from scipy's `sqrtm` of the product (a route
+    independent of the zoo's eigendecompositions), for well-conditioned
+    covariances."""
     rng = np.random.default_rng(0)
     size = 6
     covariance_1 = random_covariance(rng, size)
     covariance_2 = random_covariance(rng, size)
     mean_1, mean_2 = rng.normal(size=size), rng.normal(size=size)
-
-    def root(matrix):
-        values, vectors = np.linalg.eigh(matrix)
-        return vectors @ np.diag(np.sqrt(np.clip(values, 0, None))) @ (
-            vectors.T)
-
-    half = root(covariance_1)
-    cross = np.trace(root(half @ covariance_2 @ half))
+    cross = np.trace(scipy.linalg.sqrtm(covariance_1 @ covariance_2)).real
     expected = np.sum((mean_1 - mean_2) ** 2) + np.trace(
         covariance_1) + np.trace(covariance_2) - 2 * cross
     actual = fid.gaussian_frechet_distance(mean_1, covariance_1, mean_2,
@@ -55,6 +51,32 @@ def test_fid_of_full_gaussians_matches_an_eigendecomposition():
     assert fid.gaussian_frechet_distance(
         mean_1, covariance_1, mean_1, covariance_1) == pytest.approx(
         0.0, abs=1e-8)
+
+
+def test_fid_of_singular_covariances_is_exact_and_quiet():
+    """Dead feature units make a covariance singular (the zoo's classifier
+    has 33 of 128 on the test images), where `sqrtm` of the product
+    warned "might be inaccurate": rotated diagonal covariances with zero
+    variances give the closed form sum_i (sqrt(a_i) - sqrt(b_i))^2, with
+    no warning. A covariance that is not positive semi-definite is
+    refused."""
+    rotation, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(4, 4)))
+    variances_1 = np.array([1.0, 0.0, 4.0, 0.0])
+    variances_2 = np.array([9.0, 1.0, 0.0, 0.0])
+    covariance_1 = rotation @ np.diag(variances_1) @ rotation.T
+    covariance_2 = rotation @ np.diag(variances_2) @ rotation.T
+    expected = np.sum((np.sqrt(variances_1) - np.sqrt(variances_2)) ** 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        actual = fid.gaussian_frechet_distance(
+            np.zeros(4), covariance_1, np.zeros(4), covariance_2)
+    # A zero eigenvalue's round-off, ~1e-16, has a root of ~1e-8.
+    assert actual == pytest.approx(expected, abs=1e-6)
+    assert expected == pytest.approx(4 + 1 + 4)
+    with pytest.raises(ValueError, match="covariance_2 is not positive "
+                       "semi-definite"):
+        fid.gaussian_frechet_distance(np.zeros(4), covariance_1,
+                                      np.zeros(4), -covariance_2)
 
 
 def test_fid_of_features_uses_their_mean_and_covariance():

@@ -1,5 +1,6 @@
 """The pretrained models in saved_models/ load and reproduce their model cards."""
 
+import importlib.util
 import json
 import pathlib
 
@@ -189,3 +190,32 @@ def test_served_version_reproduces_its_card(name, binarized_test_images):
     np.testing.assert_allclose(
         -np.mean(np.concatenate([s["elbo"] for s in scores])),
         served["check_negative_elbo"], rtol=1e-5)
+
+
+def regenerate_script():
+    """saved_models/regenerate.py as a module (it is a script, not in a
+    package)."""
+    spec = importlib.util.spec_from_file_location(
+        "regenerate", SAVED_MODELS / "regenerate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_cards_check_as_many_images_as_regenerate_scores(capsys):
+    """Every card's check entries cover the script's `CHECK_EXAMPLES`
+    and name the command that rescored them; that command trains and
+    exports nothing, so it refuses the options that would."""
+    regenerate = regenerate_script()
+    for name in ALL_SHIPPED:
+        card = json.loads(
+            (SAVED_MODELS / name / "model_card.json").read_text())
+        assert card["check_examples"] == regenerate.CHECK_EXAMPLES, name
+        assert card["check_command"] == (
+            f"python saved_models/regenerate.py --rescore-checks "
+            f"--models {name}")
+    with pytest.raises(SystemExit) as info:
+        regenerate.main(["--rescore-checks", "--epochs", "3"])
+    assert info.value.code == 2
+    assert "--rescore-checks trains and exports nothing" in (
+        capsys.readouterr().err)

@@ -16,8 +16,9 @@ when a covariance is singular: the zoo's classifier features have 33 of
 128 units that no test image activates, so S_1 always is, and
 `scipy.linalg.sqrtm(S_1 @ S_2)` warned that its result "might be
 inaccurate" (it agreed with this route to 1e-9 relative on four
-one-class sets of Fashion-MNIST features). Lower is better; 0 for identical statistics. Heusel et al. (2017) compute it on
-Inception v3 features and call it FID; the zoo computes it on the features
+one-class sets of Fashion-MNIST features). Lower is better; 0 for
+identical statistics. Heusel et al. (2017) compute it on Inception v3
+features and call it FID; the zoo computes it on the features
 of its own Fashion-MNIST classifier (`zoo.evaluation.features`), so its
 numbers compare zoo models with each other, not with published Inception
 FIDs. The estimate is biased upwards for finite sets (Binkowski et al.
@@ -43,9 +44,11 @@ def gaussian_frechet_distance(mean_1, covariance_1, mean_2, covariance_2):
             semi-definite (an eigenvalue below -1e-6 of its largest).
     """
     mean_1, mean_2 = np.atleast_1d(mean_1), np.atleast_1d(mean_2)
-    root_1 = _positive_semidefinite_root(np.atleast_2d(covariance_1), 1)
+    eigenvalues_1, vectors_1 = _checked_eigh(np.atleast_2d(covariance_1), 1)
+    root_1 = (vectors_1 * np.sqrt(np.clip(eigenvalues_1, 0.0, None))) @ (
+        vectors_1.T)  # round-off negative eigenvalues count as 0
     covariance_2 = np.atleast_2d(covariance_2)
-    _positive_semidefinite_root(covariance_2, 2)  # checks it
+    _checked_eigh(covariance_2, 2)
     cross = root_1 @ covariance_2 @ root_1
     eigenvalues = np.linalg.eigvalsh((cross + cross.T) / 2.0)
     trace_root = np.sum(np.sqrt(np.clip(eigenvalues, 0.0, None)))
@@ -54,9 +57,9 @@ def gaussian_frechet_distance(mean_1, covariance_1, mean_2, covariance_2):
                  + np.trace(covariance_2) - 2.0 * trace_root)
 
 
-def _positive_semidefinite_root(covariance, which):
-    """The symmetric square root of `covariance`; round-off negative
-    eigenvalues count as 0."""
+def _checked_eigh(covariance, which):
+    """`numpy.linalg.eigh(covariance)`, after checking that `covariance`
+    is symmetric, and that it is positive semi-definite up to round-off."""
     if not np.allclose(covariance, covariance.T, rtol=1e-6, atol=1e-9):
         raise ValueError(f"covariance_{which} is not symmetric.")
     eigenvalues, vectors = np.linalg.eigh(covariance)
@@ -65,7 +68,7 @@ def _positive_semidefinite_root(covariance, which):
             f"covariance_{which} is not positive semi-definite (its least "
             f"eigenvalue is {eigenvalues.min():.3g}); pass a covariance "
             "matrix, e.g. from `feature_statistics`.")
-    return (vectors * np.sqrt(np.clip(eigenvalues, 0.0, None))) @ vectors.T
+    return eigenvalues, vectors
 
 
 def feature_statistics(features):

@@ -378,6 +378,12 @@ def check_images(count=64):
 REEXPORT_TOLERANCE = 1e-5
 
 
+def negative_bound(serving, x):
+    """A codebook model's check entry: minus the mean of the `score`
+    signature's log-likelihood (a lower bound on log p(x)) over `x`."""
+    return -float(np.mean(serving.score(x)["log_likelihood"]))
+
+
 def reexport(name, test_data):
     """Export the shipped weights of `name` (its `model.keras`) as the next
     version, check it against the version before it, and record it in the
@@ -398,8 +404,8 @@ def reexport(name, test_data):
     for version in (previous, served["version"]):
         serving = export.load_for_serving(directory / str(version))
         if isinstance(model, zoo.VQVAE):
-            scores[version] = {"check_negative_bound": -float(np.mean(
-                serving.score(x)["log_likelihood"]))}
+            scores[version] = {
+                "check_negative_bound": negative_bound(serving, x)}
         else:
             batch = max(1, min(100, limit // 100))
             served["check_batch_size"] = batch
@@ -434,8 +440,7 @@ def rescore_checks(name, test_data):
     for version, entry in ((1, card), (served["version"], served)):
         serving = export.load_for_serving(directory / str(version))
         if "check_negative_bound" in entry:  # a codebook model's bound
-            entry["check_negative_bound"] = -float(np.mean(
-                serving.score(x)["log_likelihood"]))
+            entry["check_negative_bound"] = negative_bound(serving, x)
             continue
         batch = 100 if version == 1 else served["check_batch_size"]
         entry["check_negative_elbo"], entry["check_nll_k100"] = score(

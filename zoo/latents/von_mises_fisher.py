@@ -176,7 +176,7 @@ class VonMisesFisher(Latent):
     only_latent_dim = SPHERE_DIM
 
     def check_latent_dim(self, latent_dim):
-        if latent_dim != SPHERE_DIM:
+        if latent_dim != self.only_latent_dim:
             raise ValueError(
                 "latent='von_mises_fisher' needs latent_dim=3: TFP's "
                 "VonMisesFisher sampler is reparameterised only on the "

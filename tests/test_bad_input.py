@@ -842,6 +842,54 @@ EXTERNAL += [
      "test_served_version_refuses_what_the_keras_api_refuses"),
 ]
 
+# Inputs that were not refused but answered wrongly or lost data, and now
+# behave (issue 39): (input, what happened before, what happens now,
+# test id).
+BEHAVIOURS = [
+    ("zoo train --data FOLDER of class subfolders", "the held-out split "
+     "was the last 10 % read, i.e. the last class, never trained on",
+     "a seeded random sample stratified by class",
+     "tests/test_cli_data.py::"
+     "test_held_out_split_of_class_folders_holds_every_class"),
+    ("zoo.datasets.from_directory(validation_size=)", "the last images "
+     "read (the last class) held out", "a seeded sample stratified by "
+     "class", "tests/test_datasets.py::"
+     "test_from_directory_validation_split_holds_every_class"),
+    ("a run of the old held-out split, resumed", "resumed, training on "
+     "images it was scored on", "refused: another held-out split; "
+     "--overwrite starts over", "tests/test_cli_data.py::"
+     "test_run_of_the_old_held_out_split_is_not_resumed_on_the_new"),
+    ("a folder with an empty .ipynb_checkpoints/ or a hidden class "
+     "folder", "the folder was \"empty\"; the hidden folder became class "
+     "0, every class name off by one", "hidden files and folders are "
+     "skipped", "tests/test_cli_data.py::test_hidden_entries_are_skipped"),
+    ("zoo train --resume of a run without a data fingerprint, on images "
+     "of another shape", "its backup called damaged and set aside; the "
+     "checkpoints trained over without --overwrite", "one line: the "
+     "folder holds another model's weights; checkpoints and backup kept",
+     "tests/test_cli_data.py::"
+     "test_backup_of_another_shape_is_not_set_aside"),
+    ("zoo train semi_supervised_vae on partly labelled data (-1)",
+     "trained an epoch, then exited on its own held-out split's -1 labels",
+     "trains; the held-out split is drawn from the labelled images",
+     "tests/test_cli_data.py::"
+     "test_semi_supervised_training_on_partly_labelled_data"),
+    ("zoo train --resume naming the same data by a relative path",
+     "reported as a conflict with the run's data", "resumes",
+     "tests/test_cli_data.py::"
+     "test_resume_with_the_same_data_by_a_relative_path"),
+    ("zoo.datasets.from_directory on a folder too big for memory", "read "
+     "until memory ran out", "refused before reading when its float32 "
+     "pixels exceed 8 GiB", "tests/test_cli.py::"
+     "test_images_read_from_a_folder_are_bounded_by_their_memory"),
+    ("zoo with the user's own TF_CPP_MIN_LOG_LEVEL", "absl start-up "
+     "lines still printed", "hidden", "tests/test_cli.py::"
+     "test_start_up_logs_hidden_with_a_log_level_of_ones_own"),
+    ("zoo --help, or an argument error", "imported TensorFlow first "
+     "(5-17 s)", "answers before TensorFlow loads", "tests/test_cli.py::"
+     "test_help_and_argument_errors_do_not_import_tensorflow"),
+]
+
 # Injected faults: (fault, what must happen, test id).
 FAULTS = [
     ("NaN in a decoder weight mid-training",
@@ -1007,6 +1055,18 @@ def doc_text():
     ]
     lines += [
         "",
+        "## Wrong answers and lost data, now mended",
+        "",
+        "Inputs the zoo accepted and answered wrongly, or that cost the "
+        "user's files; each now behaves as the last column but one says.",
+        "",
+        row("input", "before", "now", "test"),
+        row("---", "---", "---", "---"),
+    ]
+    lines += [row(entry, before, now, f"`{test}`")
+              for entry, before, now, test in BEHAVIOURS]
+    lines += [
+        "",
         "## Injected faults",
         "",
         row("fault", "outcome", "test"),
@@ -1024,7 +1084,7 @@ def test_doc_is_current():
 
 
 @pytest.mark.parametrize(
-    "test_id", sorted({row[-1] for row in EXTERNAL + FAULTS})
+    "test_id", sorted({row[-1] for row in EXTERNAL + BEHAVIOURS + FAULTS})
 )
 def test_every_row_names_an_existing_test(test_id):
     path, name = test_id.split("::")

@@ -18,11 +18,17 @@ UINT8_SCALE = np.full((2, *SHAPE), 255.0, "float32")
 NEGATIVE = np.full((2, *SHAPE), -0.5, "float32")
 
 
+TINY_OPTIONS = {
+    "vq_vae": {"filters": (4,), "num_embeddings": 4, "prior_width": 4,
+               "prior_blocks": 0},
+    "hierarchical_vae": {"width": 8, "group_channels": 2},
+}
+
+
 def build(name="dense_vae", **options):
     model = zoo.get(name, input_shape=SHAPE, latent_dim=2, seed=0,
-                    **({"hidden_units": (8,)} if name != "vq_vae" else
-                       {"filters": (4,), "num_embeddings": 4,
-                        "prior_width": 4, "prior_blocks": 0}), **options)
+                    **TINY_OPTIONS.get(name, {"hidden_units": (8,)}),
+                    **options)
     model.compile()
     return model
 
@@ -38,6 +44,20 @@ def unconditional(tmp_path_factory):
 def semi_supervised(tmp_path_factory):
     model = build("semi_supervised_vae", num_classes=3)
     path = export_for_serving(model, tmp_path_factory.mktemp("m2"))
+    return model, tf.saved_model.load(path).signatures
+
+
+@pytest.fixture(scope="module")
+def conditional(tmp_path_factory):
+    model = build("conditional_vae", num_classes=3)
+    path = export_for_serving(model, tmp_path_factory.mktemp("cvae"))
+    return model, tf.saved_model.load(path).signatures
+
+
+@pytest.fixture(scope="module")
+def hierarchy(tmp_path_factory):
+    model = build("hierarchical_vae")
+    path = export_for_serving(model, tmp_path_factory.mktemp("hvae"))
     return model, tf.saved_model.load(path).signatures
 
 
@@ -70,6 +90,7 @@ def test_classifier_refuses_images_outside_the_support(semi_supervised):
             getattr(model, method)(UINT8_SCALE)
 
 
+@pytest.mark.parametrize("fixture", ["unconditional", "hierarchy"])
 @pytest.mark.parametrize("name, extra", [
     ("encode", {"seed": np.array([0, 0], "int32")}),
     ("encode_mean", {}),
@@ -77,8 +98,8 @@ def test_classifier_refuses_images_outside_the_support(semi_supervised):
     ("serving_default", {}),
 ])
 def test_exported_signatures_refuse_images_outside_the_support(
-        unconditional, name, extra):
-    _, signatures = unconditional
+        fixture, name, extra, request):
+    _, signatures = request.getfixturevalue(fixture)
     for images in (UINT8_SCALE, NEGATIVE):
         message = refused(signatures[name], x=images, **extra)
         assert "divide uint8 pixels by 255" in message
@@ -97,10 +118,11 @@ def test_exported_codebook_signatures_refuse_images_outside_the_support(
         assert "divide uint8" in refused(signatures[name], x=UINT8_SCALE)
 
 
+@pytest.mark.parametrize("fixture", ["semi_supervised", "conditional"])
 @pytest.mark.parametrize("label", [-1, 3, 1000])
 def test_exported_signatures_refuse_labels_outside_the_classes(
-        semi_supervised, label):
-    model, signatures = semi_supervised
+        fixture, label, request):
+    model, signatures = request.getfixturevalue(fixture)
     x = np.full((2, *SHAPE), 0.5, "float32")
     labels = np.array([0, label], "int32")
     requests = {
@@ -167,7 +189,8 @@ def _empty_request(signature):
     return inputs
 
 
-@pytest.mark.parametrize("fixture", ["unconditional", "codebook"])
+@pytest.mark.parametrize("fixture", ["unconditional", "codebook",
+                                     "hierarchy"])
 def test_exported_signatures_refuse_an_empty_batch(fixture, request):
     _, signatures = request.getfixturevalue(fixture)
     for name, signature in signatures.items():
@@ -218,11 +241,12 @@ def test_activation_bytes_counts_what_the_inputs_compute_not_the_weights():
     assert activation_bytes(wider, spec) == 16 + 8000 + 8000
 
 
+@pytest.mark.parametrize("name", ["dense_vae", "hierarchical_vae"])
 def test_exported_requests_are_bounded_by_the_memory_of_their_samples(
-        tmp_path):
+        name, tmp_path):
     from zoo.export.request_size import sample_bytes
 
-    model = build()
+    model = build(name)
     per_sample = sample_bytes(model)
     signatures = tf.saved_model.load(export_for_serving(
         model, tmp_path / "m", max_request_bytes=10 * per_sample)).signatures
@@ -235,6 +259,23 @@ def test_exported_requests_are_bounded_by_the_memory_of_their_samples(
     assert "max_request_bytes" in message
     refused(signatures["sample"], num_samples=np.int32(11),
             seed=np.array([0, 0], "int32"))
+    assert signatures["sample"](
+        num_samples=tf.constant(10), seed=tf.constant([0, 0]))[
+            "images"].shape[0] == 10
+
+
+def test_exported_codebook_sample_is_bounded_by_the_memory_of_its_samples(
+        tmp_path):
+    from zoo.export.request_size import sample_bytes
+
+    model = build("vq_vae")
+    signatures = tf.saved_model.load(export_for_serving(
+        model, tmp_path / "vq", max_request_bytes=10 * sample_bytes(model)
+    )).signatures
+    message = refused(signatures["sample"], num_samples=np.int32(11),
+                      seed=np.array([0, 0], "int32"))
+    assert "at most 10 samples" in message
+    assert "max_request_bytes" in message
     assert signatures["sample"](
         num_samples=tf.constant(10), seed=tf.constant([0, 0]))[
             "images"].shape[0] == 10

@@ -105,3 +105,38 @@ def test_no_import_cycle_between_packages():
                                   "likelihoods", "latents"])
 def test_each_axis_is_a_package(axis):
     assert (ZOO / axis / "__init__.py").is_file()
+
+
+def hand_written_number_checks(path):
+    """The lines of `path` that test an int by hand, `isinstance(v, int)
+    and not isinstance(v, bool)`: a `not isinstance(..., bool)` inside an
+    `and`, the mark of a range check written beside `check_number`."""
+    def names_bool(node):
+        types = node.args[1] if len(node.args) == 2 else None
+        elements = types.elts if isinstance(types, ast.Tuple) else [types]
+        return any(isinstance(element, ast.Name) and element.id == "bool"
+                   for element in elements)
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not (isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And)):
+            continue
+        for operand in node.values:
+            if (isinstance(operand, ast.UnaryOp)
+                    and isinstance(operand.op, ast.Not)
+                    and isinstance(operand.operand, ast.Call)
+                    and getattr(operand.operand.func, "id", "") == "isinstance"
+                    and names_bool(operand.operand)):
+                found.append(operand.lineno)
+    return found
+
+
+def test_numbers_are_checked_by_the_one_rule():
+    """Every number check goes through `zoo.numbers` (`check_number`, or
+    `is_number` where a message words a larger value): nowhere else tests
+    an int by hand."""
+    assert hand_written_number_checks(ZOO / "numbers.py")  # the rule itself
+    found = {str(path.relative_to(ZOO.parent)): lines
+             for path in ZOO.rglob("*.py") if path.name != "numbers.py"
+             for lines in [hand_written_number_checks(path)] if lines}
+    assert not found, f"use zoo.numbers.is_number/check_number: {found}"

@@ -62,21 +62,29 @@ def check_number(value, argument, *, integer=False, minimum=None,
     >>> check_number(0.5, "decay", minimum=0.0, maximum=1.0, below=True)
     0.5
     """
-    kinds = (int, np.integer) if integer else (
-        int, float, np.integer, np.floating)
-    valid = (
-        isinstance(value, kinds) and not isinstance(value, (bool, np.bool_))
-        # An int is finite (and np.isfinite cannot take one beyond int64).
-        and (isinstance(value, (int, np.integer)) or bool(np.isfinite(value)))
-        and (minimum is None or (value > minimum if above else value >= minimum))
-        and (maximum is None or (value < maximum if below else value <= maximum))
-    )
-    if not valid:
+    if not is_number(value, integer=integer, minimum=minimum,
+                     maximum=maximum, above=above, below=below):
         raise ValueError(
             f"`{argument}` must be {describe_number(integer, minimum, maximum, above, below)}."
             f"{' ' + fix if fix else ''} Received: {argument}={value!r}"
         )
     return int(value) if integer else float(value)
+
+
+def is_number(value, *, integer=False, minimum=None, maximum=None,
+              above=False, below=False):
+    """Whether `check_number` takes `value` (same arguments), for the
+    checks of a number inside a larger value (a tuple of sizes) that word
+    their own message."""
+    kinds = (int, np.integer) if integer else (
+        int, float, np.integer, np.floating)
+    return bool(
+        isinstance(value, kinds) and not isinstance(value, (bool, np.bool_))
+        # An int is finite (and np.isfinite cannot take one beyond int64).
+        and (isinstance(value, (int, np.integer)) or np.isfinite(value))
+        and (minimum is None or (value > minimum if above else value >= minimum))
+        and (maximum is None or (value < maximum if below else value <= maximum))
+    )
 
 
 def describe_number(integer=False, minimum=None, maximum=None, above=False,

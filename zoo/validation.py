@@ -17,6 +17,7 @@ from zoo.numbers import check_positive_int
 from zoo.numbers import check_size
 from zoo.numbers import check_weight
 from zoo.numbers import check_widths
+from zoo.numbers import is_number
 
 
 def check_empty_dataset(dataset, argument="x"):
@@ -460,8 +461,7 @@ def assert_batch_valid(model, data):
 def check_input_shape(input_shape):
     """`input_shape` as a tuple of 1 to 3 positive ints."""
     if not isinstance(input_shape, (tuple, list)) or not all(
-        isinstance(size, (int, np.integer)) and not isinstance(size, bool)
-        and size > 0 for size in input_shape
+        is_number(size, integer=True, minimum=1) for size in input_shape
     ) or not 1 <= len(input_shape) <= 3:
         raise ValueError(
             "`input_shape` must be the shape of one example as a tuple of 1 "

@@ -9,6 +9,7 @@ from zoo.datasets import splits
 from zoo.datasets.arrays import from_arrays
 from zoo.numbers import MAX_IMAGE_BYTES
 from zoo.numbers import MAX_IMAGE_SIDE
+from zoo.numbers import is_number
 
 COLOR_MODES = ("grayscale", "rgb", "rgba")
 
@@ -57,8 +58,8 @@ def from_directory(path, image_size=(28, 28), color_mode="grayscale",
     checks.check_choice(color_mode, COLOR_MODES, "color_mode")
     if not (
         isinstance(image_size, (tuple, list)) and len(image_size) == 2
-        and all(isinstance(size, int) and not isinstance(size, bool)
-                and 0 < size <= MAX_IMAGE_SIDE for size in image_size)
+        and all(is_number(size, integer=True, minimum=1,
+                          maximum=MAX_IMAGE_SIDE) for size in image_size)
     ):
         raise ValueError(
             "`image_size` must be (height, width), two positive ints up to "
@@ -66,9 +67,8 @@ def from_directory(path, image_size=(28, 28), color_mode="grayscale",
             f"image_size={image_size!r}"
         )
     x_train, y_train = _read_images(path, "path", image_size, color_mode)
-    if isinstance(validation_size, (int, np.integer)) and not isinstance(
-        validation_size, bool
-    ) and 0 < validation_size < len(x_train) and isinstance(
+    if is_number(validation_size, integer=True, minimum=0,
+                 maximum=len(x_train), above=True, below=True) and isinstance(
         seed, (int, np.integer)
     ):  # else from_arrays says what is wrong
         order = splits.held_out_order(len(x_train), int(validation_size),

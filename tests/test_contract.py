@@ -1164,6 +1164,8 @@ def test_a_registered_user_layer_round_trips(tmp_path):
     ({"objective": "wake_sleep"}, "objective"),
     ({"label_embedding_dim": 4}, "num_classes"),
     ({"num_classes": 3, "prior": "vamp"}, "pseudo-inputs have no labels"),
+    ({"objective": "dip_vae", "prior": "mixture"},
+     "moments to those of the standard normal prior"),
 ], ids=str)
 def test_invalid_axis_options_name_the_option(options, message):
     with pytest.raises(ValueError, match=message):

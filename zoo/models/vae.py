@@ -208,20 +208,7 @@ class VAE(Autoencoder):
             num_classes, label_embedding_dim,
             partial=self.objective.sums_over_classes,
         )
-        if num_classes is not None and prior == "vamp":
-            raise ValueError(
-                "A conditional model (num_classes) cannot use prior='vamp': "
-                "the VampPrior's pseudo-inputs have no labels. Use "
-                "prior='standard_normal' or 'mixture'."
-            )
-        if (self.objective.needs_standard_normal_prior
-                and prior != "standard_normal"):
-            raise ValueError(
-                f"objective={type(self.objective).__name__} moves q(z)'s "
-                "moments to those of the standard normal prior; a learned "
-                "prior has others. Use prior='standard_normal'. Received: "
-                f"prior={prior!r}"
-            )
+        priors.check_combination(prior, self.objective, num_classes)
         self.prior_name = prior
         self.prior_components = prior_components
         self.prior_layer = priors.make_prior(

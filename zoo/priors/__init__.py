@@ -26,7 +26,8 @@ from zoo.priors.standard_normal import standard_normal_prior
 from zoo.priors.vamp import VampPrior
 
 __all__ = ["MAFPrior", "MixturePrior", "PRIORS", "PixelCNN", "VampPrior",
-           "make_prior", "mixture_from_noise", "standard_normal_prior"]
+           "check_combination", "make_prior", "mixture_from_noise",
+           "standard_normal_prior"]
 
 #: The axis's registry: name -> the prior layer's class, or None for the
 #: fixed N(0, I). A prior layer has `from_options(latent_dim, input_shape,
@@ -76,3 +77,27 @@ def make_prior(name, latent_dim, input_shape, num_components=None,
         )
     return prior.from_options(
         latent_dim, input_shape, num_components, unit_interval, seed)
+
+
+def check_combination(name, objective, num_classes):
+    """Refuse a prior that the model's objective or condition does not
+    allow, with the reason.
+
+    Args:
+        name: the model's `prior`.
+        objective: the model's `zoo.objectives.Objective`.
+        num_classes: the model's `num_classes`, None when unconditional.
+    """
+    if num_classes is not None and name == "vamp":
+        raise ValueError(
+            "A conditional model (num_classes) cannot use prior='vamp': "
+            "the VampPrior's pseudo-inputs have no labels. Use "
+            "prior='standard_normal' or 'mixture'."
+        )
+    if objective.needs_standard_normal_prior and name != "standard_normal":
+        raise ValueError(
+            f"objective={type(objective).__name__} moves q(z)'s "
+            "moments to those of the standard normal prior; a learned "
+            "prior has others. Use prior='standard_normal'. Received: "
+            f"prior={name!r}"
+        )

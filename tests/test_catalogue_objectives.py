@@ -14,6 +14,7 @@ import tensorflow as tf
 
 import zoo
 from conftest import real_images
+from test_export import TF1Loaded
 from test_objectives import digits  # noqa: F401 (a fixture)
 from test_objectives import dip_penalty
 from test_objectives import importance_weighted_objective
@@ -182,6 +183,14 @@ def test_factor_vae_trains_its_discriminator_in_fit_and_saves_it(tmp_path):
     for a, b in zip(discriminator.weights,
                     loaded.objective.discriminator.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+    # The discriminator's variables travel with the model into a SavedModel
+    # that TF Serving's loader reads and answers like the model.
+    served = TF1Loaded(zoo.export.export_for_serving(loaded,
+                                                     tmp_path / "serving"))
+    outputs = served.run("encode_mean", {"x": x[:4]})
+    served.session.close()
+    np.testing.assert_allclose(outputs["z_mean"], model.encode(x[:4]).mean(),
+                               rtol=1e-5, atol=1e-5)
 
 
 def test_factor_vae_shuffles_are_seeded_by_the_models_seed():
@@ -239,7 +248,7 @@ def bound_of(objective, log_weights=LOG_WEIGHTS, stopped=None):
     zoo.objectives.MIWAE(num_estimates=3, samples_per_estimate=2),
     zoo.objectives.CIWAE(num_samples=6, elbo_weight=0.3),
     zoo.objectives.IWAE(num_samples=6),
-], ids=repr)
+], ids=["miwae_2x3", "miwae_3x2", "ciwae", "iwae"])
 def test_iw_bounds_on_fixed_weights(objective):
     expected = importance_weighted_objective(
         objective, LOG_WEIGHTS.astype("float64"))

@@ -377,6 +377,19 @@ def test_rae_penalties_match_numpy():
         np.testing.assert_allclose(terms["latent_loss"], expected, rtol=1e-5)
 
 
+def test_gradient_penalty_is_taken_at_each_examples_own_code():
+    """For D(z) = tanh(z W), d/dz sum_j D(z)_j = W (1 - tanh(z W)^2): it
+    changes with z, so a penalty taken at another example's code (or at
+    one code for the batch) gives other numbers."""
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=(5, 3)).astype("float32")
+    kernel = rng.normal(size=(3, 4)).astype("float32")
+    gradient = (1 - np.tanh(z @ kernel) ** 2) @ kernel.T
+    np.testing.assert_allclose(
+        gradient_penalty(tf.constant(z), lambda codes: tf.tanh(codes @ kernel)),
+        np.sum(gradient**2, -1), rtol=1e-5)
+
+
 def test_a_plain_autoencoder_trains_on_the_reconstruction_alone():
     model = tiny("deterministic")
     model.compile()

@@ -1,10 +1,13 @@
 """What only the hierarchical latent has: the groups, their KL, free bits,
-the joint importance-weighted bound and the temperature.
+the joint importance-weighted bound and the temperature, on both networks
+(`network="conv"`, spatial groups, and `"gated_mlp"`, vector groups).
 
 The contract every model meets (fit, evaluate, the `.keras` round trip,
 `encode`/`decode`/`sample`, bad input, lr 1e-2, mixed precision) and every
 export signature read as TF Serving reads it are checked for
-`hierarchical_vae` by tests/test_contract.py and tests/test_export.py.
+`hierarchical_vae` (the conv network) by tests/test_contract.py and
+tests/test_export.py; the gated_mlp network's fit, round trip and export
+are checked here.
 """
 
 import keras
@@ -15,10 +18,12 @@ from scipy import stats
 
 import zoo
 from conftest import real_images
+from test_export import TF1Loaded
 
 SHAPE = (12, 12, 1)
 TINY = {"input_shape": SHAPE, "latent_dim": 3, "width": 8,
         "group_channels": 2, "seed": 0}
+NETWORKS = ["conv", "gated_mlp"]
 
 
 def tiny(**options):
@@ -33,6 +38,11 @@ def binary_images(count, seed=0):
         "float32")
 
 
+def event_sum(array):
+    """The sum over every axis but the first (a group's dimensions)."""
+    return array.sum(axis=tuple(range(1, array.ndim)))
+
+
 def test_groups_span_two_resolutions_below_the_top_vector():
     model = tiny(scales=2, groups_per_scale=2)
     groups = model.encode(binary_images(5), all_groups=True)
@@ -44,12 +54,13 @@ def test_groups_span_two_resolutions_below_the_top_vector():
     assert model.noise_dim == 3 + 2 * 18 + 2 * 72
 
 
-def test_a_fresh_posterior_equals_its_prior_in_every_lower_group():
+@pytest.mark.parametrize("network", NETWORKS)
+def test_a_fresh_posterior_equals_its_prior_in_every_lower_group(network):
     """The residual parameterisation starts at q = p (zero-initialised
     posterior heads): every lower group's KL is exactly 0 and the top
     group's is the closed form 0.5 * sum(mu^2 + sigma^2 - 1 - log sigma^2).
     """
-    model = tiny()
+    model = tiny(network=network)
     x = tf.constant(binary_images(4))
     eps = tf.random.stateless_normal((4, model.noise_dim), (1, 2))
     _, z_mean, z_stddev, _, groups = model.posterior_pass(x, eps)
@@ -61,10 +72,12 @@ def test_a_fresh_posterior_equals_its_prior_in_every_lower_group():
         np.testing.assert_allclose(kl, 0.0, atol=1e-6)
 
 
-def test_group_kl_is_the_gaussian_closed_form_after_training():
+@pytest.mark.parametrize("network", NETWORKS)
+def test_group_kl_is_the_gaussian_closed_form_after_training(network):
     """Once the posterior has moved off the prior, each lower group's KL
-    is the closed form between the two Gaussians (numpy, float64)."""
-    model = tiny()
+    is the closed form between the two Gaussians (numpy, float64), summed
+    over the group's dimensions (spatial or a vector)."""
+    model = tiny(network=network)
     x = binary_images(64)
     model.fit(x, epochs=2, batch_size=32, verbose=0)
     eps = tf.random.stateless_normal((8, model.noise_dim), (3, 4))
@@ -74,16 +87,17 @@ def test_group_kl_is_the_gaussian_closed_form_after_training():
         mu_q, s_q, mu_p, s_p = (np.asarray(t, "float64") for t in (
             group.posterior_loc, group.posterior_scale, group.prior_loc,
             group.prior_scale))
-        closed = (np.log(s_p / s_q) + (s_q**2 + (mu_q - mu_p) ** 2)
-                  / (2 * s_p**2) - 0.5).sum(axis=(1, 2, 3))
+        closed = event_sum(np.log(s_p / s_q) + (s_q**2 + (mu_q - mu_p) ** 2)
+                           / (2 * s_p**2) - 0.5)
         assert np.abs(closed).max() > 1e-4  # the posterior has moved
         np.testing.assert_allclose(kl, closed, rtol=1e-4, atol=1e-5)
 
 
-def test_one_sample_bound_is_log_joint_minus_log_posterior_by_hand():
+@pytest.mark.parametrize("network", NETWORKS)
+def test_one_sample_bound_is_log_joint_minus_log_posterior_by_hand(network):
     """At K = 1 the importance-weighted bound is log p(x|z) + log p(z) -
     log q(z|x) over every group, on the same noise: scipy's densities."""
-    model = tiny()
+    model = tiny(network=network)
     x = binary_images(64)
     model.fit(x, epochs=2, batch_size=32, verbose=0)
     x = x[:6]
@@ -101,20 +115,22 @@ def test_one_sample_bound_is_log_joint_minus_log_posterior_by_hand():
     ).sum(-1)
     for group in groups:
         z = np.asarray(group.z, "float64")
-        ratio += (stats.norm.logpdf(z, np.asarray(group.prior_loc, "float64"),
-                                    np.asarray(group.prior_scale, "float64"))
-                  - stats.norm.logpdf(
-                      z, np.asarray(group.posterior_loc, "float64"),
-                      np.asarray(group.posterior_scale, "float64"))
-                  ).sum(axis=(1, 2, 3))
+        ratio += event_sum(
+            stats.norm.logpdf(z, np.asarray(group.prior_loc, "float64"),
+                              np.asarray(group.prior_scale, "float64"))
+            - stats.norm.logpdf(
+                z, np.asarray(group.posterior_loc, "float64"),
+                np.asarray(group.posterior_scale, "float64")))
     np.testing.assert_allclose(bound, log_px + ratio, rtol=1e-5)
 
 
-def test_the_bound_tightens_with_more_samples():
+@pytest.mark.parametrize("network", NETWORKS)
+def test_the_bound_tightens_with_more_samples(network):
     """Seeded: the mean L_64 over 32 images is above the mean ELBO over 20
-    seeds by more than 3 standard errors of that ELBO mean (measured: a
-    gap of 0.15 to 0.35 nats, standard errors of 0.01 to 0.02)."""
-    model = tiny()
+    seeds by more than 3 standard errors of that ELBO mean (measured, conv:
+    a gap of 0.15 to 0.35 nats, standard errors of 0.01 to 0.02;
+    gated_mlp: a gap of 0.17 nats, standard error 0.017)."""
+    model = tiny(network=network)
     x = binary_images(128)
     model.fit(x, epochs=3, batch_size=32, verbose=0)
     x = x[:32]
@@ -124,13 +140,16 @@ def test_the_bound_tightens_with_more_samples():
     assert bound > elbos.mean() + 3 * standard_error
 
 
-def test_free_bits_charge_each_group_at_least_lambda():
+@pytest.mark.parametrize("network", NETWORKS)
+def test_free_bits_charge_each_group_at_least_lambda(network):
     """Fresh model (lower groups' KL exactly 0): with free_bits=lambda the
-    latent term is max(KL_top, lambda) + lambda per lower group."""
+    latent term is max(KL_top, lambda) + lambda per lower group (4 of
+    them: 2 scales x 2 groups)."""
     x = binary_images(16)
     logs = {}
     for free_bits in (0.0, 5.0):
-        model = tiny(free_bits=free_bits, groups_per_scale=2)
+        model = tiny(free_bits=free_bits, groups_per_scale=2,
+                     network=network)
         model.seed_generator.state.assign([0, 0])
         logs[free_bits] = model.test_on_batch(x, return_dict=True)
     plain, floored = logs[0.0], logs[5.0]
@@ -142,10 +161,11 @@ def test_free_bits_charge_each_group_at_least_lambda():
         top, rel=1e-4)
 
 
-def test_temperature_scales_every_group_and_zero_is_the_prior_means():
+@pytest.mark.parametrize("network", NETWORKS)
+def test_temperature_scales_every_group_and_zero_is_the_prior_means(network):
     """Near temperature 0 every group sits at its prior's mean, which is
     what `decode(0)` gives; at 1 and 0.5 the samples differ."""
-    model = tiny()
+    model = tiny(network=network)
     model.fit(binary_images(64), epochs=1, batch_size=32, verbose=0)
     cold = model.sample(3, seed=1, temperature=1e-6)
     means = model.decode(np.zeros((3, 3), "float32")).mean()
@@ -223,6 +243,12 @@ def test_plain_cells_ablation_builds_and_trains():
     ({"groups_per_scale": 1.5}, "groups_per_scale"),
     ({"group_channels": 0}, "group_channels"),
     ({"filters": (32,)}, "filters"),
+    ({"network": "mlp"}, "network"),
+    ({"network": None}, "network"),
+    ({"network": "gated_mlp", "cells": 2}, "cells"),
+    ({"network": "gated_mlp", "cells": 0}, "cells"),
+    ({"network": "gated_mlp", "residual": False}, "residual"),
+    ({"network": "gated_mlp", "input_shape": (2, 12, 12, 1)}, "input_shape"),
 ], ids=str)
 def test_invalid_options_name_the_option(options, message):
     with pytest.raises(ValueError, match=message):
@@ -245,3 +271,110 @@ def test_round_trip_keeps_beta_and_free_bits(tmp_path):
     x = binary_images(4)
     np.testing.assert_array_equal(loaded.reconstruct(tf.constant(x)),
                                   model.reconstruct(tf.constant(x)))
+
+
+# The default network, unchanged by the `network` option ------------------
+
+
+def test_the_conv_network_gives_the_loss_it_gave_before_the_option():
+    """A seeded conv hierarchy's loss on a fixed batch, recorded from the
+    code before `network` existed (commit ab7ea6a): the default network is
+    the same model, weights, noise and sums."""
+    model = tiny()
+    assert model.network == "conv"
+    model.seed_generator.state.assign([0, 0])
+    logs = model.test_on_batch(binary_images(16), return_dict=True)
+    assert logs["loss"] == pytest.approx(100.38623046875, rel=1e-6)
+    assert logs["kl"] == pytest.approx(0.46804285049438477, rel=1e-5)
+    assert logs["reconstruction"] == pytest.approx(99.9181900024414,
+                                                   rel=1e-6)
+
+
+def test_a_config_without_network_builds_the_conv_network():
+    """Files saved before the option have no `network` in their config."""
+    model = tiny(width=4)
+    config = model.get_config()
+    assert config["network"] == "conv"
+    del config["network"]
+    again = type(model).from_config(config)
+    assert again.network == "conv"
+    assert again.get_config() == model.get_config()
+
+
+# The gated_mlp network: vector groups --------------------------------------
+
+
+def dense_images(count, seed=0):
+    """`binary_images` flattened, the examples of a flat model."""
+    return binary_images(count, seed).reshape(count, -1)
+
+
+def test_gated_mlp_groups_are_vectors_scales_times_groups_per_scale():
+    model = tiny(network="gated_mlp", scales=2, groups_per_scale=2)
+    groups = model.encode(binary_images(5), all_groups=True)
+    assert [tuple(group.event_shape) for group in groups] == [
+        (3,), (2,), (2,), (2,), (2,)]
+    assert all(tuple(group.batch_shape) == (5,) for group in groups)
+    assert model.noise_dim == 3 + 4 * 2
+    flat = tiny(network="gated_mlp", input_shape=(144,), scales=1)
+    assert flat.group_shapes == [(3,), (2,)]
+    assert flat.sample(2, seed=0).shape == (2, 144)
+    # The likelihood reads the lower group too (the state carries it).
+    eps = np.zeros((2, flat.noise_dim), "float32")
+    eps[1, 3:] = 2.0
+    images = flat.compute_samples_from_noise(tf.constant(eps)).numpy()
+    assert np.abs(images[0] - images[1]).max() > 1e-4
+
+
+def test_gated_mlp_hierarchy_fits_and_round_trips_exactly(tmp_path):
+    """Flat examples: the loss is finite and goes down over 4 epochs, and
+    the `.keras` file (safe mode) gives the same outputs from the same
+    inputs and noise."""
+    model = tiny(network="gated_mlp", input_shape=(144,))
+    x = dense_images(64)
+    losses = model.fit(x, epochs=4, batch_size=16, verbose=0).history["loss"]
+    assert np.all(np.isfinite(losses))
+    assert losses[-1] < losses[0]
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert loaded.network == "gated_mlp"
+    assert loaded.get_config() == model.get_config()
+    x = tf.constant(x[:6])
+    eps = tf.random.stateless_normal((3, 6, model.noise_dim), (1, 2))
+    for name, value in model.compute_scores_from_noise(x, eps).items():
+        np.testing.assert_array_equal(
+            loaded.compute_scores_from_noise(x, eps)[name], value)
+    np.testing.assert_array_equal(loaded.reconstruct(x),
+                                  model.reconstruct(x))
+    np.testing.assert_array_equal(loaded.sample(3, seed=4),
+                                  model.sample(3, seed=4))
+
+
+def test_gated_mlp_export_answers_encode_mean_and_score_like_the_model(
+        tmp_path):
+    """Read through TF Serving's TF1 loader: `encode_mean` is the encoder,
+    `score` the model's ELBO and importance-weighted bound at the export's
+    seed."""
+    model = tiny(network="gated_mlp")
+    x = binary_images(64)
+    model.fit(x, epochs=1, batch_size=32, verbose=0)
+    x = x[:3]
+    path = zoo.export.export_for_serving(model, tmp_path / "dense")
+    loaded = TF1Loaded(str(path))
+    try:
+        means = loaded.run("encode_mean", {"x": x})
+        scores = loaded.run("score", {"x": x, "num_samples": np.int32(5)})
+    finally:
+        loaded.session.close()
+    z_mean, z_stddev = model.encoder(x)
+    np.testing.assert_allclose(means["z_mean"], z_mean, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(means["z_stddev"], z_stddev, rtol=1e-5,
+                               atol=1e-5)
+    seed = zoo.export.SCORE_SEED[0]
+    np.testing.assert_allclose(scores["elbo"], model.elbo(x, seed=seed),
+                               rtol=1e-5)
+    np.testing.assert_allclose(
+        scores["log_likelihood"],
+        model.log_likelihood(x, num_samples=5, chunk_size=5, seed=seed),
+        rtol=1e-5)

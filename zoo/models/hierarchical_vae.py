@@ -1,9 +1,11 @@
 """`HierarchicalVAE`: a top-down hierarchy of latent groups.
 
 A third latent structure beside the zoo's Gaussian vector (`zoo.VAE`) and
-discrete codebook (`zoo.VQVAE`): a vector group z_0 at the top and spatial
-groups z_1..z_L below it, on two or more resolutions, in the spirit of the
-Ladder VAE, NVAE and VDVAE. The networks are `zoo.networks.hierarchy`'s.
+discrete codebook (`zoo.VQVAE`): a vector group z_0 at the top and groups
+z_1..z_L below it, in the spirit of the Ladder VAE, NVAE and VDVAE. With
+`network="conv"` (the default) the lower groups are spatial, on two or more
+resolutions (`zoo.networks.hierarchy`); with `network="gated_mlp"` they are
+vectors, over gated dense layers (`zoo.networks.dense_hierarchy`).
 """
 
 import keras
@@ -20,10 +22,16 @@ from zoo.bounds import stateless_seed
 from zoo.latents import gaussian
 from zoo.likelihoods import tfd
 from zoo.models.autoencoder import Autoencoder
+from zoo.networks import dense_hierarchy
 from zoo.networks import hierarchy
 
 #: The most latent groups per resolution.
 MAX_GROUPS_PER_SCALE = 16
+
+#: The networks of a hierarchy: `"conv"`, spatial groups over residual
+#: cells (`zoo.networks.hierarchy`), and `"gated_mlp"`, vector groups over
+#: gated dense layers (`zoo.networks.dense_hierarchy`).
+NETWORKS = ("conv", "gated_mlp")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -33,7 +41,7 @@ class HierarchicalVAE(Autoencoder):
     Mathematical details:
 
     The generative model is top-down: z_0 ~ N(0, I) (`latent_dim`, the
-    fixed prior of every zoo model), then each spatial group
+    fixed prior of every zoo model), then each lower group
     z_l ~ p(z_l | z_<l) = N(mu_p, sigma_p^2), whose parameters the top-down
     network computes from the groups above, and x ~ p(x | z_0..z_L). The
     posterior follows the same order,
@@ -42,8 +50,9 @@ class HierarchicalVAE(Autoencoder):
 
     each q(z_l | x, z_<l) = N(mu_p + dmu, (sigma_p * s)^2) a residual to the
     group's prior (NVAE's parameterisation; `zoo.networks.hierarchy`). The
-    ELBO sums one analytic KL per group, each between two Gaussians at the
-    sampled groups above:
+    ELBO sums one analytic KL per group (summed over the group's
+    dimensions, spatial or not), each between two Gaussians at the sampled
+    groups above:
 
         ELBO(x) = E_q[log p(x|z)] - KL(q(z_0|x) || N(0, I))
                   - sum_l E_q[KL(q(z_l|x, z_<l) || p(z_l|z_<l))].
@@ -63,22 +72,44 @@ class HierarchicalVAE(Autoencoder):
     with z^k = (z_0^k, ..., z_L^k) drawn ancestrally from q and
     p(z) / q(z|x) the product of every group's density ratio.
 
+    The two networks (`network`):
+
+    - `"conv"` (the default): spatial groups of `group_channels` channels,
+      `groups_per_scale` of them at each of `scales` resolutions H/2,
+      H/4, ..., over residual cells (`zoo.networks.hierarchy`).
+    - `"gated_mlp"`: vector groups of `group_channels` dimensions over gated
+      dense layers of `width` units (`zoo.networks.dense_hierarchy`); x is
+      flattened, so any `input_shape` works. A vector has no resolutions:
+      the `scales * groups_per_scale` lower groups form one chain, and the
+      two options only set how many there are (`scales=1,
+      groups_per_scale=1` gives one lower group, the two-stochastic-layer
+      HVAE of Tomczak & Welling, 2018). `cells` and `residual` are the
+      convolutional cells' and are refused at other values than their
+      defaults.
+
     Args:
-        input_shape: `(H, W, C)`, the shape of one image.
+        input_shape: `(H, W, C)`, the shape of one image; with
+            `network="gated_mlp"`, any shape (flattened).
         latent_dim: int > 0, the size of the top group z_0 (what `encode`
             gives and `decode` takes).
-        width: int > 0, the channels of every feature map (default 32).
+        network: `"conv"` (default) or `"gated_mlp"`, the networks and
+            the shape of the lower groups (above).
+        width: int > 0, the channels of every feature map, or with
+            `"gated_mlp"` the units of every gated dense layer (default 32).
         scales: int > 0, the resolutions with latent groups, H/2, H/4, ...
-            (default 2: 14x14 and 7x7 for 28x28 images).
+            (default 2: 14x14 and 7x7 for 28x28 images); with
+            `"gated_mlp"`, a factor of the number of lower groups.
         groups_per_scale: int >= 0, latent groups per resolution (default
             1: with z_0, 3 groups for 2 scales; 0 leaves z_0 alone, a
-            one-group VAE with this network, for the ablation).
-        group_channels: int > 0, the channels of each spatial group
-            (default 4).
+            one-group VAE with this network, for the ablation); with
+            `"gated_mlp"`, the other factor of the number of lower groups.
+        group_channels: int > 0, the channels of each spatial group, or
+            the size of each vector group (default 4).
         cells: int >= 0, residual cells per stage and per group (default
-            1).
+            1; `"conv"` only).
         residual: bool, whether cells have skip connections (default
-            True; False is the ablation's plain convolution stack).
+            True; False is the ablation's plain convolution stack;
+            `"conv"` only).
         free_bits: float >= 0, the least KL in nats each group is charged
             in training (default 0.0, none).
         beta: float >= 0, the initial KL weight (default 1.0).
@@ -100,6 +131,11 @@ class HierarchicalVAE(Autoencoder):
     >>> history = model.fit(x.astype("float32"), epochs=1, verbose=0)
     >>> [group.event_shape for group in model.encode(x, all_groups=True)]
     [TensorShape([8]), TensorShape([7, 7, 4]), TensorShape([14, 14, 4])]
+    >>> dense = zoo.get("hierarchical_vae", input_shape=(28, 28, 1),
+    ...                 latent_dim=8, network="gated_mlp", width=16,
+    ...                 scales=1, groups_per_scale=1)
+    >>> [group.event_shape for group in dense.encode(x, all_groups=True)]
+    [TensorShape([8]), TensorShape([4])]
 
     References:
         Sønderby, Raiko, Maaløe, Sønderby & Winther, Ladder Variational
@@ -112,6 +148,8 @@ class HierarchicalVAE(Autoencoder):
         Autoregressive Flow, NeurIPS 2016 (free bits).
         Burda, Grosse & Salakhutdinov, Importance Weighted Autoencoders,
         ICLR 2016.
+        Tomczak & Welling, VAE with a VampPrior, AISTATS 2018 (the dense
+        two-layer HVAE).
     """
 
 
@@ -122,6 +160,7 @@ class HierarchicalVAE(Autoencoder):
         self,
         input_shape,
         latent_dim,
+        network="conv",
         width=32,
         scales=2,
         groups_per_scale=1,
@@ -137,11 +176,18 @@ class HierarchicalVAE(Autoencoder):
     ):
         super().__init__(input_shape, latent_dim, likelihood,
                          likelihood_scale, seed, **kwargs)
-        if len(self.image_shape) != 3:
+        if network not in NETWORKS:
             raise ValueError(
-                "A hierarchical VAE has spatial latent groups, so it takes "
-                "images (H, W, C); use zoo.get('dense_vae', ...) for flat "
-                f"data. Received: input_shape={input_shape!r}"
+                f"`network` of a hierarchical VAE must be one of "
+                f"{list(NETWORKS)}. Received: network={network!r}"
+            )
+        self.network = network
+        if network == "conv" and len(self.image_shape) != 3:
+            raise ValueError(
+                "A hierarchical VAE with network='conv' has spatial latent "
+                "groups, so it takes images (H, W, C); pass "
+                "network='gated_mlp' (vector groups) for flat data. "
+                f"Received: input_shape={input_shape!r}"
             )
         self.width = validation.check_size(
             width, "width", 4096, "a few hundred channels suffice.")
@@ -162,18 +208,29 @@ class HierarchicalVAE(Autoencoder):
                 f"Received: residual={residual!r}"
             )
         self.residual = residual
+        if network == "gated_mlp":
+            refuse_conv_options(cells, residual)
         self.conditioning = conditions.get(None, None)
         self.objective = objectives.ELBO(beta=beta, free_bits=free_bits)
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self.encoder, self.bottom_up = hierarchy.bottom_up(
-            self.image_shape, self.latent_dim, self.width, self.scales,
-            self.cells, self.residual,
-        )
-        self.top_down = hierarchy.TopDown(
-            self.parameter_shape, self.latent_dim, self.width, self.scales,
-            self.groups_per_scale, self.group_channels, self.cells,
-            self.residual, name="top_down",
-        )
+        if network == "conv":
+            self.encoder, self.bottom_up = hierarchy.bottom_up(
+                self.image_shape, self.latent_dim, self.width, self.scales,
+                self.cells, self.residual,
+            )
+            self.top_down = hierarchy.TopDown(
+                self.parameter_shape, self.latent_dim, self.width,
+                self.scales, self.groups_per_scale, self.group_channels,
+                self.cells, self.residual, name="top_down",
+            )
+        else:
+            self.encoder, self.bottom_up = dense_hierarchy.bottom_up(
+                self.image_shape, self.latent_dim, self.width)
+            self.top_down = dense_hierarchy.TopDown(
+                self.parameter_shape, self.latent_dim, self.width,
+                self.scales * self.groups_per_scale, self.group_channels,
+                name="top_down",
+            )
         z = keras.Input(shape=(self.latent_dim,), name="z")
         self.decoder = keras.Model(z, self.top_down(z), name="decoder")
         self.track_objective()
@@ -197,7 +254,8 @@ class HierarchicalVAE(Autoencoder):
     @property
     def group_shapes(self):
         """The event shape of every group, top first: `(latent_dim,)`,
-        then `(h, w, group_channels)` per spatial group."""
+        then `(h, w, group_channels)` per spatial group (`"conv"`) or
+        `(group_channels,)` per vector group (`"gated_mlp"`)."""
         return [(self.latent_dim,), *self.top_down.group_shapes]
 
     #: The noise `compute_samples_from_noise` takes: every group's, flat.
@@ -257,7 +315,7 @@ class HierarchicalVAE(Autoencoder):
                 tfd.Normal(group.posterior_loc, group.posterior_scale),
                 tfd.Normal(group.prior_loc, group.prior_scale),
             )
-            result.append(ops.sum(kl, axis=(1, 2, 3)))
+            result.append(sum_over_event(kl))
         return result
 
     def log_density_ratio(self, z_mean, z_stddev, z_top, groups):
@@ -267,12 +325,11 @@ class HierarchicalVAE(Autoencoder):
             - tfd.Normal(z_mean, z_stddev).log_prob(z_top), axis=-1,
         )
         for group in groups:
-            ratio += ops.sum(
+            ratio += sum_over_event(
                 tfd.Normal(group.prior_loc, group.prior_scale).log_prob(
                     group.z)
                 - tfd.Normal(group.posterior_loc,
-                             group.posterior_scale).log_prob(group.z),
-                axis=(1, 2, 3),
+                             group.posterior_scale).log_prob(group.z)
             )
         return ratio
 
@@ -311,9 +368,9 @@ class HierarchicalVAE(Autoencoder):
         return [self.posterior(z_mean, z_stddev)] + [
             tfd.Independent(
                 tfd.Normal(group.posterior_loc, group.posterior_scale),
-                reinterpreted_batch_ndims=3,
+                reinterpreted_batch_ndims=len(shape),
             )
-            for group in groups
+            for group, shape in zip(groups, self.top_down.group_shapes)
         ]
 
     def decode(self, latents):
@@ -499,6 +556,7 @@ class HierarchicalVAE(Autoencoder):
     def get_config(self):
         return {
             **super().get_config(),
+            "network": self.network,
             "width": self.width,
             "scales": self.scales,
             "groups_per_scale": self.groups_per_scale,
@@ -515,6 +573,30 @@ class HierarchicalVAE(Autoencoder):
         objective."""
         if len(store.keys()):
             self.objective.beta.assign(store["0"])
+
+
+def sum_over_event(tensor):
+    """The sum of a group's `(batch, *shape)` tensor over its event axes,
+    every axis but the batch: `(batch,)`."""
+    return ops.sum(tensor, axis=tuple(range(1, len(tensor.shape))))
+
+
+def refuse_conv_options(cells, residual):
+    """Raise `ValueError` for convolutional options given to
+    `network="gated_mlp"` at other values than their defaults."""
+    if cells != 1:
+        raise ValueError(
+            "`cells` counts the residual cells of network='conv'; "
+            "network='gated_mlp' has none (its depth is fixed, its size is "
+            f"`width`). Drop `cells`. Received: cells={cells!r}"
+        )
+    if residual is not True:
+        raise ValueError(
+            "`residual` switches the skip connections of the cells of "
+            "network='conv'; network='gated_mlp' has no cells. Drop "
+            "`residual`. "
+            f"Received: residual={residual!r}"
+        )
 
 
 def refuse_condition(condition):

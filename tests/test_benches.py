@@ -318,20 +318,26 @@ def test_layout_refactor_finds_the_same_numbers_as_before(results):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("row,options", [
+    ("vae", {"latent_dim": 40, "network": "gated_mlp"}),
+    ("hvae", {"latent_dim": 40, "model": "hierarchical_vae",
+              "network": "gated_mlp", "width": 300, "group_channels": 40,
+              "scales": 1, "groups_per_scale": 1}),
+])
 def test_published_table_smoke_writes_its_row_and_resumes_early_stopping(
-        tmp_path, monkeypatch):
+        tmp_path, monkeypatch, row, options):
     monkeypatch.syspath_prepend(str(REPOSITORY))
     from bench import published_table
 
-    result = published_table.train_row("vae", 1, smoke=True,
+    result = published_table.train_row(row, 1, smoke=True,
                                        output_dir=tmp_path)
     written = json.loads(
-        (tmp_path / "results" / "vae.json").read_text())
+        (tmp_path / "results" / f"{row}.json").read_text())
     assert written["test_nll"] == result["test_nll"]
     assert written["test_nll"] <= written["test_negative_elbo"]
-    assert written["options"] == {"latent_dim": 40, "network": "gated_mlp"}
+    assert written["options"] == options
     # A finished row removes its checkpoint.
-    assert not (tmp_path / "checkpoints" / "vae").exists()
+    assert not (tmp_path / "checkpoints" / row).exists()
     # The early-stopping state survives a restart: best value and epoch.
     state = published_table.EarlyStoppingState(tmp_path / "state")
     state.folder.mkdir()
@@ -340,6 +346,25 @@ def test_published_table_smoke_writes_its_row_and_resumes_early_stopping(
         json.dumps({"best": 250.0, "best_epoch": 7}))
     again = published_table.EarlyStoppingState(tmp_path / "state")
     assert (again.best, again.best_epoch) == (250.0, 7)
+
+
+def test_published_table_rows_build_the_model_their_options_name(
+        monkeypatch):
+    """The VAE rows build `zoo.VAE`; the HVAE row names
+    `hierarchical_vae`: their two stochastic layers of 40 (z_2 on top,
+    one lower group z_1) over gated dense layers of 300."""
+    monkeypatch.syspath_prepend(str(REPOSITORY))
+    from bench import published_table
+
+    import zoo
+
+    vae = published_table.build_model(published_table.ROWS["vae"][3])
+    assert type(vae) is zoo.VAE and vae.network == "gated_mlp"
+    hvae = published_table.build_model(published_table.ROWS["hvae"][3])
+    assert isinstance(hvae, zoo.HierarchicalVAE)
+    assert hvae.network == "gated_mlp" and hvae.width == 300
+    assert hvae.group_shapes == [(40,), (40,)]
+    assert hvae.image_shape == (28, 28, 1) and hvae.seed == 0
 
 
 def test_catalogue_rows_take_the_one_size_a_latent_allows(results):

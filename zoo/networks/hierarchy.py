@@ -57,7 +57,8 @@ UNIT_SHIFT = math.log(math.expm1(1.0 - SCALE_FLOOR))
 
 #: One latent group of a top-down pass: its sample z and the parameters of
 #: its prior and (None in a pass without x) posterior, each
-#: `(batch, h, w, group_channels)`, float32.
+#: `(batch, h, w, group_channels)`, float32 (`(batch, group_channels)` for
+#: the vector groups of `dense_hierarchy`).
 Group = collections.namedtuple(
     "Group", ["z", "prior_loc", "prior_scale", "posterior_loc",
               "posterior_scale"]

@@ -237,6 +237,16 @@ def number(value, digits=1):
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+def active_cell(active_units):
+    """The table's cell for a row's active units: a count, `active/total`
+    per group for a hierarchy, a dash for a model with none (a codebook)."""
+    if active_units is None:
+        return "–"
+    if isinstance(active_units, list):
+        return ", ".join(f"{active}/{total}" for active, total in active_units)
+    return str(active_units)
+
+
 def markdown(records):
     """The table of the finished rows."""
     samplers = sorted({name for record in records
@@ -259,7 +269,7 @@ def markdown(records):
                  number(prior["recall"], 2),
                  *[number(record["samplers"].get(name, {}).get("fid"), 2)
                    for name in samplers],
-                 str(record["active_units"]),
+                 active_cell(record["active_units"]),
                  number(record["training_seconds"], 0)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

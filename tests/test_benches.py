@@ -415,6 +415,14 @@ def test_catalogue_fits_ex_post_samplers_where_the_latent_takes_them():
         assert names == () and reason in why, (name, why)
 
 
+def test_catalogue_table_shows_active_units_per_group_and_a_dash_for_none():
+    from bench import catalogue
+
+    assert catalogue.active_cell(16) == "16"
+    assert catalogue.active_cell([[16, 16], [0, 196]]) == "16/16, 0/196"
+    assert catalogue.active_cell(None) == "–"
+
+
 def test_catalogue_smoke_writes_a_row_per_preset_and_resumes(tmp_path,
                                                             capsys):
     from bench import catalogue

@@ -57,11 +57,11 @@ import keras
 from keras import layers
 from keras import ops
 
-from zoo.latents.gaussian import SCALE_FLOOR
 from zoo.networks.gated_mlp import gated_stack
 from zoo.networks.heads import posterior_head
-from zoo.networks.hierarchy import UNIT_SHIFT
-from zoo.networks.hierarchy import Group
+from zoo.networks.hierarchy import draw_group
+from zoo.networks.hierarchy import prior_parameters
+from zoo.networks.hierarchy import residual_posterior
 
 
 def gated_block(input_sizes, hidden_units, name):
@@ -114,17 +114,13 @@ class LatentGroup(layers.Layer):
 
     def prior(self, h):
         """p(z_l | z_<l)'s `(loc, scale)` from the state h."""
-        loc, raw = ops.split(self.prior_head(h), 2, axis=-1)
-        return loc, ops.softplus(raw) + SCALE_FLOOR
+        return prior_parameters(self.prior_head(h))
 
     def posterior(self, h, features, prior_loc, prior_scale):
         """q(z_l | x, z_<l)'s `(loc, scale)`: residual to the prior."""
-        shift, raw = ops.split(
+        return residual_posterior(
             self.posterior_head(self.posterior_features([h, features])),
-            2, axis=-1,
-        )
-        factor = ops.softplus(raw + UNIT_SHIFT) + SCALE_FLOOR
-        return prior_loc + shift, prior_scale * factor
+            prior_loc, prior_scale)
 
     def update(self, h, z):
         """The next state: GLU([h, z])."""
@@ -189,19 +185,9 @@ class TopDown(layers.Layer):
         h = self.start(z_top)
         groups = []
         for index, group in enumerate(self.groups):
-            prior_loc, prior_scale = group.prior(h)
-            if features is None:
-                loc, scale = prior_loc, prior_scale * temperature
-                posterior = (None, None)
-            else:
-                loc, scale = group.posterior(
-                    h, ops.cast(features[0], h.dtype), prior_loc,
-                    prior_scale,
-                )
-                posterior = (loc, scale)
-            eps = None if noise is None else noise[index]
-            z = loc if eps is None else loc + scale * eps
-            groups.append(Group(z, prior_loc, prior_scale, *posterior))
-            h = group.update(h, z)
+            drawn, h = draw_group(
+                group, h, None if features is None else features[0],
+                None if noise is None else noise[index], temperature)
+            groups.append(drawn)
         parameters = self.parameters(self.last(h))
         return ops.reshape(parameters, (-1, *self.parameter_shape)), groups

@@ -76,6 +76,44 @@ def grids(input_shape, scales):
     return result
 
 
+def prior_parameters(head_output):
+    """A group's prior `(loc, scale)` from its head's output, the last axis
+    split in two: loc, and softplus(raw) + `SCALE_FLOOR`."""
+    loc, raw = ops.split(head_output, 2, axis=-1)
+    return loc, ops.softplus(raw) + SCALE_FLOOR
+
+
+def residual_posterior(head_output, prior_loc, prior_scale):
+    """A group's posterior `(loc, scale)` relative to its prior (NVAE): the
+    head's output split into a shift dmu and a raw scale factor,
+    `(prior_loc + dmu, prior_scale * (softplus(raw + UNIT_SHIFT) +
+    SCALE_FLOOR))`, the prior itself at a zero output."""
+    shift, raw = ops.split(head_output, 2, axis=-1)
+    factor = ops.softplus(raw + UNIT_SHIFT) + SCALE_FLOOR
+    return prior_loc + shift, prior_scale * factor
+
+
+def draw_group(group, h, features, eps, temperature):
+    """One group of a top-down pass (module docstring): its prior from the
+    state h; its posterior when `features` (x's bottom-up features at the
+    group's resolution) are given, else the prior with its scale times
+    `temperature`; z = loc + scale * eps, the mean where `eps` is None.
+
+    Returns:
+        `(Group, the next state)`.
+    """
+    prior_loc, prior_scale = group.prior(h)
+    if features is None:
+        loc, scale = prior_loc, prior_scale * temperature
+        posterior = (None, None)
+    else:
+        loc, scale = group.posterior(
+            h, ops.cast(features, h.dtype), prior_loc, prior_scale)
+        posterior = (loc, scale)
+    z = loc if eps is None else loc + scale * eps
+    return Group(z, prior_loc, prior_scale, *posterior), group.update(h, z)
+
+
 class ResidualCell(layers.Layer):
     """h + Conv3x3(silu(Conv3x3(silu(h)))), the second convolution
     zero-initialised; without `residual`, silu(Conv3x3(silu(Conv3x3(h))))
@@ -165,17 +203,13 @@ class LatentGroup(layers.Layer):
 
     def prior(self, h):
         """p(z_l | z_<l)'s `(loc, scale)` from the state h."""
-        loc, raw = ops.split(self.prior_head(h), 2, axis=-1)
-        return loc, ops.softplus(raw) + SCALE_FLOOR
+        return prior_parameters(self.prior_head(h))
 
     def posterior(self, h, features, prior_loc, prior_scale):
         """q(z_l | x, z_<l)'s `(loc, scale)`: residual to the prior."""
-        shift, raw = ops.split(
+        return residual_posterior(
             self.posterior_head(ops.concatenate([h, features], axis=-1)),
-            2, axis=-1,
-        )
-        factor = ops.softplus(raw + UNIT_SHIFT) + SCALE_FLOOR
-        return prior_loc + shift, prior_scale * factor
+            prior_loc, prior_scale)
 
     def update(self, h, z):
         """The next state: cells(h + Conv1x1(z))."""
@@ -261,20 +295,10 @@ class TopDown(layers.Layer):
             while scale_now > scale:
                 h = self.up(h, scale_now - 1)
                 scale_now -= 1
-            prior_loc, prior_scale = group.prior(h)
-            if features is None:
-                loc, scale_ = prior_loc, prior_scale * temperature
-                posterior = (None, None)
-            else:
-                loc, scale_ = group.posterior(
-                    h, ops.cast(features[scale], h.dtype), prior_loc,
-                    prior_scale,
-                )
-                posterior = (loc, scale_)
-            eps = None if noise is None else noise[index]
-            z = loc if eps is None else loc + scale_ * eps
-            groups.append(Group(z, prior_loc, prior_scale, *posterior))
-            h = group.update(h, z)
+            drawn, h = draw_group(
+                group, h, None if features is None else features[scale],
+                None if noise is None else noise[index], temperature)
+            groups.append(drawn)
         while scale_now >= 0:
             h = self.up(h, scale_now - 1)
             scale_now -= 1

@@ -630,8 +630,8 @@ EXTERNAL = [
      "or num_classes", "ValueError", "names the option",
      "tests/test_vq_vae.py::test_invalid_options_name_the_option"),
     ("zoo.get('hierarchical_vae', ...)", "input_shape not (H, W, C) "
-     "(network='conv'); an unknown network; cells or residual other than "
-     "their defaults with network='gated_mlp'; "
+     "(network='conv'); an unknown network; cells or residual given "
+     "with network='gated_mlp'; "
      "width, scales, group_channels not positive; groups_per_scale, cells "
      "not ints in range; residual not a bool; free_bits negative or NaN; "
      "options of other models (filters)", "ValueError", "names the option",

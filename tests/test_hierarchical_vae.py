@@ -247,6 +247,8 @@ def test_plain_cells_ablation_builds_and_trains():
     ({"network": None}, "network"),
     ({"network": "gated_mlp", "cells": 2}, "cells"),
     ({"network": "gated_mlp", "cells": 0}, "cells"),
+    ({"network": "gated_mlp", "cells": 1}, "cells"),
+    ({"network": "gated_mlp", "residual": True}, "residual"),
     ({"network": "gated_mlp", "residual": False}, "residual"),
     ({"network": "gated_mlp", "input_shape": (2, 12, 12, 1)}, "input_shape"),
 ], ids=str)

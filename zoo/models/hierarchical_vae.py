@@ -84,8 +84,7 @@ class HierarchicalVAE(Autoencoder):
       two options only set how many there are (`scales=1,
       groups_per_scale=1` gives one lower group, the two-stochastic-layer
       HVAE of Tomczak & Welling, 2018). `cells` and `residual` are the
-      convolutional cells' and are refused at other values than their
-      defaults.
+      convolutional cells' and are refused if given.
 
     Args:
         input_shape: `(H, W, C)`, the shape of one image; with
@@ -105,11 +104,11 @@ class HierarchicalVAE(Autoencoder):
             `"gated_mlp"`, the other factor of the number of lower groups.
         group_channels: int > 0, the channels of each spatial group, or
             the size of each vector group (default 4).
-        cells: int >= 0, residual cells per stage and per group (default
-            1; `"conv"` only).
-        residual: bool, whether cells have skip connections (default
-            True; False is the ablation's plain convolution stack;
-            `"conv"` only).
+        cells: int >= 0, residual cells per stage and per group (None,
+            the default, is 1; `"conv"` only: `"gated_mlp"` refuses any).
+        residual: bool, whether cells have skip connections (None, the
+            default, is True; False is the ablation's plain convolution
+            stack; `"conv"` only: `"gated_mlp"` refuses any).
         free_bits: float >= 0, the least KL in nats each group is charged
             in training (default 0.0, none).
         beta: float >= 0, the initial KL weight (default 1.0).
@@ -165,8 +164,8 @@ class HierarchicalVAE(Autoencoder):
         scales=2,
         groups_per_scale=1,
         group_channels=4,
-        cells=1,
-        residual=True,
+        cells=None,
+        residual=None,
         free_bits=0.0,
         beta=1.0,
         likelihood="bernoulli",
@@ -200,16 +199,18 @@ class HierarchicalVAE(Autoencoder):
             group_channels, "group_channels", 1024,
             "groups have a few to tens of channels.",
         )
-        self.cells = validation.check_number(
-            cells, "cells", integer=True, minimum=0, maximum=64)
-        if not isinstance(residual, bool):
-            raise ValueError(
-                "`residual` must be True or False. "
-                f"Received: residual={residual!r}"
-            )
-        self.residual = residual
         if network == "gated_mlp":
             refuse_conv_options(cells, residual)
+        else:
+            cells = 1 if cells is None else validation.check_number(
+                cells, "cells", integer=True, minimum=0, maximum=64)
+            residual = True if residual is None else residual
+            if not isinstance(residual, bool):
+                raise ValueError(
+                    "`residual` must be True or False. "
+                    f"Received: residual={residual!r}"
+                )
+        self.cells, self.residual = cells, residual
         self.conditioning = conditions.get(None, None)
         self.objective = objectives.ELBO(beta=beta, free_bits=free_bits)
         self.seed_generator = keras.random.SeedGenerator(seed)
@@ -583,14 +584,14 @@ def sum_over_event(tensor):
 
 def refuse_conv_options(cells, residual):
     """Raise `ValueError` for convolutional options given to
-    `network="gated_mlp"` at other values than their defaults."""
-    if cells != 1:
+    `network="gated_mlp"`, which has no cells (None: not given)."""
+    if cells is not None:
         raise ValueError(
             "`cells` counts the residual cells of network='conv'; "
             "network='gated_mlp' has none (its depth is fixed, its size is "
             f"`width`). Drop `cells`. Received: cells={cells!r}"
         )
-    if residual is not True:
+    if residual is not None:
         raise ValueError(
             "`residual` switches the skip connections of the cells of "
             "network='conv'; network='gated_mlp' has no cells. Drop "

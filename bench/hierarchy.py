@@ -121,9 +121,9 @@ def kl_per_group(model, x, batch_size=500):
         batch = x[start:start + batch_size]
         eps = rng.standard_normal((len(batch), model.noise_dim)).astype(
             "float32")
-        _, z_mean, z_stddev, _, groups = model.posterior_pass(batch, eps)
+        _, z_mean, z_stddev, z_top, groups = model.posterior_pass(batch, eps)
         totals += [float(np.sum(kl)) for kl in model.kl_per_group(
-            z_mean, z_stddev, groups)]
+            z_mean, z_stddev, z_top, groups)]
     return (totals / len(x)).tolist()
 
 

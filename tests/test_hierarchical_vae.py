@@ -63,8 +63,8 @@ def test_a_fresh_posterior_equals_its_prior_in_every_lower_group(network):
     model = tiny(network=network)
     x = tf.constant(binary_images(4))
     eps = tf.random.stateless_normal((4, model.noise_dim), (1, 2))
-    _, z_mean, z_stddev, _, groups = model.posterior_pass(x, eps)
-    kls = model.kl_per_group(z_mean, z_stddev, groups)
+    _, z_mean, z_stddev, z_top, groups = model.posterior_pass(x, eps)
+    kls = model.kl_per_group(z_mean, z_stddev, z_top, groups)
     mu, sigma = np.asarray(z_mean, "float64"), np.asarray(z_stddev, "float64")
     expected = 0.5 * np.sum(mu**2 + sigma**2 - 1 - np.log(sigma**2), axis=-1)
     np.testing.assert_allclose(kls[0], expected, rtol=1e-5)
@@ -81,8 +81,8 @@ def test_group_kl_is_the_gaussian_closed_form_after_training(network):
     x = binary_images(64)
     model.fit(x, epochs=2, batch_size=32, verbose=0)
     eps = tf.random.stateless_normal((8, model.noise_dim), (3, 4))
-    _, z_mean, z_stddev, _, groups = model.posterior_pass(x[:8], eps)
-    kls = model.kl_per_group(z_mean, z_stddev, groups)
+    _, z_mean, z_stddev, z_top, groups = model.posterior_pass(x[:8], eps)
+    kls = model.kl_per_group(z_mean, z_stddev, z_top, groups)
     for kl, group in zip(kls[1:], groups):
         mu_q, s_q, mu_p, s_p = (np.asarray(t, "float64") for t in (
             group.posterior_loc, group.posterior_scale, group.prior_loc,
@@ -200,9 +200,9 @@ def test_a_collapsed_lower_group_has_no_active_units():
     group; the rule counts the departure from the prior, so 0 active."""
     model = tiny()
     x = binary_images(128)
-    _, z_mean, z_stddev, _, groups = model.posterior_pass(x, None)
+    _, z_mean, z_stddev, z_top, groups = model.posterior_pass(x, None)
     assert np.var(np.asarray(groups[0].posterior_loc), axis=0).max() > 0
-    for kl in model.kl_per_group(z_mean, z_stddev, groups)[1:]:
+    for kl in model.kl_per_group(z_mean, z_stddev, z_top, groups)[1:]:
         np.testing.assert_allclose(kl, 0.0, atol=1e-5)
     units = model.active_units(x, threshold=0.0)
     assert [active for active, _ in units[1:]] == [0, 0]

@@ -15,6 +15,7 @@ from keras import ops
 
 from zoo import conditions
 from zoo import objectives
+from zoo import priors
 from zoo import validation
 from zoo.bounds import chunked_bound
 from zoo.bounds import importance_weighted_bound
@@ -40,8 +41,8 @@ class HierarchicalVAE(Autoencoder):
 
     Mathematical details:
 
-    The generative model is top-down: z_0 ~ N(0, I) (`latent_dim`, the
-    fixed prior of every zoo model), then each lower group
+    The generative model is top-down: z_0 ~ p(z_0) (`latent_dim`; N(0, I)
+    by default, or a learned prior, `prior`), then each lower group
     z_l ~ p(z_l | z_<l) = N(mu_p, sigma_p^2), whose parameters the top-down
     network computes from the groups above, and x ~ p(x | z_0..z_L). The
     posterior follows the same order,
@@ -50,12 +51,25 @@ class HierarchicalVAE(Autoencoder):
 
     each q(z_l | x, z_<l) = N(mu_p + dmu, (sigma_p * s)^2) a residual to the
     group's prior (NVAE's parameterisation; `zoo.networks.hierarchy`). The
-    ELBO sums one analytic KL per group (summed over the group's
-    dimensions, spatial or not), each between two Gaussians at the sampled
-    groups above:
+    ELBO sums one KL per group (summed over the group's dimensions,
+    spatial or not):
 
-        ELBO(x) = E_q[log p(x|z)] - KL(q(z_0|x) || N(0, I))
+        ELBO(x) = E_q[log p(x|z)] - KL(q(z_0|x) || p(z_0))
                   - sum_l E_q[KL(q(z_l|x, z_<l) || p(z_l|z_<l))].
+
+    Each lower group's KL is analytic, between two Gaussians at the
+    sampled groups above; so is the top group's under N(0, I). A learned
+    prior p(z_0) (`"mixture"`, `"vamp"`, `"maf"`; `zoo.priors`) has no
+    closed form, so the top group's KL is the one-sample Monte Carlo
+    estimate at the sampled z_0 ~ q(z_0|x), as in `zoo.VAE`:
+
+        KL(q(z_0|x) || p(z_0)) ~ log q(z_0|x) - log p(z_0).
+
+    With `prior="vamp"` this is the "HVAE + VampPrior" of Tomczak &
+    Welling (2018): the VampPrior on the top group only,
+    p(z_0) = (1/K) sum_k q(z_0 | u_k), the K pseudo-inputs u_k pushed
+    through the model's encoder; the lower groups keep their conditional
+    priors.
 
     Training minimises reconstruction + beta * sum_l max(KL_l, free_bits)
     (batch means; the objective `zoo.objectives.ELBO(beta, free_bits)`,
@@ -70,7 +84,8 @@ class HierarchicalVAE(Autoencoder):
         log p(x) >= log (1/K) sum_k p(x|z^k) p(z^k) / q(z^k|x),
 
     with z^k = (z_0^k, ..., z_L^k) drawn ancestrally from q and
-    p(z) / q(z|x) the product of every group's density ratio.
+    p(z) / q(z|x) the product of every group's density ratio, the top
+    group's p(z_0) the model's prior (learned or not).
 
     The two networks (`network`):
 
@@ -118,6 +133,15 @@ class HierarchicalVAE(Autoencoder):
         likelihood_scale: for `"gaussian"`, a fixed standard deviation or
             None (learned).
         seed: int or None, seeds the training-time samples.
+        prior: the top group's prior p(z_0): `"standard_normal"` (default,
+            N(0, I), the analytic KL), `"mixture"` (a learned mixture of
+            Gaussians), `"vamp"` (the VampPrior) or `"maf"` (a masked
+            autoregressive flow); see `zoo.priors`. A learned prior makes
+            the top group's KL Monte Carlo (above) and adds the uniform
+            `u` to a mixture's `noise_inputs`.
+        prior_components: int > 0, the mixture's components or the
+            VampPrior's pseudo-inputs (None: 10); refused with
+            `prior="standard_normal"` or `"maf"`, which have none.
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Example:
@@ -135,6 +159,12 @@ class HierarchicalVAE(Autoencoder):
     ...                 scales=1, groups_per_scale=1)
     >>> [group.event_shape for group in dense.encode(x, all_groups=True)]
     [TensorShape([8]), TensorShape([4])]
+    >>> vamp = zoo.get("hierarchical_vae", input_shape=(28, 28, 1),
+    ...                latent_dim=8, network="gated_mlp", width=16,
+    ...                scales=1, groups_per_scale=1, prior="vamp",
+    ...                prior_components=5)
+    >>> vamp.noise_inputs
+    ('eps', 'u')
 
     References:
         Sønderby, Raiko, Maaløe, Sønderby & Winther, Ladder Variational
@@ -148,12 +178,9 @@ class HierarchicalVAE(Autoencoder):
         Burda, Grosse & Salakhutdinov, Importance Weighted Autoencoders,
         ICLR 2016.
         Tomczak & Welling, VAE with a VampPrior, AISTATS 2018 (the dense
-        two-layer HVAE).
+        two-layer HVAE, and the VampPrior on its top group).
     """
 
-
-    #: The top group's prior is the fixed N(0, I): no learned prior.
-    prior_layer = None
 
     def __init__(
         self,
@@ -171,6 +198,8 @@ class HierarchicalVAE(Autoencoder):
         likelihood="bernoulli",
         likelihood_scale=None,
         seed=None,
+        prior="standard_normal",
+        prior_components=None,
         **kwargs,
     ):
         super().__init__(input_shape, latent_dim, likelihood,
@@ -213,6 +242,7 @@ class HierarchicalVAE(Autoencoder):
         self.cells, self.residual = cells, residual
         self.conditioning = conditions.get(None, None)
         self.objective = objectives.ELBO(beta=beta, free_bits=free_bits)
+        priors.check_combination(prior, self.objective, self.num_classes)
         self.seed_generator = keras.random.SeedGenerator(seed)
         if network == "conv":
             self.encoder, self.bottom_up = hierarchy.bottom_up(
@@ -232,6 +262,14 @@ class HierarchicalVAE(Autoencoder):
                 self.scales * self.groups_per_scale, self.group_channels,
                 name="top_down",
             )
+        # Made after the networks, so that they start from the same weights
+        # whatever the prior.
+        self.prior_name = prior
+        self.prior_components = prior_components
+        self.prior_layer = priors.make_prior(
+            prior, self.latent_dim, self.image_shape, prior_components,
+            unit_interval=self.likelihood_family.unit_interval, seed=seed,
+        )
         z = keras.Input(shape=(self.latent_dim,), name="z")
         self.decoder = keras.Model(z, self.top_down(z), name="decoder")
         self.track_objective()
@@ -259,8 +297,15 @@ class HierarchicalVAE(Autoencoder):
         `(group_channels,)` per vector group (`"gated_mlp"`)."""
         return [(self.latent_dim,), *self.top_down.group_shapes]
 
-    #: The noise `compute_samples_from_noise` takes: every group's, flat.
-    noise_inputs = ("eps",)
+    @property
+    def noise_inputs(self):
+        """The noise `compute_samples_from_noise` takes: `("eps",)`, every
+        group's standard normal numbers, flat; with a mixture prior on z_0
+        (`"mixture"`, `"vamp"`) `("eps", "u")`, `u` picking its
+        component."""
+        if self.prior_layer is None:
+            return ("eps",)
+        return self.prior_layer.noise_inputs
 
     #: ONNX and LiteRT conversion is written for `zoo.VAE` only so far.
     conversion_refused = (
@@ -275,9 +320,45 @@ class HierarchicalVAE(Autoencoder):
 
     # Distributions and the pass ------------------------------------------
 
+    def prior(self):
+        """p(z_0), a `tfd.Distribution` over `(latent_dim,)`: the learned
+        `prior_layer`'s (the VampPrior's pseudo-inputs go through the
+        model's encoder), else N(0, I)."""
+        if self.prior_layer is None:
+            return priors.standard_normal_prior(self.latent_dim)
+        return self.prior_layer.distribution(self.encoder)
+
     def posterior(self, z_mean, z_stddev):
         """q(z_0|x) from the encoder's outputs."""
         return gaussian.diagonal_gaussian_posterior(z_mean, z_stddev)
+
+    def prior_from_noise(self, eps, u=None):
+        """z_0 `(batch, latent_dim)` from standard normal `eps` of the same
+        shape: `eps` itself under N(0, I), else the learned prior's
+        `sample_from_noise` (a mixture's z_0 = mu_k + sigma_k * eps, the
+        component k picked by the uniform `u` `(batch,)`,
+        `zoo.priors.mixture_from_noise`; a flow's z_0 = f(eps)).
+
+        Raises:
+            ValueError: for `u` missing where the prior needs it, or given
+                where it takes none (`noise_inputs`).
+        """
+        takes_u = "u" in self.noise_inputs
+        if takes_u and u is None:
+            raise ValueError(
+                f"prior={self.prior_name!r} picks z_0's mixture component "
+                "with uniform noise: pass `u` of shape (batch,), e.g. "
+                "numpy.random.default_rng(seed).uniform(size=batch) "
+                "(noise_inputs)."
+            )
+        if not takes_u and u is not None:
+            raise ValueError(
+                f"prior={self.prior_name!r} makes z_0 from `eps` alone "
+                f"(noise_inputs). Pass u=None. Received: u={u!r}"
+            )
+        if self.prior_layer is None:
+            return eps
+        return self.prior_layer.sample_from_noise(eps, u, self.encoder)
 
     def split_noise(self, eps):
         """Flat standard normal noise `(batch, noise_dim)` -> one tensor
@@ -305,12 +386,23 @@ class HierarchicalVAE(Autoencoder):
         parameters, groups = self.top_down.run(z_top, maps, noise)
         return parameters, z_mean, z_stddev, z_top, groups
 
-    def kl_per_group(self, z_mean, z_stddev, groups):
-        """The analytic KL of every group, top first, each `(batch,)`:
-        KL(q(z_0|x) || N(0, I)), then KL(q(z_l|x, z_<l) || p(z_l|z_<l))."""
-        top = tfd.kl_divergence(
-            tfd.Normal(z_mean, z_stddev), tfd.Normal(0.0, 1.0))
-        result = [ops.sum(top, axis=-1)]
+    def kl_per_group(self, z_mean, z_stddev, z_top, groups):
+        """The KL of every group, top first, each `(batch,)`: the top
+        group's KL(q(z_0|x) || p(z_0)), then the analytic
+        KL(q(z_l|x, z_<l) || p(z_l|z_<l)) of each lower group.
+
+        The top group's is analytic under N(0, I); a learned prior has no
+        closed form, so it is the one-sample Monte Carlo estimate
+        log q(z_0|x) - log p(z_0) at `z_top`, which must then be a sample
+        of q(z_0|x) (`posterior_pass` with noise; at the posterior mean,
+        `eps=None`, it estimates nothing).
+        """
+        if self.prior_layer is None:
+            top = ops.sum(tfd.kl_divergence(
+                tfd.Normal(z_mean, z_stddev), tfd.Normal(0.0, 1.0)), axis=-1)
+        else:
+            top = -self.top_log_density_ratio(z_mean, z_stddev, z_top)
+        result = [top]
         for group in groups:
             kl = tfd.kl_divergence(
                 tfd.Normal(group.posterior_loc, group.posterior_scale),
@@ -319,12 +411,19 @@ class HierarchicalVAE(Autoencoder):
             result.append(sum_over_event(kl))
         return result
 
+    def top_log_density_ratio(self, z_mean, z_stddev, z_top):
+        """log p(z_0) - log q(z_0|x) at `z_top`, `(batch,)`, p(z_0) the
+        model's prior (`prior`)."""
+        log_posterior = tfd.Normal(z_mean, z_stddev).log_prob(z_top)
+        if self.prior_layer is None:
+            return ops.sum(
+                tfd.Normal(0.0, 1.0).log_prob(z_top) - log_posterior, axis=-1)
+        return self.prior().log_prob(z_top) - ops.sum(log_posterior, axis=-1)
+
     def log_density_ratio(self, z_mean, z_stddev, z_top, groups):
-        """log p(z) - log q(z|x) of the sampled groups, `(batch,)`."""
-        ratio = ops.sum(
-            tfd.Normal(0.0, 1.0).log_prob(z_top)
-            - tfd.Normal(z_mean, z_stddev).log_prob(z_top), axis=-1,
-        )
+        """log p(z) - log q(z|x) of the sampled groups, `(batch,)`: the top
+        group's (`top_log_density_ratio`) plus every lower group's."""
+        ratio = self.top_log_density_ratio(z_mean, z_stddev, z_top)
         for group in groups:
             ratio += sum_over_event(
                 tfd.Normal(group.prior_loc, group.prior_scale).log_prob(
@@ -343,10 +442,10 @@ class HierarchicalVAE(Autoencoder):
         eps = keras.random.normal(
             (ops.shape(inputs)[0], self.noise_dim), seed=self.seed_generator
         )
-        parameters, z_mean, z_stddev, _, groups = self.posterior_pass(
+        parameters, z_mean, z_stddev, z_top, groups = self.posterior_pass(
             inputs, eps, training=training)
         self.add_latent_loss(
-            {"kl": self.kl_per_group(z_mean, z_stddev, groups)},
+            {"kl": self.kl_per_group(z_mean, z_stddev, z_top, groups)},
             ops.shape(inputs)[0],
         )
         return parameters
@@ -393,7 +492,14 @@ class HierarchicalVAE(Autoencoder):
         returned as the likelihood mean. The same `seed` gives the same
         samples. `temperature` (> 0, default 1.0) multiplies every group's
         prior standard deviation (the top group's too); below 1 trades
-        diversity for cleaner samples."""
+        diversity for cleaner samples.
+
+        With a learned prior on z_0 the temperature multiplies z_0's
+        standard normal noise (`compute_samples_from_noise`): a mixture's
+        (`"mixture"`, `"vamp"`) z_0 = mu_k + temperature * sigma_k * eps,
+        the component k drawn as at temperature 1, so near 0 the samples
+        sit at the components' means (not at `decode(0)`); a flow's
+        (`"maf"`) z_0 = f(temperature * eps)."""
         num_samples = validation.check_size(
             num_samples, "num_samples", validation.MAX_SAMPLES,
             "draw more in several calls.",
@@ -406,7 +512,8 @@ class HierarchicalVAE(Autoencoder):
 
     def elbo(self, inputs, seed=0):
         """Per-example ELBO (beta = 1, no free bits) from one sample of
-        every group, in nats."""
+        every group, in nats; under a learned prior the top group's KL is
+        log q(z_0|x) - log p(z_0) at that sample (`kl_per_group`)."""
         x = validation.check_model_inputs(self, inputs, "x")
         return self.compute_elbo(
             ops.convert_to_tensor(x, "float32"), stateless_seed(seed))
@@ -437,11 +544,12 @@ class HierarchicalVAE(Autoencoder):
         away from its prior with x, every group at its posterior mean.
 
         The top group follows Burda et al. (2016), Var_x(E_q[z_d]) >
-        `threshold` (its prior is N(0, I)). A lower group's prior moves
-        with the groups above, so its posterior mean varies with x even
-        when the group is collapsed (q = p, KL 0); it counts instead the
-        departure from the prior, Var_x(E_q[z_d] - E_p[z_d | z_<l]) >
-        `threshold`, which is 0 for a collapsed group.
+        `threshold` (its prior does not move with x). A lower group's
+        prior moves with the groups above, so its posterior mean varies
+        with x even when the group is collapsed (q = p, KL 0); it counts
+        instead the departure from the prior,
+        Var_x(E_q[z_d] - E_p[z_d | z_<l]) > `threshold`, which is 0 for a
+        collapsed group.
 
         Returns:
             list of `(active, total)` per group, top first.
@@ -482,26 +590,34 @@ class HierarchicalVAE(Autoencoder):
 
     def compute_samples(self, num_samples, seed, condition=None,
                         temperature=1.0):
-        """`sample` on tensors: `seed` is a stateless `(2,)` int seed."""
+        """`sample` on tensors: `seed` is a stateless `(2,)` int seed; the
+        noise of `compute_samples_from_noise` is drawn from it (`eps` with
+        `seed` itself, a mixture prior's `u` with `seed` folded in with
+        1)."""
         refuse_condition(condition)
         eps = tf.random.stateless_normal(
             tf.stack([num_samples, self.noise_dim]), seed=seed)
-        return self.compute_samples_from_noise(eps, temperature=temperature)
+        u = None
+        if "u" in self.noise_inputs:
+            u = tf.random.stateless_uniform(
+                [num_samples],
+                seed=tf.random.experimental.stateless_fold_in(seed, 1))
+        return self.compute_samples_from_noise(
+            eps, u, temperature=temperature)
 
     def compute_samples_from_noise(self, eps, u=None, condition=None,
                                    temperature=1.0):
-        """Images from flat standard normal noise `(batch, noise_dim)`:
-        z_0 = temperature * eps_0, each lower group
-        z_l = mu_p + temperature * sigma_p * eps_l. (`u` is a learned
-        prior's, which the hierarchy does not have: refused.)"""
+        """Images from flat standard normal noise `eps` `(batch,
+        noise_dim)` (and, for a mixture prior on z_0, uniform `u`
+        `(batch,)`; `noise_inputs`):
+        z_0 = `prior_from_noise(temperature * eps_0, u)`, which is
+        temperature * eps_0 under N(0, I), then each lower group
+        z_l = mu_p + temperature * sigma_p * eps_l."""
         refuse_condition(condition)
-        if u is not None:
-            raise ValueError(
-                "A hierarchical VAE's priors are Gaussian: its samples take "
-                "`eps` alone (noise_inputs). Pass u=None.")
         eps_top, *noise = self.split_noise(eps)
+        z_top = self.prior_from_noise(temperature * eps_top, u)
         parameters, _ = self.top_down.run(
-            temperature * eps_top, noise=noise, temperature=temperature)
+            z_top, noise=noise, temperature=temperature)
         return self.likelihood_distribution(parameters).mean()
 
     def compute_elbo(self, x, seed, condition=None):
@@ -525,9 +641,11 @@ class HierarchicalVAE(Autoencoder):
 
     def compute_scores_from_noise(self, x, eps, condition=None):
         """`{"elbo", "log_likelihood"}` per example from the posterior
-        noise `eps` `(K, batch, noise_dim)`: the ELBO (analytic KL per
-        group) at the first row's sample, and the importance-weighted
-        bound over all K rows."""
+        noise `eps` `(K, batch, noise_dim)`: the ELBO (`kl_per_group`: the
+        analytic KL per group, the top group's Monte Carlo estimate under a
+        learned prior) at the first row's sample, and the
+        importance-weighted bound over all K rows (`log_density_ratio`,
+        with log p(z_0) of the model's prior)."""
         refuse_condition(condition)
         num_samples = tf.shape(eps)[0]
         batch = tf.shape(x)[0]
@@ -546,7 +664,7 @@ class HierarchicalVAE(Autoencoder):
                 z_mean, z_stddev, z_top, groups),
             (num_samples, batch),
         )
-        kl = tf.add_n(self.kl_per_group(z_mean, z_stddev, groups))
+        kl = tf.add_n(self.kl_per_group(z_mean, z_stddev, z_top, groups))
         return {
             "elbo": (log_prob - kl)[:batch],
             "log_likelihood": importance_weighted_bound(log_weights),
@@ -566,6 +684,8 @@ class HierarchicalVAE(Autoencoder):
             "residual": self.residual,
             "free_bits": self.free_bits,
             "beta": self.objective.value_of(self.beta),
+            "prior": self.prior_name,
+            "prior_components": self.prior_components,
         }
 
     def load_own_variables(self, store):

@@ -64,7 +64,8 @@ MODELS = {
 
 #: The presets that are not a `VAE`: name -> their class. A `VQVAE` has a
 #: discrete codebook latent, a `HierarchicalVAE` a hierarchy of groups;
-#: each has its own options (no objective or prior).
+#: each has its own options (no objective; only the hierarchy's top group
+#: takes a prior).
 CLASSES = {"vq_vae": VQVAE, "hierarchical_vae": HierarchicalVAE}
 
 

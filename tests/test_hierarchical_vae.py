@@ -1,6 +1,7 @@
 """What only the hierarchical latent has: the groups, their KL, free bits,
 the joint importance-weighted bound and the temperature, on both networks
-(`network="conv"`, spatial groups, and `"gated_mlp"`, vector groups).
+(`network="conv"`, spatial groups, and `"gated_mlp"`, vector groups), and
+a learned prior on the top group (`prior=`, the HVAE + VampPrior).
 
 The contract every model meets (fit, evaluate, the `.keras` round trip,
 `encode`/`decode`/`sample`, bad input, lr 1e-2, mixed precision) and every
@@ -15,10 +16,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from scipy import stats
+from scipy.special import logsumexp
 
 import zoo
 from conftest import real_images
 from test_export import TF1Loaded
+from zoo.latents.gaussian import SCALE_FLOOR
 
 SHAPE = (12, 12, 1)
 TINY = {"input_shape": SHAPE, "latent_dim": 3, "width": 8,
@@ -41,6 +44,33 @@ def binary_images(count, seed=0):
 def event_sum(array):
     """The sum over every axis but the first (a group's dimensions)."""
     return array.sum(axis=tuple(range(1, array.ndim)))
+
+
+def log_prior_by_hand(model, z0):
+    """log p(z_0) `(batch,)` in scipy (float64) from the prior's weights:
+    N(0, I), or the mixture log sum_k pi_k N(z_0; mu_k, sigma_k^2) with,
+    for `"mixture"`, pi = softmax(logits), mu_k the means and sigma_k =
+    softplus(raw_k) + SCALE_FLOOR, and for `"vamp"`, pi_k = 1/K and
+    (mu_k, sigma_k) the encoder's outputs at the pseudo-inputs
+    sigmoid(a_k)."""
+    z0 = np.asarray(z0, "float64")
+    layer = model.prior_layer
+    if layer is None:
+        return stats.norm.logpdf(z0).sum(-1)
+    if model.prior_name == "vamp":
+        weights = np.asarray(layer.pseudo_input_weights, "float64")
+        pseudo_inputs = (1.0 / (1.0 + np.exp(-weights))).astype("float32")
+        loc, scale = (np.asarray(t, "float64")
+                      for t in model.encoder(pseudo_inputs))
+        log_weights = np.full(len(loc), -np.log(len(loc)))
+    else:
+        logits = np.asarray(layer.logits, "float64")
+        log_weights = logits - logsumexp(logits)
+        loc = np.asarray(layer.means, "float64")
+        scale = np.logaddexp(0.0, np.asarray(layer.raw_scales, "float64")
+                             ) + SCALE_FLOOR
+    per_component = stats.norm.logpdf(z0[:, None, :], loc, scale).sum(-1)
+    return logsumexp(log_weights + per_component, axis=-1)
 
 
 def test_groups_span_two_resolutions_below_the_top_vector():
@@ -93,11 +123,18 @@ def test_group_kl_is_the_gaussian_closed_form_after_training(network):
         np.testing.assert_allclose(kl, closed, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("network", NETWORKS)
-def test_one_sample_bound_is_log_joint_minus_log_posterior_by_hand(network):
+@pytest.mark.parametrize("network, prior", [
+    ("conv", "standard_normal"), ("gated_mlp", "standard_normal"),
+    ("conv", "vamp"), ("gated_mlp", "vamp"), ("gated_mlp", "mixture"),
+])
+def test_one_sample_bound_is_log_joint_minus_log_posterior_by_hand(
+        network, prior):
     """At K = 1 the importance-weighted bound is log p(x|z) + log p(z) -
-    log q(z|x) over every group, on the same noise: scipy's densities."""
-    model = tiny(network=network)
+    log q(z|x) over every group, on the same noise: scipy's densities,
+    the top group's log p(z_0) that of the model's prior
+    (`log_prior_by_hand`). Under a learned prior the ELBO's top KL is
+    log q(z_0|x) - log p(z_0) at that same sample."""
+    model = tiny(network=network, prior=prior)
     x = binary_images(64)
     model.fit(x, epochs=2, batch_size=32, verbose=0)
     x = x[:6]
@@ -110,9 +147,10 @@ def test_one_sample_bound_is_log_joint_minus_log_posterior_by_hand(network):
     log_px = (x * -np.logaddexp(0, -logits)
               + (1 - x) * -np.logaddexp(0, logits)).sum(axis=(1, 2, 3))
     z0 = np.asarray(z_top, "float64")
-    ratio = (stats.norm.logpdf(z0) - stats.norm.logpdf(
-        z0, np.asarray(z_mean, "float64"), np.asarray(z_stddev, "float64"))
+    top_ratio = log_prior_by_hand(model, z0) - stats.norm.logpdf(
+        z0, np.asarray(z_mean, "float64"), np.asarray(z_stddev, "float64")
     ).sum(-1)
+    ratio = top_ratio.copy()
     for group in groups:
         z = np.asarray(group.z, "float64")
         ratio += event_sum(
@@ -122,6 +160,11 @@ def test_one_sample_bound_is_log_joint_minus_log_posterior_by_hand(network):
                 z, np.asarray(group.posterior_loc, "float64"),
                 np.asarray(group.posterior_scale, "float64")))
     np.testing.assert_allclose(bound, log_px + ratio, rtol=1e-5)
+    if prior != "standard_normal":
+        elbo = model.compute_scores_from_noise(tf.constant(x), eps)["elbo"]
+        lower_kl = sum(model.kl_per_group(z_mean, z_stddev, z_top, groups)[1:])
+        np.testing.assert_allclose(elbo + lower_kl, log_px + top_ratio,
+                                   rtol=1e-5)
 
 
 @pytest.mark.parametrize("network", NETWORKS)
@@ -251,6 +294,14 @@ def test_plain_cells_ablation_builds_and_trains():
     ({"network": "gated_mlp", "residual": True}, "residual"),
     ({"network": "gated_mlp", "residual": False}, "residual"),
     ({"network": "gated_mlp", "input_shape": (2, 12, 12, 1)}, "input_shape"),
+    ({"prior": "gaussian"}, "`prior` must be one of"),
+    ({"prior": None}, "`prior` must be one of"),
+    ({"prior_components": 5}, "prior_components"),
+    ({"prior": "maf", "prior_components": 5}, "prior_components"),
+    ({"prior": "vamp", "prior_components": 0}, "prior_components"),
+    ({"prior": "mixture", "prior_components": 2.5}, "prior_components"),
+    ({"network": "gated_mlp", "prior": "vamp", "prior_components": -1},
+     "prior_components"),
 ], ids=str)
 def test_invalid_options_name_the_option(options, message):
     with pytest.raises(ValueError, match=message):
@@ -380,3 +431,171 @@ def test_gated_mlp_export_answers_encode_mean_and_score_like_the_model(
         scores["log_likelihood"],
         model.log_likelihood(x, num_samples=5, chunk_size=5, seed=seed),
         rtol=1e-5)
+
+
+# A learned prior on the top group: the HVAE + VampPrior -------------------
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+@pytest.mark.parametrize("prior", ["mixture", "vamp"])
+def test_a_learned_prior_makes_the_top_kl_log_q_minus_log_p(prior, network):
+    """The top group's KL under a learned prior is log q(z_0|x) -
+    log p(z_0) at z_0 = mu + sigma * eps_0 from fixed noise, with q built
+    from the encoder's outputs and p from the prior's weights (the
+    VampPrior's: the pseudo-inputs' encodings) in scipy; the lower
+    groups' KL stays the analytic one (0 for a fresh posterior)."""
+    model = tiny(network=network, prior=prior, prior_components=4)
+    if prior == "mixture":  # away from the equal weights and unit scales
+        rng = np.random.default_rng(1)
+        model.prior_layer.logits.assign(rng.normal(size=4))
+        model.prior_layer.raw_scales.assign(rng.normal(size=(4, 3)))
+    x = tf.constant(binary_images(5))
+    eps = tf.random.stateless_normal((5, model.noise_dim), (1, 2))
+    _, z_mean, z_stddev, z_top, groups = model.posterior_pass(x, eps)
+    mu, sigma = (np.asarray(t, "float64") for t in (z_mean, z_stddev))
+    z0 = mu + sigma * np.asarray(eps, "float64")[:, :3]
+    np.testing.assert_allclose(z_top, z0, rtol=1e-5, atol=1e-6)
+    log_q = stats.norm.logpdf(z0, mu, sigma).sum(-1)
+    kls = model.kl_per_group(z_mean, z_stddev, z_top, groups)
+    np.testing.assert_allclose(
+        kls[0], log_q - log_prior_by_hand(model, z0), rtol=1e-5, atol=1e-5)
+    for kl in kls[1:]:
+        np.testing.assert_allclose(kl, 0.0, atol=1e-6)
+
+
+def test_moving_the_pseudo_inputs_moves_log_p_the_kl_and_the_bound():
+    """The VampPrior's density is the top group's prior, not N(0, I):
+    moving the pseudo-inputs (onto four binary digits) changes log p(z_0)
+    at fixed samples, and the top KL and the K = 1 scores move by exactly that
+    change (q and the lower groups are untouched)."""
+    model = tiny(network="gated_mlp", prior="vamp", prior_components=4)
+    x = tf.constant(binary_images(6))
+    eps = tf.random.stateless_normal((1, 6, model.noise_dim), (7, 8))
+    _, z_mean, z_stddev, z_top, groups = model.posterior_pass(x, eps[0])
+
+    def densities():
+        log_p = np.asarray(model.prior().log_prob(z_top), "float64")
+        kl = model.kl_per_group(z_mean, z_stddev, z_top, groups)[0]
+        scores = model.compute_scores_from_noise(x, eps)
+        return log_p, np.asarray(kl, "float64"), {
+            name: np.asarray(value, "float64")
+            for name, value in scores.items()}
+
+    log_p, kl, scores = densities()
+    standard = stats.norm.logpdf(np.asarray(z_top, "float64")).sum(-1)
+    assert np.abs(log_p - standard).max() > 0.1
+    digits = binary_images(4, seed=5)  # sigmoid(+-4) = 0.98 or 0.02
+    model.prior_layer.pseudo_input_weights.assign(
+        np.where(digits > 0.5, 4.0, -4.0))
+    moved_log_p, moved_kl, moved_scores = densities()
+    change = moved_log_p - log_p
+    assert np.abs(change).max() > 0.1
+    np.testing.assert_allclose(moved_kl - kl, -change, atol=1e-4)
+    for name in ("elbo", "log_likelihood"):
+        np.testing.assert_allclose(moved_scores[name] - scores[name], change,
+                                   atol=1e-4)
+
+
+def test_learned_prior_samples_pick_a_component_and_scale_its_noise():
+    """z_0 = mu_k + temperature * sigma_k * eps_0 with the component k
+    picked by `u`: near temperature 0 the images are the decoded
+    pseudo-inputs' posterior means (every lower group at its prior mean,
+    as `decode` puts them). `u` is refused where the prior takes none and
+    required where it does."""
+    model = tiny(network="gated_mlp", prior="vamp", prior_components=4)
+    assert model.noise_inputs == ("eps", "u")
+    eps = tf.random.stateless_normal((4, model.noise_dim), (3, 3))
+    u = tf.constant([0.05, 0.3, 0.55, 0.8])  # components 0..3, weights 1/4
+    loc, _ = model.encoder(model.prior_layer.pseudo_inputs)
+    cold = model.compute_samples_from_noise(eps, u, temperature=1e-6)
+    np.testing.assert_allclose(cold, model.decode(np.asarray(loc)).mean(),
+                               atol=1e-5)
+    warm = model.compute_samples_from_noise(eps, u)
+    assert not np.allclose(warm, cold, atol=1e-3)
+    with pytest.raises(ValueError, match="pass `u`"):
+        model.compute_samples_from_noise(eps)
+    standard = tiny(network="gated_mlp")
+    assert standard.noise_inputs == ("eps",)
+    with pytest.raises(ValueError, match="u=None"):
+        standard.compute_samples_from_noise(eps, u)
+
+
+@pytest.mark.parametrize("prior, noise_inputs", [
+    ("mixture", ("eps", "u")), ("maf", ("eps",))])
+def test_other_learned_priors_fit_sample_and_score(prior, noise_inputs):
+    model = tiny(network="gated_mlp", prior=prior)
+    assert model.noise_inputs == noise_inputs
+    history = model.fit(binary_images(32), epochs=1, batch_size=16,
+                        verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert np.all(np.isfinite(model.sample(2, seed=0)))
+    bound = model.log_likelihood(binary_images(2), num_samples=4,
+                                 chunk_size=4)
+    assert np.all(np.isfinite(bound))
+
+
+def test_a_config_without_prior_builds_the_standard_normal_prior():
+    """Files saved before the option have no `prior` or
+    `prior_components` in their config."""
+    model = tiny(network="gated_mlp")
+    config = model.get_config()
+    assert config["prior"] == "standard_normal"
+    assert config["prior_components"] is None
+    del config["prior"], config["prior_components"]
+    again = type(model).from_config(config)
+    assert again.prior_layer is None
+    assert again.get_config() == model.get_config()
+
+
+def test_a_vamp_hierarchy_fits_round_trips_and_exports(tmp_path):
+    """One epoch moves the pseudo-inputs (the prior trains with the
+    model); the `.keras` file (safe mode) gives the same prior weights and
+    the same outputs from the same inputs and noise; the export, read
+    through TF Serving's TF1 loader, answers `score`, `sample` and
+    `sample_from_noise` (which takes `u`) like the model."""
+    model = tiny(network="gated_mlp", prior="vamp", prior_components=4)
+    x = binary_images(64)
+    before = np.array(model.prior_layer.pseudo_input_weights)
+    history = model.fit(x, epochs=1, batch_size=32, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert np.abs(
+        np.asarray(model.prior_layer.pseudo_input_weights) - before
+    ).max() > 0
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert loaded.get_config() == model.get_config()
+    assert (loaded.prior_name, loaded.prior_components) == ("vamp", 4)
+    np.testing.assert_array_equal(loaded.prior_layer.pseudo_input_weights,
+                                  model.prior_layer.pseudo_input_weights)
+    x = x[:3]
+    eps = tf.random.stateless_normal((3, 3, model.noise_dim), (1, 2))
+    for name, value in model.compute_scores_from_noise(x, eps).items():
+        np.testing.assert_array_equal(
+            loaded.compute_scores_from_noise(x, eps)[name], value)
+    np.testing.assert_array_equal(loaded.sample(3, seed=4),
+                                  model.sample(3, seed=4))
+
+    u = np.array([0.1, 0.5, 0.9], "float32")
+    exported = zoo.export.export_for_serving(model, tmp_path / "vamp")
+    served = TF1Loaded(str(exported))
+    try:
+        scores = served.run("score", {"x": x, "num_samples": np.int32(5)})
+        samples = served.run("sample", {
+            "num_samples": np.int32(3), "seed": np.array([4, 0], "int32")})
+        from_noise = served.run("sample_from_noise",
+                                {"eps": eps[0].numpy(), "u": u})
+    finally:
+        served.session.close()
+    seed = zoo.export.SCORE_SEED[0]
+    np.testing.assert_allclose(scores["elbo"], model.elbo(x, seed=seed),
+                               rtol=1e-5)
+    np.testing.assert_allclose(
+        scores["log_likelihood"],
+        model.log_likelihood(x, num_samples=5, chunk_size=5, seed=seed),
+        rtol=1e-5)
+    np.testing.assert_allclose(samples["images"], model.sample(3, seed=4),
+                               atol=1e-5)
+    np.testing.assert_allclose(
+        from_noise["images"],
+        model.compute_samples_from_noise(eps[0], tf.constant(u)), atol=1e-5)

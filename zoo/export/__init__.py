@@ -37,7 +37,9 @@ lower group at its prior's mean), `sample` and `score` draw every group,
 `score`'s log_likelihood is the importance-weighted bound over all groups
 jointly, and the noise `eps` of the deterministic signatures has
 `model.noise_dim` numbers per sample, one for each dimension of every
-group (`HierarchicalVAE.split_noise`).
+group (`HierarchicalVAE.split_noise`); with a mixture prior on its top
+group (`prior="mixture"` or `"vamp"`), `sample_from_noise` takes `u` too,
+which picks z_0's component.
 
 A model with a codebook latent (`zoo.VQVAE`, `vq_vae`) has the five
 signatures of `CODEBOOK_SIGNATURES` instead:

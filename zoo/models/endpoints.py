@@ -31,8 +31,9 @@ The noise is:
 `VAE.compute_elbo` and `VAE.compute_log_likelihood` do with their own
 noise. With the same noise the outputs equal the model's. A hierarchical
 model's `eps` has `noise_dim` numbers per sample, one for each dimension of
-every group (`HierarchicalVAE.split_noise`); the model's `noise_inputs`
-say which noise its `sample_from_noise` takes.
+every group (`HierarchicalVAE.split_noise`), the first `latent_dim` the
+top group's (its prior's `eps` above); the model's `noise_inputs` say
+which noise its `sample_from_noise` takes.
 """
 
 import tensorflow as tf

@@ -45,7 +45,8 @@ machine), and a finished row writes `bench/results/published_table/
 <row>.json` and removes its checkpoint.
 
     python -m bench.published_table --row vae [--max-epochs 2000]
-    python -m bench.published_table --report     # the table so far
+    python -m bench.published_table --report     # the table so far, also
+                                                 # bench/results/published_table.json
 """
 
 import argparse
@@ -309,6 +310,33 @@ def train_row(name, max_epochs, smoke=False, output_dir=None):
     return result
 
 
+def measure_epoch_seconds(names, steps=20, repetitions=5):
+    """Seconds per training epoch (500 batches of 100) of each row's model,
+    `{name: seconds}`: the median of `repetitions` timed runs of `steps`
+    batches, the rows alternated within each repetition after one untimed
+    run each (tracing), scaled to an epoch. Validation is not counted."""
+    import keras
+
+    whole = data()[0]
+    batches_per_epoch = int(whole.cardinality())
+    train = whole.take(steps).cache()
+    models = {}
+    for name in names:
+        keras.utils.set_random_seed(0)
+        models[name] = build_model(ROWS[name][3])
+        models[name].compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
+        models[name].fit(train, epochs=1, verbose=0)
+    times = {name: [] for name in names}
+    for _ in range(repetitions):
+        for name in names:
+            start = time.perf_counter()
+            models[name].fit(train, epochs=1, verbose=0)
+            times[name].append(time.perf_counter() - start)
+    return {name: round(float(np.median(seconds)) * batches_per_epoch
+                        / steps, 1)
+            for name, seconds in times.items()}
+
+
 #: Their rows that the zoo has no model for, and why.
 NOT_BUILT = {
     "Exemplar VAE": (
@@ -319,6 +347,8 @@ NOT_BUILT = {
         "its row is the PixelCNN decoder with the Gaussian prior"),
     "Exemplar PixelSNAIL": "as the Exemplar VAE, over a PixelSNAIL decoder",
 }
+#: The zoo's rows not run on this machine, and why.
+CUT = {}
 #: The published table in its order: (title, NLL, std).
 PUBLISHED = [
     ("VAE, Gaussian prior", 228.70, 0.15),
@@ -364,6 +394,9 @@ def report():
     row without a result what it has so far or why it has none."""
     from bench.common import markdown_table
 
+    costs = RESULTS / "costs.json"
+    seconds = (json.loads(costs.read_text())["seconds_per_epoch"]
+               if costs.exists() else {})
     rows = []
     for title, published, std in PUBLISHED:
         names = [name for name, row in ROWS.items() if row[0] == title]
@@ -375,7 +408,11 @@ def report():
         name = names[0]
         status = row_status(name)
         command = f"`python -m bench.published_table --row {name}`"
-        if status is None:
+        if name in seconds:
+            line["seconds per epoch"] = f"{seconds[name]:.0f}"
+        if status is None and name in CUT:
+            line["zoo"] = f"{command}: not run, {CUT[name]}"
+        elif status is None:
             line["zoo"] = f"{command}: not started"
         elif status.get("running"):
             line["zoo"] = (
@@ -403,12 +440,28 @@ def main(argv=None):
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--smoke", action="store_true",
                         help="a few batches, 1 epoch, K = 10 on 50 images")
+    parser.add_argument("--measure", nargs="*", metavar="ROW",
+                        help="time an epoch of these rows (all if none "
+                             "named) and write bench/results/"
+                             "published_table/costs.json")
     parser.add_argument("--output-dir", default=None,
                         help="write results and checkpoints here, not bench/")
     args = parser.parse_args(argv)
+    if args.measure is not None:
+        from bench.common import stamped
+        from zoo.training import atomic
+
+        seconds = measure_epoch_seconds(args.measure or list(ROWS))
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        atomic.write_json(RESULTS / "costs.json", stamped(
+            "published_table/costs", {"seconds_per_epoch": seconds}))
+        print(json.dumps(seconds, indent=2))
+        return
     if args.report:
+        from bench.common import write_result
+
         text = report()
-        (RESULTS.parent / "published_table.md").write_text(text + "\n")
+        write_result("published_table", {"markdown": text})
         print(text)
         return
     if args.row is None:

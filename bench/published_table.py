@@ -45,7 +45,8 @@ machine), and a finished row writes `bench/results/published_table/
 <row>.json` and removes its checkpoint.
 
     python -m bench.published_table --row vae [--max-epochs 2000]
-    python -m bench.published_table --report     # the table so far
+    python -m bench.published_table --report     # the table so far, also
+                                                 # bench/results/published_table.json
 """
 
 import argparse
@@ -64,6 +65,9 @@ CHECKPOINTS = HERE / "checkpoints" / "published_table"
 #: zoo's options). The options build `zoo.VAE`, or with a `"model"` key
 #: the registry's model of that name (`zoo.get`); `build_model`.
 LATENT_DIM = 40
+#: The two-stochastic-layer HVAE: z_0 of 40 on top, one lower group of 40.
+HVAE = {"model": "hierarchical_vae", "network": "gated_mlp", "width": 300,
+        "group_channels": 40, "scales": 1, "groups_per_scale": 1}
 ROWS = {
     "vae": ("VAE, Gaussian prior", 228.70, 0.15,
             {"network": "gated_mlp"}),
@@ -71,9 +75,17 @@ ROWS = {
                       {"network": "gated_mlp", "prior": "vamp",
                        "prior_components": 500}),
     "hvae": ("HVAE (two stochastic layers), Gaussian prior", 227.37, 0.1,
-             {"model": "hierarchical_vae", "network": "gated_mlp",
-              "width": 300, "group_channels": 40, "scales": 1,
-              "groups_per_scale": 1}),
+             HVAE),
+    "hvae_vampprior": ("HVAE, VampPrior", 226.72, 0.08,
+                       {**HVAE, "prior": "vamp", "prior_components": 500}),
+    "conv_hvae": ("ConvHVAE, Gaussian prior", 225.38, 0.08,
+                  {"model": "hierarchical_vae"}),
+    "conv_hvae_vampprior": ("ConvHVAE, VampPrior", 224.67, 0.03,
+                            {"model": "hierarchical_vae", "prior": "vamp",
+                             "prior_components": 500}),
+    "pixelcnn_hvae": ("PixelSNAIL decoder, Gaussian prior", 223.68, 0.03,
+                      {"model": "hierarchical_vae",
+                       "likelihood": "pixelcnn"}),
 }
 #: The protocol's settings (module docstring).
 LEARNING_RATE = 5e-4
@@ -83,6 +95,13 @@ PATIENCE = 50
 VALIDATION_SIZE = 10000
 VALIDATION_SEED = 1
 TEST_SAMPLES = 5000
+#: The validation NLL on the curve: every `NLL_EVERY` epochs, on the first
+#: `NLL_IMAGES` validation images at K = `NLL_SAMPLES` (a looser bound than
+#: the test's K = 5,000, so a row that reaches a number here reaches it at
+#: K = 5,000 too), the clock paused.
+NLL_EVERY = 20
+NLL_IMAGES = 1000
+NLL_SAMPLES = 1000
 
 
 def data():
@@ -114,8 +133,18 @@ def build_model(options):
 
 
 class EarlyStoppingState:
-    """Early stopping on the validation -ELBO that survives a restart: the
-    best value, its epoch and its weights are saved beside the backup."""
+    """Early stopping on the validation -ELBO, and the run's learning curve,
+    surviving a restart: the best value, its epoch and its weights, and one
+    record per epoch, are saved beside the backup.
+
+    The curve's records hold the epoch (counted from 0), the seconds that
+    epoch trained (`fit`'s training batches only: the clock is paused
+    while validating and while checking the NLL), the training loss, beta,
+    the validation -ELBO and, every `nll_every` epochs, the validation NLL
+    on a fixed subset (`validation_nll`). A record is written for an epoch
+    only after it ends, and an epoch run again after a restart replaces its
+    record, so `train_seconds` (their sum) counts each epoch once.
+    """
 
     def __init__(self, folder):
         self.folder = pathlib.Path(folder)
@@ -124,27 +153,72 @@ class EarlyStoppingState:
         state = (json.loads(self.path.read_text()) if self.path.exists()
                  else {"best": None, "best_epoch": -1})
         self.best, self.best_epoch = state["best"], state["best_epoch"]
+        self.curve = state.get("curve", [])
+        self.epochs = state.get("epochs", self.best_epoch + 1)
 
-    def callback(self, patience):
-        import keras
+    @property
+    def train_seconds(self):
+        """The training seconds of every epoch on the curve."""
+        return sum(record["seconds"] for record in self.curve)
 
+    def save(self):
         from zoo.training import atomic
+
+        atomic.write_json(self.path, {"best": self.best,
+                                      "best_epoch": self.best_epoch,
+                                      "epochs": self.epochs,
+                                      "curve": self.curve})
+
+    def callback(self, patience, nll_check=None, nll_every=None):
+        """The Keras callback that records the curve and stops training.
+        `nll_check(model)`, if given, is the validation NLL, run every
+        `nll_every` epochs with the clock paused."""
+        import keras
 
         state = self
 
         class Stop(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.seconds, self.started = 0.0, time.perf_counter()
+
+            def on_test_begin(self, logs=None):
+                self.seconds += time.perf_counter() - self.started
+
             def on_epoch_end(self, epoch, logs=None):
                 value = logs["val_reconstruction"] + logs["val_kl"]
                 logs["val_negative_elbo"] = value
+                record = {"epoch": epoch, "seconds": round(self.seconds, 3),
+                          "loss": float(logs["loss"]),
+                          "beta": float(keras.ops.convert_to_numpy(
+                              self.model.beta)),
+                          "validation_negative_elbo": float(value)}
+                if nll_check is not None and (epoch + 1) % nll_every == 0:
+                    record["validation_nll"] = float(nll_check(self.model))
+                state.curve = [r for r in state.curve if r["epoch"] < epoch]
+                state.curve.append(record)
+                state.epochs = epoch + 1
                 if state.best is None or value < state.best:
                     state.best, state.best_epoch = float(value), epoch
                     self.model.save_weights(state.weights)
-                atomic.write_json(state.path, {"best": state.best,
-                                               "best_epoch": state.best_epoch})
+                state.save()
                 if epoch - state.best_epoch >= patience:
                     self.model.stop_training = True
 
         return Stop()
+
+
+def first_reaching(curve, target):
+    """`{"epochs", "train_seconds"}` of the first curve record whose
+    validation NLL is at or below `target`, with the training seconds of
+    every epoch up to it; None if none is. The seconds are comparable
+    across rows only when their curves start at epoch 0."""
+    seconds = 0.0
+    for record in curve:
+        seconds += record["seconds"]
+        if record.get("validation_nll", float("inf")) <= target:
+            return {"epochs": record["epoch"] + 1,
+                    "train_seconds": round(seconds, 1)}
+    return None
 
 
 def train_row(name, max_epochs, smoke=False, output_dir=None):
@@ -174,13 +248,22 @@ def train_row(name, max_epochs, smoke=False, output_dir=None):
     model.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
     steps_per_epoch = int(train.cardinality())
     stopping = EarlyStoppingState(folder)
+    nll_images, nll_samples = validation[:NLL_IMAGES], NLL_SAMPLES
+    if smoke:
+        nll_images, nll_samples = validation[:20], 10
+
+    def nll_check(model):
+        return -np.mean(model.log_likelihood(
+            nll_images, num_samples=nll_samples, chunk_size=50))
+
     start = time.perf_counter()
     history = model.fit(
         train, epochs=max_epochs, validation_data=(validation,), verbose=2,
         callbacks=[
             zoo.training.callbacks.BetaWarmUp(
                 steps=WARM_UP_EPOCHS * steps_per_epoch, end=1.0),
-            stopping.callback(PATIENCE),
+            stopping.callback(PATIENCE, nll_check,
+                              1 if smoke else NLL_EVERY),
             zoo.training.distribute.BackupAndRestore(folder / "backup"),
         ])
     seconds = time.perf_counter() - start
@@ -198,15 +281,25 @@ def train_row(name, max_epochs, smoke=False, output_dir=None):
         "test_nll_standard_error": float(np.std(nll) / np.sqrt(len(nll))),
         "test_negative_elbo": float(np.mean(negative_elbo)),
         "best_epoch": stopping.best_epoch + 1,
+        "epochs_trained": stopping.epochs,
         "best_validation_negative_elbo": stopping.best,
         "epochs_this_process": len(history.history["loss"]),
         "seconds_this_process": round(seconds, 1),
+        "train_seconds": round(stopping.train_seconds, 1),
+        "curve_starts_at_epoch": (stopping.curve[0]["epoch"] + 1
+                                  if stopping.curve else None),
+        "first_reaching_published": first_reaching(stopping.curve,
+                                                   published),
+        "curve": stopping.curve,
         "protocol": {"learning_rate": LEARNING_RATE,
                      "batch_size": BATCH_SIZE,
                      "warm_up_epochs": WARM_UP_EPOCHS,
                      "patience": PATIENCE, "max_epochs": max_epochs,
                      "validation_size": VALIDATION_SIZE,
-                     "test_samples": test_samples},
+                     "test_samples": test_samples,
+                     "nll_check": {"every_epochs": NLL_EVERY,
+                                   "images": NLL_IMAGES,
+                                   "samples": NLL_SAMPLES}},
         "command": f"python -m bench.published_table --row {name} "
                    f"--max-epochs {max_epochs}" + " --smoke" * smoke,
     }
@@ -217,21 +310,126 @@ def train_row(name, max_epochs, smoke=False, output_dir=None):
     return result
 
 
+def measure_epoch_seconds(names, steps=20, repetitions=5):
+    """Seconds per training epoch (500 batches of 100) of each row's model,
+    `{name: seconds}`: the median of `repetitions` timed runs of `steps`
+    batches, the rows alternated within each repetition after one untimed
+    run each (tracing), scaled to an epoch. Validation is not counted."""
+    import keras
+
+    whole = data()[0]
+    batches_per_epoch = int(whole.cardinality())
+    train = whole.take(steps).cache()
+    models = {}
+    for name in names:
+        keras.utils.set_random_seed(0)
+        models[name] = build_model(ROWS[name][3])
+        models[name].compile(optimizer=keras.optimizers.Adam(LEARNING_RATE))
+        models[name].fit(train, epochs=1, verbose=0)
+    times = {name: [] for name in names}
+    for _ in range(repetitions):
+        for name in names:
+            start = time.perf_counter()
+            models[name].fit(train, epochs=1, verbose=0)
+            times[name].append(time.perf_counter() - start)
+    return {name: round(float(np.median(seconds)) * batches_per_epoch
+                        / steps, 1)
+            for name, seconds in times.items()}
+
+
+#: Their rows that the zoo has no model for, and why.
+NOT_BUILT = {
+    "Exemplar VAE": (
+        "the Exemplar VAE's prior is a mixture over the training set's own "
+        "encodings with retrieval; the zoo has no such prior"),
+    "PixelSNAIL decoder, VampPrior": (
+        "the zoo's autoregressive decoder is a PixelCNN, not PixelSNAIL; "
+        "its row is the PixelCNN decoder with the Gaussian prior"),
+    "Exemplar PixelSNAIL": "as the Exemplar VAE, over a PixelSNAIL decoder",
+}
+#: The zoo's rows not run on this machine, and why.
+CUT = {}
+#: The published table in its order: (title, NLL, std).
+PUBLISHED = [
+    ("VAE, Gaussian prior", 228.70, 0.15),
+    ("VAE, VampPrior", 227.35, 0.05),
+    ("Exemplar VAE", 226.75, 0.07),
+    ("HVAE (two stochastic layers), Gaussian prior", 227.37, 0.1),
+    ("HVAE, VampPrior", 226.72, 0.08),
+    ("ConvHVAE, Gaussian prior", 225.38, 0.08),
+    ("ConvHVAE, VampPrior", 224.67, 0.03),
+    ("PixelSNAIL decoder, Gaussian prior", 223.68, 0.03),
+    ("PixelSNAIL decoder, VampPrior", 223.45, 0.02),
+    ("Exemplar PixelSNAIL", 223.26, 0.01),
+]
+
+
+def row_status(name):
+    """What a zoo row has so far: its result, or the state of its
+    unfinished run, or that it has not started."""
+    path = RESULTS / f"{name}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    state = CHECKPOINTS / name / "early_stopping.json"
+    if state.exists():
+        stopping = EarlyStoppingState(state.parent)
+        return {"running": True, "best_epoch": stopping.best_epoch + 1,
+                "best_validation_negative_elbo": stopping.best,
+                "epochs": stopping.epochs}
+    return None
+
+
+def training_hours(result):
+    """The row's training hours, those of the epochs its curve holds; a
+    curve that starts late (a run begun before the curve was recorded)
+    says from which epoch."""
+    hours = f"{result['train_seconds'] / 3600:.1f}"
+    start = result["curve_starts_at_epoch"]
+    return hours if start in (None, 1) else f"{hours} (epochs {start} on)"
+
+
 def report():
-    """The published rows beside the zoo's finished ones, in markdown."""
+    """Their table beside the zoo's rows, in markdown: the zoo's test NLL
+    and its difference to theirs, the training time and epochs, and for a
+    row without a result what it has so far or why it has none."""
     from bench.common import markdown_table
 
+    costs = RESULTS / "costs.json"
+    seconds = (json.loads(costs.read_text())["seconds_per_epoch"]
+               if costs.exists() else {})
     rows = []
-    for name, (title, published, std, options) in ROWS.items():
-        path = RESULTS / f"{name}.json"
-        result = json.loads(path.read_text()) if path.exists() else None
-        rows.append({
-            "row": title, "published NLL": f"{published:.2f} ± {std}",
-            "zoo NLL (K=5,000)": (f"{result['test_nll']:.2f} ± "
-                                  f"{result['test_nll_standard_error']:.2f}"
-                                  if result else "pending"),
-            "zoo options": json.dumps(options),
-        })
+    for title, published, std in PUBLISHED:
+        names = [name for name, row in ROWS.items() if row[0] == title]
+        line = {"their row": title, "their NLL": f"{published:.2f} ± {std}"}
+        if not names:
+            line["zoo"] = f"not built: {NOT_BUILT[title]}"
+            rows.append(line)
+            continue
+        name = names[0]
+        status = row_status(name)
+        command = f"`python -m bench.published_table --row {name}`"
+        if name in seconds:
+            line["seconds per epoch"] = f"{seconds[name]:.0f}"
+        if status is None and name in CUT:
+            line["zoo"] = f"{command}: not run, {CUT[name]}"
+        elif status is None:
+            line["zoo"] = f"{command}: not started"
+        elif status.get("running"):
+            line["zoo"] = (
+                f"{command}: running, {status['epochs']} epochs so far, best "
+                f"validation −ELBO {status['best_validation_negative_elbo']:.2f}"
+                f" at epoch {status['best_epoch']}")
+        else:
+            line.update({
+                "zoo NLL (K=5,000)": f"{status['test_nll']:.2f} ± "
+                                     f"{status['test_nll_standard_error']:.2f}",
+                "zoo − theirs": f"{status['test_nll'] - published:+.2f}",
+                "epochs (best)": f"{status['epochs_trained']} "
+                                 f"({status['best_epoch']})",
+                "training hours": training_hours(status),
+                "zoo": command,
+            })
+        rows.append(line)
     return markdown_table(rows)
 
 
@@ -242,11 +440,29 @@ def main(argv=None):
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--smoke", action="store_true",
                         help="a few batches, 1 epoch, K = 10 on 50 images")
+    parser.add_argument("--measure", nargs="*", metavar="ROW",
+                        help="time an epoch of these rows (all if none "
+                             "named) and write bench/results/"
+                             "published_table/costs.json")
     parser.add_argument("--output-dir", default=None,
                         help="write results and checkpoints here, not bench/")
     args = parser.parse_args(argv)
+    if args.measure is not None:
+        from bench.common import stamped
+        from zoo.training import atomic
+
+        seconds = measure_epoch_seconds(args.measure or list(ROWS))
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        atomic.write_json(RESULTS / "costs.json", stamped(
+            "published_table/costs", {"seconds_per_epoch": seconds}))
+        print(json.dumps(seconds, indent=2))
+        return
     if args.report:
-        print(report())
+        from bench.common import write_result
+
+        text = report()
+        write_result("published_table", {"markdown": text})
+        print(text)
         return
     if args.row is None:
         parser.error("name a --row, or pass --report")

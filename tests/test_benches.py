@@ -338,14 +338,101 @@ def test_published_table_smoke_writes_its_row_and_resumes_early_stopping(
     assert written["options"] == options
     # A finished row removes its checkpoint.
     assert not (tmp_path / "checkpoints" / row).exists()
-    # The early-stopping state survives a restart: best value and epoch.
-    state = published_table.EarlyStoppingState(tmp_path / "state")
-    state.folder.mkdir()
-    state.best, state.best_epoch = 250.0, 7
-    (state.folder / "early_stopping.json").write_text(
-        json.dumps({"best": 250.0, "best_epoch": 7}))
-    again = published_table.EarlyStoppingState(tmp_path / "state")
-    assert (again.best, again.best_epoch) == (250.0, 7)
+    # The curve: one record for the one epoch, its training seconds and,
+    # in smoke mode every epoch, the validation NLL.
+    (record,) = written["curve"]
+    assert record["epoch"] == 0 and record["seconds"] > 0
+    assert np.isfinite(record["validation_nll"])
+    assert written["train_seconds"] == round(record["seconds"], 1)
+    assert written["epochs_trained"] == 1
+    assert written["curve_starts_at_epoch"] == 1
+
+
+class StubModel:
+    """What the early-stopping callback reads of a model."""
+
+    def __init__(self):
+        self.beta = np.float32(0.5)
+        self.stop_training = False
+        self.saved = 0
+
+    def save_weights(self, path):
+        self.saved += 1
+
+
+def test_published_table_curve_counts_an_epoch_run_again_once(
+        tmp_path, monkeypatch):
+    """A restart that runs an epoch again (killed between the state's
+    write and the backup's) replaces its record: the training seconds
+    count it once. The clock stops while validating, and the state (best,
+    epochs, curve) survives a restart."""
+    monkeypatch.syspath_prepend(str(REPOSITORY))
+    from bench import published_table
+
+    state = published_table.EarlyStoppingState(tmp_path)
+    model = StubModel()
+    clock = iter([0.0, 10.0, 200.0, 203.0])
+    monkeypatch.setattr(published_table.time, "perf_counter",
+                        lambda: next(clock))
+    logs = {"loss": 230.0, "val_reconstruction": 200.0, "val_kl": 30.0}
+    callback = state.callback(patience=50)
+    callback.set_model(model)
+    for epoch in (0, 1):
+        callback.on_epoch_begin(epoch)
+        callback.on_test_begin()
+        callback.on_epoch_end(epoch, dict(logs))
+    again = published_table.EarlyStoppingState(tmp_path)
+    assert [r["seconds"] for r in again.curve] == [10.0, 3.0]
+    assert (again.best, again.best_epoch, again.epochs) == (230.0, 0, 2)
+    # Epoch 1 again, after a restart, 5 seconds this time.
+    callback = again.callback(patience=50)
+    callback.set_model(model)
+    monkeypatch.setattr(published_table.time, "perf_counter",
+                        iter([400.0, 405.0]).__next__)
+    callback.on_epoch_begin(1)
+    callback.on_test_begin()
+    callback.on_epoch_end(1, {**logs, "val_kl": 20.0})
+    assert [r["epoch"] for r in again.curve] == [0, 1]
+    assert again.train_seconds == 15.0
+    assert (again.best, again.best_epoch) == (220.0, 1)
+    assert model.saved == 2 and not model.stop_training
+
+
+def test_published_table_first_reaching_and_report(tmp_path, monkeypatch):
+    """`first_reaching` sums the seconds up to the first validation NLL at
+    or below the target; the report shows a finished row with its
+    difference, a running row with its best epoch, a row not started, and
+    a row the zoo has no model for with the reason."""
+    monkeypatch.syspath_prepend(str(REPOSITORY))
+    from bench import published_table
+
+    curve = [{"epoch": 0, "seconds": 5.0},
+             {"epoch": 1, "seconds": 5.0, "validation_nll": 229.0},
+             {"epoch": 2, "seconds": 6.0},
+             {"epoch": 3, "seconds": 6.0, "validation_nll": 228.5},
+             {"epoch": 4, "seconds": 6.0, "validation_nll": 228.0}]
+    assert published_table.first_reaching(curve, 228.70) == {
+        "epochs": 4, "train_seconds": 22.0}
+    assert published_table.first_reaching(curve, 220.0) is None
+    monkeypatch.setattr(published_table, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(published_table, "CHECKPOINTS", tmp_path / "runs")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "vae.json").write_text(json.dumps({
+        "test_nll": 228.5, "test_nll_standard_error": 0.4,
+        "epochs_trained": 600, "best_epoch": 550, "train_seconds": 7200.0,
+        "curve_starts_at_epoch": 333}))
+    running = published_table.EarlyStoppingState(tmp_path / "runs" / "hvae")
+    running.folder.mkdir(parents=True)
+    running.best, running.best_epoch, running.epochs = 229.5, 40, 45
+    running.save()
+    lines = {line.split(" | ")[0].strip("| "): line
+             for line in published_table.report().splitlines()[2:]}
+    assert "| 228.50 ± 0.40 | -0.20 | 600 (550) | 2.0 (epochs 333 on) |" in (
+        lines["VAE, Gaussian prior"])
+    assert ("running, 45 epochs so far, best validation −ELBO 229.50 at "
+            "epoch 41") in lines["HVAE (two stochastic layers), Gaussian prior"]
+    assert "--row vae_vampprior`: not started" in lines["VAE, VampPrior"]
+    assert "not built: the Exemplar VAE's prior" in lines["Exemplar VAE"]
 
 
 def test_published_table_rows_build_the_model_their_options_name(

@@ -452,6 +452,17 @@ def test_published_table_rows_build_the_model_their_options_name(
     assert hvae.network == "gated_mlp" and hvae.width == 300
     assert hvae.group_shapes == [(40,), (40,)]
     assert hvae.image_shape == (28, 28, 1) and hvae.seed == 0
+    assert hvae.prior_layer is None
+    # The VampPrior rows: 500 pseudo-inputs on the (top) latent.
+    for row in ("vae_vampprior", "hvae_vampprior"):
+        model = published_table.build_model(published_table.ROWS[row][3])
+        assert isinstance(model.prior_layer, zoo.priors.VampPrior)
+        assert model.prior_layer.num_components == 500
+    conv = published_table.build_model(published_table.ROWS["conv_hvae"][3])
+    assert conv.network == "conv" and conv.likelihood == "bernoulli"
+    pixelcnn = published_table.build_model(
+        published_table.ROWS["pixelcnn_hvae"][3])
+    assert pixelcnn.likelihood == "pixelcnn"
 
 
 def test_catalogue_rows_take_the_one_size_a_latent_allows(results):

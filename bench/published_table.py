@@ -86,6 +86,10 @@ ROWS = {
     "pixelcnn_hvae": ("PixelSNAIL decoder, Gaussian prior", 223.68, 0.03,
                       {"model": "hierarchical_vae",
                        "likelihood": "pixelcnn"}),
+    "pixelcnn_hvae_vampprior": ("PixelSNAIL decoder, VampPrior", 223.45, 0.02,
+                                {"model": "hierarchical_vae",
+                                 "likelihood": "pixelcnn", "prior": "vamp",
+                                 "prior_components": 500}),
 }
 #: The protocol's settings (module docstring).
 LEARNING_RATE = 5e-4
@@ -356,9 +360,6 @@ NOT_BUILT = {
     "Exemplar VAE": (
         "the Exemplar VAE's prior is a mixture over the training set's own "
         "encodings with retrieval; the zoo has no such prior"),
-    "PixelSNAIL decoder, VampPrior": (
-        "the zoo's autoregressive decoder is a PixelCNN, not PixelSNAIL; "
-        "its row is the PixelCNN decoder with the Gaussian prior"),
     "Exemplar PixelSNAIL": "as the Exemplar VAE, over a PixelSNAIL decoder",
 }
 #: The zoo's rows not run on this machine, and why.
@@ -389,7 +390,11 @@ def row_status(name):
         stopping = EarlyStoppingState(state.parent)
         return {"running": True, "best_epoch": stopping.best_epoch + 1,
                 "best_validation_negative_elbo": stopping.best,
-                "epochs": stopping.epochs}
+                "epochs": stopping.epochs,
+                "validation_nll": next(
+                    ((r["epoch"] + 1, r["validation_nll"])
+                     for r in reversed(stopping.curve)
+                     if "validation_nll" in r), None)}
     return None
 
 
@@ -433,6 +438,11 @@ def report():
                 f"{command}: running, {status['epochs']} epochs so far, best "
                 f"validation −ELBO {status['best_validation_negative_elbo']:.2f}"
                 f" at epoch {status['best_epoch']}")
+            if status["validation_nll"] is not None:
+                epoch, nll = status["validation_nll"]
+                line["zoo"] += (f", validation NLL {nll:.2f} at epoch {epoch}"
+                                f" (K={NLL_SAMPLES:,}, {NLL_IMAGES:,} "
+                                "images)")
         else:
             line.update({
                 "zoo NLL (K=5,000)": f"{status['test_nll']:.2f} ± "

@@ -424,13 +424,16 @@ def test_published_table_first_reaching_and_report(tmp_path, monkeypatch):
     running = published_table.EarlyStoppingState(tmp_path / "runs" / "hvae")
     running.folder.mkdir(parents=True)
     running.best, running.best_epoch, running.epochs = 229.5, 40, 45
+    running.curve = [{"epoch": 39, "seconds": 9.0, "validation_nll": 230.1},
+                     {"epoch": 44, "seconds": 9.0}]
     running.save()
     lines = {line.split(" | ")[0].strip("| "): line
              for line in published_table.report().splitlines()[2:]}
     assert "| 228.50 ± 0.40 | -0.20 | 600 (550) | 2.0 (epochs 333 on) |" in (
         lines["VAE, Gaussian prior"])
     assert ("running, 45 epochs so far, best validation −ELBO 229.50 at "
-            "epoch 41") in lines["HVAE (two stochastic layers), Gaussian prior"]
+            "epoch 41, validation NLL 230.10 at epoch 40") in lines[
+                "HVAE (two stochastic layers), Gaussian prior"]
     assert "--row vae_vampprior`: not started" in lines["VAE, VampPrior"]
     assert "not built: the Exemplar VAE's prior" in lines["Exemplar VAE"]
 

@@ -29,13 +29,27 @@ built from zoo options (`ROWS`):
   group z_0 of 40 (their z_2) and one lower vector group of 40 (their
   z_1), gated dense layers of 300 (`zoo.networks.dense_hierarchy`); their
   q(z_1|x, z_2) is a network of its own, the zoo's is a residual to
-  p(z_1|z_2) (NVAE's parameterisation), the one difference;
+  p(z_1|z_2) (NVAE's parameterisation), the one difference; the HVAE +
+  VampPrior row puts the VampPrior on z_0, as they do;
+- the ConvHVAE rows: the zoo's convolutional hierarchy
+  (`zoo.get("hierarchical_vae")`, spatial lower groups at 14x14 and 7x7
+  over residual cells), not their two vector layers over gated
+  convolutions; the PixelSNAIL rows: that hierarchy with the zoo's
+  PixelCNN likelihood (`likelihood="pixelcnn"`), not PixelSNAIL;
 - Adam at 5e-4, batch 100, beta warmed up from 0 to 1 over 100 epochs, up
   to `--max-epochs` (theirs: 2,000) with early stopping after 50 epochs
   without a better validation -ELBO (the full bound, beta = 1, whatever
   the warm-up's beta), the best epoch's weights kept;
 - test NLL by importance sampling with K = 5,000 (the model's
-  `log_likelihood`).
+  `log_likelihood`, 200 images per call).
+
+The learning curve of each row is kept with its checkpoint and written
+with its result: per epoch the training seconds (the clock paused while
+validating and while checking the NLL), the loss, beta and the validation
+-ELBO, and every `NLL_EVERY` epochs the validation NLL on `NLL_IMAGES`
+images at K = `NLL_SAMPLES`; `first_reaching_published` is the epochs and
+training seconds a row took to first reach the published NLL of its own
+row there.
 
 One row per process, resumable: every epoch backs up the weights, the
 optimizer and the early-stopping state under
@@ -45,6 +59,8 @@ machine), and a finished row writes `bench/results/published_table/
 <row>.json` and removes its checkpoint.
 
     python -m bench.published_table --row vae [--max-epochs 2000]
+    python -m bench.published_table --measure    # seconds per epoch of
+                                                 # every row, costs.json
     python -m bench.published_table --report     # the table so far, also
                                                  # bench/results/published_table.json
 """

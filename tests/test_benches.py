@@ -346,6 +346,10 @@ def test_published_table_smoke_writes_its_row_and_resumes_early_stopping(
     assert written["train_seconds"] == round(record["seconds"], 1)
     assert written["epochs_trained"] == 1
     assert written["curve_starts_at_epoch"] == 1
+    # Their recipe, as no row of these replaces it.
+    assert {key: written["protocol"][key] for key in published_table.PROTOCOL
+            } == {**published_table.PROTOCOL, "epochs": None}
+    assert written["protocol"]["learning_rate"] == 5e-4
 
 
 class StubModel:
@@ -436,6 +440,9 @@ def test_published_table_first_reaching_and_report(tmp_path, monkeypatch):
                 "HVAE (two stochastic layers), Gaussian prior"]
     assert "--row vae_vampprior`: not started" in lines["VAE, VampPrior"]
     assert "not built: the Exemplar VAE's prior" in lines["Exemplar VAE"]
+    # The zoo's own attempts follow, against their best row.
+    assert "| 223.26 ± 0.01 (their best) |" in lines[
+        "zoo: the PixelSNAIL row's model, a faster recipe"]
 
 
 def test_published_table_rows_build_the_model_their_options_name(
@@ -466,6 +473,10 @@ def test_published_table_rows_build_the_model_their_options_name(
     pixelcnn = published_table.build_model(
         published_table.ROWS["pixelcnn_hvae"][3])
     assert pixelcnn.likelihood == "pixelcnn"
+    # A row's recipe is the training's, not the model's.
+    fast = published_table.ROWS["pixelcnn_hvae_fast"][3]
+    config = published_table.build_model(fast).get_config()
+    assert {**config, "name": None} == {**pixelcnn.get_config(), "name": None}
 
 
 def test_catalogue_rows_take_the_one_size_a_latent_allows(results):

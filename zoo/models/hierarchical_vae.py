@@ -466,8 +466,9 @@ class HierarchicalVAE(Autoencoder):
 
     def call(self, inputs, training=None):
         """One posterior sample of every group; hands the groups' KLs to
-        the objective (beta times their sum with free bits, through
-        `add_loss`); returns p(x|z)'s parameters."""
+        the objective (beta times their sum with free bits, balanced while
+        beta < 1 with `kl_balance`, through `add_loss`); returns p(x|z)'s
+        parameters."""
         eps = keras.random.normal(
             (ops.shape(inputs)[0], self.noise_dim), seed=self.seed_generator
         )

@@ -634,8 +634,19 @@ EXTERNAL = [
      "with network='gated_mlp'; "
      "width, scales, group_channels not positive; groups_per_scale, cells "
      "not ints in range; residual not a bool; free_bits negative or NaN; "
+     "kl_balance not a bool; group_sizes (the model passes its own); "
      "options of other models (filters)", "ValueError", "names the option",
      "tests/test_hierarchical_vae.py::test_invalid_options_name_the_option"),
+    ("zoo.objectives.ELBO", "kl_balance not a bool; kl_balance=True "
+     "without group_sizes or with sizes not positive ints; group_sizes "
+     "without kl_balance=True", "ValueError", "names the option",
+     "tests/test_objectives.py::"
+     "test_kl_balancing_refuses_bad_options_naming_them"),
+    ("ELBO.latent_loss (kl_balance=True)", "not one group size per latent "
+     "group", "ValueError", "N group sizes but the model has M latent "
+     "groups",
+     "tests/test_objectives.py::"
+     "test_kl_balancing_refuses_group_sizes_of_another_model"),
     ("HierarchicalVAE.sample", "temperature 0, negative or not a number",
      "ValueError", "`temperature` must be",
      "tests/test_hierarchical_vae.py::test_sample_refuses_a_bad_temperature"),

@@ -302,6 +302,11 @@ def test_plain_cells_ablation_builds_and_trains():
     ({"prior": "mixture", "prior_components": 2.5}, "prior_components"),
     ({"network": "gated_mlp", "prior": "vamp", "prior_components": -1},
      "prior_components"),
+    ({"kl_balance": "yes"}, "`kl_balance` must be True or False"),
+    ({"kl_balance": 1}, "`kl_balance` must be True or False"),
+    ({"kl_balance": None}, "`kl_balance` must be True or False"),
+    ({"network": "gated_mlp", "kl_balance": 0}, "`kl_balance` must be"),
+    ({"kl_balance": True, "group_sizes": [3, 18, 72]}, "group_sizes"),
 ], ids=str)
 def test_invalid_options_name_the_option(options, message):
     with pytest.raises(ValueError, match=message):
@@ -599,3 +604,89 @@ def test_a_vamp_hierarchy_fits_round_trips_and_exports(tmp_path):
     np.testing.assert_allclose(
         from_noise["images"],
         model.compute_samples_from_noise(eps[0], tf.constant(u)), atol=1e-5)
+
+
+# KL balancing (NVAE) --------------------------------------------------------
+
+
+def balance_coefficients(means, sizes):
+    """NVAE's gamma_l = G c_l / sum_k c_k, c_l = (|KL_l| + 0.01) / n_l, in
+    numpy (float64)."""
+    per_dimension = (np.abs(np.asarray(means, "float64")) + 0.01) / np.asarray(
+        sizes, "float64")
+    return len(per_dimension) * per_dimension / per_dimension.sum()
+
+
+@pytest.mark.parametrize("network, sizes", [
+    ("conv", [3, 18, 72]), ("gated_mlp", [3, 2, 2])])
+def test_kl_balancing_weighs_the_groups_by_their_sizes(network, sizes):
+    """A fresh model's lower groups have KL 0, so at beta = 0.5 the
+    balanced latent term is 0.5 * gamma_0 * KL_0, gamma_0 from the groups'
+    sizes top first; the plain model's is 0.5 * KL_0 with the same `kl`
+    and reconstruction (the metric stays the plain sum)."""
+    x = binary_images(16)
+    logs = {}
+    for kl_balance in (False, True):
+        model = tiny(network=network, kl_balance=kl_balance)
+        model.beta.assign(0.5)
+        model.seed_generator.state.assign([0, 0])
+        logs[kl_balance] = model.test_on_batch(x, return_dict=True)
+    assert model.objective.group_sizes == sizes == model.group_sizes
+    plain, balanced = logs[False], logs[True]
+    assert balanced["kl"] == plain["kl"]
+    assert balanced["reconstruction"] == plain["reconstruction"]
+    top = plain["kl"]
+    gamma = balance_coefficients([top, 0.0, 0.0], sizes)
+    assert balanced["loss"] - balanced["reconstruction"] == pytest.approx(
+        0.5 * gamma[0] * top, rel=1e-4)
+    assert plain["loss"] - plain["reconstruction"] == pytest.approx(
+        0.5 * top, rel=1e-4)
+
+
+def test_kl_balancing_gives_the_recorded_loss_at_beta_one():
+    """At beta >= 1 the balanced objective is the ELBO: the conv model's
+    recorded loss, as without the option (the test of the default
+    network above)."""
+    model = tiny(kl_balance=True)
+    model.seed_generator.state.assign([0, 0])
+    logs = model.test_on_batch(binary_images(16), return_dict=True)
+    assert logs["loss"] == pytest.approx(100.38623046875, rel=1e-6)
+
+
+@pytest.mark.parametrize("network", NETWORKS)
+def test_kl_balanced_hierarchy_fits_under_warm_up_and_round_trips(
+        network, tmp_path):
+    """One epoch under BetaWarmUp (beta 0 then 0.25, the balanced loss);
+    the `.keras` file (safe mode) keeps the option, the sizes and beta and
+    gives the same balanced loss on the same batch and noise."""
+    model = tiny(network=network, kl_balance=True)
+    warm_up = zoo.training.callbacks.BetaWarmUp(steps=4, start=0.0)
+    history = model.fit(binary_images(64), epochs=1, batch_size=32,
+                        verbose=0, callbacks=[warm_up])
+    assert np.isfinite(history.history["loss"][0])
+    assert float(model.beta) == pytest.approx(0.25)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert loaded.kl_balance is True
+    assert loaded.objective.group_sizes == model.group_sizes
+    assert float(loaded.beta) == pytest.approx(0.25)
+    assert loaded.get_config() == model.get_config()
+    x = binary_images(16, seed=1)
+    logs = []
+    for each in (model, loaded):
+        each.seed_generator.state.assign([0, 0])
+        logs.append(each.test_on_batch(x, return_dict=True))
+    assert logs[1]["loss"] == pytest.approx(logs[0]["loss"], rel=1e-6)
+
+
+def test_a_config_without_kl_balance_builds_the_plain_objective():
+    """Files saved before the option have no `kl_balance` in their
+    config."""
+    model = tiny(network="gated_mlp")
+    config = model.get_config()
+    assert config["kl_balance"] is False
+    del config["kl_balance"]
+    again = type(model).from_config(config)
+    assert again.kl_balance is False and again.objective.group_sizes is None
+    assert again.get_config() == model.get_config()

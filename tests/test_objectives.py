@@ -567,3 +567,140 @@ def test_capacity_penalty_is_gamma_times_the_distance_to_c():
     objective = zoo.objectives.Capacity(capacity=10.0, gamma=7.0)
     loss, _ = objective.latent_loss({"kl": kls})
     np.testing.assert_allclose(float(loss), 7.0 * abs(3.0 + 1.0 - 10.0))
+
+
+# KL balancing (NVAE) --------------------------------------------------------
+
+# Per-example KLs of three groups (batch means 3.0, 0.5, 2.0) and their
+# dimensions: per dimension 1.0, 0.0625 and 0.0625.
+BALANCED_KLS = [np.array([2.0, 4.0], "float32"),
+                np.array([0.25, 0.75], "float32"),
+                np.array([1.0, 3.0], "float32")]
+GROUP_SIZES = [3, 8, 32]
+
+
+def balance_coefficients(means, sizes):
+    """NVAE's gamma_g = G c_g / sum_h c_h, c_g = (|KL_g| + 0.01) / n_g, in
+    numpy (float64)."""
+    per_dimension = (np.abs(np.asarray(means, "float64")) + 0.01) / np.asarray(
+        sizes, "float64")
+    return len(per_dimension) * per_dimension / per_dimension.sum()
+
+
+@pytest.mark.parametrize("free_bits", [0.0, 1.0])
+def test_kl_balancing_weighs_the_groups_while_beta_is_below_one(free_bits):
+    """One traced function: at beta = 0.5 the penalty is
+    beta * sum_g gamma_g max(KL_g, free_bits), gamma from the groups' KLs;
+    assigning beta = 1 and 2 switches it to the plain beta * sum_g
+    max(KL_g, free_bits) without a retrace, and back at 0.5. The `kl`
+    metric is the plain sum throughout."""
+    objective = zoo.objectives.ELBO(beta=0.5, free_bits=free_bits,
+                                    kl_balance=True, group_sizes=GROUP_SIZES)
+    traces = []
+
+    @tf.function
+    def latent_loss(kls):
+        traces.append(1)
+        return objective.latent_loss({"kl": kls})
+
+    kls = [tf.constant(kl) for kl in BALANCED_KLS]
+    means = np.array([kl.mean() for kl in BALANCED_KLS], "float64")
+    charged = np.maximum(means, free_bits)
+    gamma = balance_coefficients(means, GROUP_SIZES)
+    balanced = np.sum(gamma * charged)
+    assert abs(balanced - charged.sum()) > 1.0  # the two sums differ here
+    for beta, expected in [(0.5, balanced), (1.0, charged.sum()),
+                           (2.0, charged.sum()), (0.5, balanced)]:
+        objective.beta.assign(beta)
+        loss, metrics = latent_loss(kls)
+        np.testing.assert_allclose(float(loss), beta * expected, rtol=1e-6)
+        np.testing.assert_allclose(float(metrics["kl"]), means.sum(),
+                                   rtol=1e-6)
+    assert len(traces) == 1
+
+
+def test_kl_balancing_coefficients_are_constant_in_the_gradient():
+    """d penalty / d KL_g = beta * gamma_g: the coefficients are stopped,
+    not differentiated (which would add beta * sum_h KL_h d gamma_h /
+    d KL_g, a different gradient here)."""
+    beta = 0.25
+    objective = zoo.objectives.ELBO(beta=beta, kl_balance=True,
+                                    group_sizes=GROUP_SIZES)
+    means = np.array([kl.mean() for kl in BALANCED_KLS], "float64")
+    kls = [tf.Variable(float(mean)) for mean in means]
+    with tf.GradientTape() as tape:
+        penalty = objective.penalty(kls)
+    gradient = np.array([float(g) for g in tape.gradient(penalty, kls)])
+    gamma = balance_coefficients(means, GROUP_SIZES)
+    np.testing.assert_allclose(gradient, beta * gamma, rtol=1e-5)
+
+    def through_gamma(values):
+        return beta * np.sum(balance_coefficients(values, GROUP_SIZES)
+                             * values)
+
+    step = 1e-6
+    full = np.array([
+        (through_gamma(means + step * np.eye(3)[g])
+         - through_gamma(means - step * np.eye(3)[g])) / (2 * step)
+        for g in range(3)])
+    assert np.abs(full - beta * gamma).max() > 0.1
+
+
+def test_kl_balancing_charges_more_the_group_with_more_kl_per_dimension():
+    """gamma_g grows with the KL per dimension: of two groups with the same
+    KL the smaller is charged more, of two groups with the same KL per
+    dimension neither; the coefficients average 1."""
+    objective = zoo.objectives.ELBO(beta=0.5, kl_balance=True,
+                                    group_sizes=GROUP_SIZES)
+    means = [float(kl.mean()) for kl in BALANCED_KLS]  # 3.0, 0.5, 2.0
+    gamma = [float(g) for g in objective.balance_coefficients(
+        [tf.constant(mean) for mean in means])]
+    # Per dimension 1.0 (3 dimensions) > 0.0625 (8) = 0.0625 (32).
+    assert gamma[0] > 10 * gamma[1]
+    assert gamma[0] > 10 * gamma[2]
+    assert gamma[1] == pytest.approx(gamma[2], rel=0.1)
+    assert np.mean(gamma) == pytest.approx(1.0, rel=1e-6)
+    # The same KL in a group 10 times the size: a tenth of the weight.
+    same = [float(g) for g in zoo.objectives.ELBO(
+        kl_balance=True, group_sizes=[4, 40]).balance_coefficients(
+        [tf.constant(5.0), tf.constant(5.0)])]
+    assert same[0] == pytest.approx(10 * same[1], rel=1e-6)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"kl_balance": "yes"}, "`kl_balance` must be True or False"),
+    ({"kl_balance": 1}, "`kl_balance` must be True or False"),
+    ({"kl_balance": None}, "`kl_balance` must be True or False"),
+    ({"kl_balance": True}, "kl_balance=True needs `group_sizes`"),
+    ({"kl_balance": True, "group_sizes": []},
+     "kl_balance=True needs `group_sizes`"),
+    ({"kl_balance": True, "group_sizes": 16},
+     "kl_balance=True needs `group_sizes`"),
+    ({"kl_balance": True, "group_sizes": [16, 0]}, r"`group_sizes\[1\]`"),
+    ({"kl_balance": True, "group_sizes": [16, 2.5]}, r"`group_sizes\[1\]`"),
+    ({"kl_balance": True, "group_sizes": [True, 4]}, r"`group_sizes\[0\]`"),
+    ({"group_sizes": [16, 4]}, "pass kl_balance=True, or drop `group_sizes`"),
+], ids=str)
+def test_kl_balancing_refuses_bad_options_naming_them(options, message):
+    with pytest.raises(ValueError, match=message):
+        zoo.objectives.ELBO(**options)
+
+
+def test_kl_balancing_refuses_group_sizes_of_another_model():
+    """The sizes must be one per group: checked at the first call."""
+    objective = zoo.objectives.ELBO(beta=0.5, kl_balance=True,
+                                    group_sizes=[3, 8])
+    with pytest.raises(ValueError, match="2 group sizes but the model has "
+                                         "3 latent groups"):
+        objective.latent_loss({"kl": BALANCED_KLS})
+
+
+def test_kl_balancing_config_round_trips():
+    objective = zoo.objectives.ELBO(beta=0.5, free_bits=1.0, kl_balance=True,
+                                    group_sizes=(3, 8, 32))
+    config = objective.get_config()
+    assert (config["kl_balance"], config["group_sizes"]) == (True, [3, 8, 32])
+    again = zoo.objectives.ELBO.from_config(config)
+    assert again.get_config() == config
+    plain = zoo.objectives.ELBO().get_config()
+    assert (plain["kl_balance"], plain["group_sizes"]) == (False, None)

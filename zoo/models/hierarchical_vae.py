@@ -78,6 +78,18 @@ class HierarchicalVAE(Autoencoder):
     group's KL from being pushed below that many nats, against posterior
     collapse). The `kl` metric is the plain sum of the groups' KL.
 
+    With `kl_balance=True`, while the KL is warmed up (beta < 1) each
+    group's term is weighted by NVAE's KL balancing coefficient (Vahdat &
+    Kautz 2020, Appendix A; `zoo.objectives.ELBO`),
+
+        gamma_l = (L + 1) * c_l / sum_k c_k,   c_l = (|KL_l| + 0.01) / n_l,
+
+    over the L + 1 groups, n_l the number of dimensions of group l
+    (`group_sizes`) and gamma_l held constant in the gradient: a group
+    with more KL per dimension than the others is charged more, so the
+    groups with little are not shut before they open. At beta >= 1 the
+    loss is the plain sum again, the ELBO.
+
     `log_likelihood` is the importance-weighted bound over all groups
     jointly (Burda et al., 2016):
 
@@ -142,6 +154,8 @@ class HierarchicalVAE(Autoencoder):
         prior_components: int > 0, the mixture's components or the
             VampPrior's pseudo-inputs (None: 10); refused with
             `prior="standard_normal"` or `"maf"`, which have none.
+        kl_balance: bool, NVAE's KL balancing while beta < 1 (default
+            False; above).
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Example:
@@ -200,6 +214,7 @@ class HierarchicalVAE(Autoencoder):
         seed=None,
         prior="standard_normal",
         prior_components=None,
+        kl_balance=False,
         **kwargs,
     ):
         super().__init__(input_shape, latent_dim, likelihood,
@@ -241,8 +256,6 @@ class HierarchicalVAE(Autoencoder):
                 )
         self.cells, self.residual = cells, residual
         self.conditioning = conditions.get(None, None)
-        self.objective = objectives.ELBO(beta=beta, free_bits=free_bits)
-        priors.check_combination(prior, self.objective, self.num_classes)
         self.seed_generator = keras.random.SeedGenerator(seed)
         if network == "conv":
             self.encoder, self.bottom_up = hierarchy.bottom_up(
@@ -262,6 +275,12 @@ class HierarchicalVAE(Autoencoder):
                 self.scales * self.groups_per_scale, self.group_channels,
                 name="top_down",
             )
+        # Made after the networks, which give the groups' sizes.
+        self.objective = objectives.ELBO(
+            beta=beta, free_bits=free_bits, kl_balance=kl_balance,
+            group_sizes=self.group_sizes if kl_balance else None,
+        )
+        priors.check_combination(prior, self.objective, self.num_classes)
         # Made after the networks, so that they start from the same weights
         # whatever the prior.
         self.prior_name = prior
@@ -286,6 +305,11 @@ class HierarchicalVAE(Autoencoder):
         return self.objective.free_bits
 
     @property
+    def kl_balance(self):
+        """Whether the groups' KLs are balanced while beta < 1."""
+        return self.objective.kl_balance
+
+    @property
     def num_classes(self):
         """None: a hierarchical VAE here is unconditional."""
         return None
@@ -296,6 +320,12 @@ class HierarchicalVAE(Autoencoder):
         then `(h, w, group_channels)` per spatial group (`"conv"`) or
         `(group_channels,)` per vector group (`"gated_mlp"`)."""
         return [(self.latent_dim,), *self.top_down.group_shapes]
+
+    @property
+    def group_sizes(self):
+        """The number of dimensions of every group, top first (the product
+        of its `group_shapes` entry)."""
+        return [int(np.prod(shape)) for shape in self.group_shapes]
 
     @property
     def noise_inputs(self):
@@ -316,7 +346,7 @@ class HierarchicalVAE(Autoencoder):
     @property
     def noise_dim(self):
         """The standard normal numbers one sample of all groups takes."""
-        return sum(int(np.prod(shape)) for shape in self.group_shapes)
+        return sum(self.group_sizes)
 
     # Distributions and the pass ------------------------------------------
 
@@ -363,8 +393,7 @@ class HierarchicalVAE(Autoencoder):
     def split_noise(self, eps):
         """Flat standard normal noise `(batch, noise_dim)` -> one tensor
         per group, `(batch, *shape)`, top first."""
-        sizes = [int(np.prod(shape)) for shape in self.group_shapes]
-        pieces = tf.split(eps, sizes, axis=-1)
+        pieces = tf.split(eps, self.group_sizes, axis=-1)
         return [tf.reshape(piece, (-1, *shape))
                 for piece, shape in zip(pieces, self.group_shapes)]
 
@@ -437,8 +466,9 @@ class HierarchicalVAE(Autoencoder):
 
     def call(self, inputs, training=None):
         """One posterior sample of every group; hands the groups' KLs to
-        the objective (beta times their sum with free bits, through
-        `add_loss`); returns p(x|z)'s parameters."""
+        the objective (beta times their sum with free bits, balanced while
+        beta < 1 with `kl_balance`, through `add_loss`); returns p(x|z)'s
+        parameters."""
         eps = keras.random.normal(
             (ops.shape(inputs)[0], self.noise_dim), seed=self.seed_generator
         )
@@ -686,6 +716,7 @@ class HierarchicalVAE(Autoencoder):
             "beta": self.objective.value_of(self.beta),
             "prior": self.prior_name,
             "prior_components": self.prior_components,
+            "kl_balance": self.kl_balance,
         }
 
     def load_own_variables(self, store):

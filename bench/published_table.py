@@ -422,7 +422,7 @@ def row_status(name):
     state = CHECKPOINTS / name / "early_stopping.json"
     if state.exists():
         stopping = EarlyStoppingState(state.parent)
-        return {"running": True, "best_epoch": stopping.best_epoch + 1,
+        return {"in_progress": True, "best_epoch": stopping.best_epoch + 1,
                 "best_validation_negative_elbo": stopping.best,
                 "epochs": stopping.epochs,
                 "validation_nll": next(
@@ -481,9 +481,9 @@ def zoo_line(name, published, line, seconds):
         line["zoo"] = f"{command}: not run, {CUT[name]}"
     elif status is None:
         line["zoo"] = f"{command}: not started"
-    elif status.get("running"):
+    elif status.get("in_progress"):
         line["zoo"] = (
-            f"{command}: running, {status['epochs']} epochs so far, best "
+            f"{command}: in progress, {status['epochs']} epochs so far, best "
             f"validation −ELBO {status['best_validation_negative_elbo']:.2f}"
             f" at epoch {status['best_epoch']}")
         if status["validation_nll"] is not None:

@@ -50,8 +50,7 @@ COMMANDS = {
     "headline_refactor": ("python -m bench.headline --models conv_vae"
                           " --no-reference --tag refactor"),
     "disentanglement_short": "python -m bench.disentanglement --setting short",
-    "published_table": ("python -m bench.published_table --report (each row: "
-                        "python -m bench.published_table --row NAME)"),
+    "published_table": "python -m bench.published_table --report",
 }
 
 # Page title of each benchmark, where its notes do not give one.

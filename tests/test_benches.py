@@ -435,7 +435,7 @@ def test_published_table_first_reaching_and_report(tmp_path, monkeypatch):
              for line in published_table.report().splitlines()[2:]}
     assert "| 228.50 ± 0.40 | -0.20 | 600 (550) | 2.0 (epochs 333 on) |" in (
         lines["VAE, Gaussian prior"])
-    assert ("running, 45 epochs so far, best validation −ELBO 229.50 at "
+    assert ("in progress, 45 epochs so far, best validation −ELBO 229.50 at "
             "epoch 41, validation NLL 230.10 at epoch 40") in lines[
                 "HVAE (two stochastic layers), Gaussian prior"]
     assert "--row vae_vampprior`: not started" in lines["VAE, VampPrior"]

@@ -292,21 +292,29 @@ def test_pixelcnn_blocks_takes_a_numpy_int_and_records_an_int():
 @pytest.mark.parametrize("name", ["conv_vae", "hierarchical_vae", "vq_vae"])
 @pytest.mark.parametrize("options, message", [
     # Given with another likelihood: refused, never dropped (0 too).
-    ({"likelihood": "bernoulli", "pixelcnn_blocks": 1},
-     "`pixelcnn_blocks` sets the gated blocks of the PixelCNN of "
-     "likelihood='pixelcnn'; likelihood='bernoulli' has none"),
-    ({"likelihood": "gaussian", "pixelcnn_blocks": 0},
-     "likelihood='gaussian' has none. Drop it"),
-    ({"likelihood": "continuous_bernoulli", "pixelcnn_blocks": 3},
-     "likelihood='continuous_bernoulli' has none"),
-    ({"pixelcnn_blocks": -1}, r"`pixelcnn_blocks` must be an integer in "
-     r"\[0, 64\].*Received: pixelcnn_blocks=-1"),
-    ({"pixelcnn_blocks": 1.0}, "Received: pixelcnn_blocks=1.0"),
-    ({"pixelcnn_blocks": True}, "Received: pixelcnn_blocks=True"),
-    ({"pixelcnn_blocks": "2"}, "Received: pixelcnn_blocks='2'"),
-    ({"pixelcnn_blocks": 65}, "Received: pixelcnn_blocks=65"),
-    ({"pixelcnn_blocks": 10**12}, "Received: pixelcnn_blocks=1000000000000"),
-], ids=str)
+    pytest.param({"likelihood": "bernoulli", "pixelcnn_blocks": 1},
+                 "`pixelcnn_blocks` sets the gated blocks of the PixelCNN of "
+                 "likelihood='pixelcnn'; likelihood='bernoulli' has none",
+                 id="bernoulli"),
+    pytest.param({"likelihood": "gaussian", "pixelcnn_blocks": 0},
+                 "likelihood='gaussian' has none. Drop it", id="gaussian"),
+    pytest.param({"likelihood": "continuous_bernoulli", "pixelcnn_blocks": 3},
+                 "likelihood='continuous_bernoulli' has none",
+                 id="continuous_bernoulli"),
+    pytest.param({"pixelcnn_blocks": -1}, r"`pixelcnn_blocks` must be an "
+                 r"integer in \[0, 64\].*Received: pixelcnn_blocks=-1",
+                 id="negative"),
+    pytest.param({"pixelcnn_blocks": 1.0}, "Received: pixelcnn_blocks=1.0",
+                 id="float"),
+    pytest.param({"pixelcnn_blocks": True}, "Received: pixelcnn_blocks=True",
+                 id="bool"),
+    pytest.param({"pixelcnn_blocks": "2"}, "Received: pixelcnn_blocks='2'",
+                 id="str"),
+    pytest.param({"pixelcnn_blocks": 65}, "Received: pixelcnn_blocks=65",
+                 id="65"),
+    pytest.param({"pixelcnn_blocks": 10**12},
+                 "Received: pixelcnn_blocks=1000000000000", id="huge"),
+])
 def test_bad_pixelcnn_blocks_are_refused_naming_the_option(
         name, options, message):
     with pytest.raises(ValueError, match=message):

@@ -92,9 +92,9 @@ WIDTH = 32
 #: Gated mask-"B" blocks after the first mask-"A" convolution, when the
 #: model's `pixelcnn_blocks` is None.
 BLOCKS = 3
-#: The most gated blocks `pixelcnn_blocks` may ask for: a receptive field
-#: of 66 rows, above the zoo's images (28 to 64 pixels), and far below
-#: what would exhaust memory when the context network is built.
+#: The most gated blocks `pixelcnn_blocks` may ask for: a context reading
+#: 66 rows above, more than the zoo's images have (28 to 64 pixels), and
+#: far below what would exhaust memory when the context network is built.
 MAX_BLOCKS = 64
 
 

@@ -197,6 +197,15 @@ CASES = [
              likelihood_scale=0.1),
     get_case("pixelcnn likelihood on flat vectors", "raster order",
              likelihood="pixelcnn", input_shape=(16,)),
+    get_case("pixelcnn_blocks without pixelcnn",
+             "likelihood='bernoulli' has none", pixelcnn_blocks=1),
+    get_case("pixelcnn_blocks=-1", "`pixelcnn_blocks` must be an integer",
+             likelihood="pixelcnn", pixelcnn_blocks=-1),
+    get_case("pixelcnn_blocks=1.5", "`pixelcnn_blocks` must be an integer",
+             likelihood="pixelcnn", pixelcnn_blocks=1.5),
+    get_case("pixelcnn_blocks=10**6", "`pixelcnn_blocks` must be an "
+             "integer in [0, 64]", likelihood="pixelcnn",
+             pixelcnn_blocks=10**6),
     get_case("beta=-1", "beta", beta=-1.0),
     get_case("beta=NaN", "beta", beta=float("nan")),
     get_case("beta=inf", "beta", beta=float("inf")),
@@ -637,6 +646,11 @@ EXTERNAL = [
      "kl_balance not a bool; group_sizes (the model passes its own); "
      "options of other models (filters)", "ValueError", "names the option",
      "tests/test_hierarchical_vae.py::test_invalid_options_name_the_option"),
+    ("zoo.get (every model: VAE presets, hierarchical_vae, vq_vae)",
+     "pixelcnn_blocks negative, a float, a bool, a str or above 64; given "
+     "with a likelihood other than 'pixelcnn' (0 too)", "ValueError",
+     "names the option", "tests/test_autoregressive.py::"
+     "test_bad_pixelcnn_blocks_are_refused_naming_the_option"),
     ("zoo.objectives.ELBO", "kl_balance not a bool; kl_balance=True "
      "without group_sizes or with sizes not positive ints; group_sizes "
      "without kl_balance=True", "ValueError", "names the option",

@@ -249,6 +249,7 @@ INVALID_OPTIONS = [
     ("input_shape", "28x28"),
     ("beta", -1.0),
     ("likelihood_scale", -0.5),
+    ("pixelcnn_blocks", 1),  # beside the default likelihood, bernoulli
     ("no_such_option", 1),
 ]
 

@@ -31,7 +31,8 @@ def build(name, **options):
 def test_config_header_is_the_base_classs(name):
     config = build(name).get_config()
     for key in ("name", "trainable", "zoo_version", "input_shape",
-                "latent_dim", "likelihood", "likelihood_scale", "seed"):
+                "latent_dim", "likelihood", "likelihood_scale",
+                "pixelcnn_blocks", "seed"):
         assert key in config, key
     assert config["zoo_version"] == zoo.__version__
 

@@ -22,7 +22,7 @@ __all__ = ["BernoulliLikelihood", "ContinuousBernoulliLikelihood",
 
 
 #: The axis's registry: name -> `Likelihood` class; `get_likelihood`
-#: builds one with the class's `from_options(scale, image_shape)`.
+#: builds one with the class's `from_options(scale, image_shape, blocks)`.
 LIKELIHOODS = {
     "bernoulli": BernoulliLikelihood,
     "continuous_bernoulli": ContinuousBernoulliLikelihood,
@@ -31,7 +31,7 @@ LIKELIHOODS = {
 }
 
 
-def get_likelihood(name, scale=None, image_shape=None):
+def get_likelihood(name, scale=None, image_shape=None, blocks=None):
     """Return the `Likelihood` called `name` (a key of `LIKELIHOODS`).
 
     Args:
@@ -42,10 +42,14 @@ def get_likelihood(name, scale=None, image_shape=None):
         scale: for "gaussian" only: a fixed positive standard deviation, or
             None to learn one per pixel.
         image_shape: the model's input shape.
+        blocks: for "pixelcnn" only: the gated blocks of its `PixelContext`
+            (the model's `pixelcnn_blocks`), an int >= 0, or None for
+            `pixelcnn.BLOCKS`.
 
     Raises:
-        ValueError: for an unknown name, or a `scale` that is not positive
-            or is given for a likelihood without one.
+        ValueError: for an unknown name, a `scale` that is not positive,
+            `blocks` that are not an int in [0, `pixelcnn.MAX_BLOCKS`], or
+            either given for a likelihood without one.
     """
     if not isinstance(name, str) or name not in LIKELIHOODS:
         raise ValueError(
@@ -53,4 +57,5 @@ def get_likelihood(name, scale=None, image_shape=None):
             f"Received: likelihood={name!r}"
         )
     return LIKELIHOODS[name].from_options(scale=scale,
-                                          image_shape=image_shape)
+                                          image_shape=image_shape,
+                                          blocks=blocks)

@@ -45,11 +45,12 @@ class Likelihood:
     maximum = None
 
     @classmethod
-    def from_options(cls, scale=None, image_shape=None):
-        """The family for a model's options: `likelihood_scale` (refused
-        here: only a likelihood with a scale takes one) and its
-        `input_shape`."""
+    def from_options(cls, scale=None, image_shape=None, blocks=None):
+        """The family for a model's options: `likelihood_scale` and
+        `pixelcnn_blocks` (refused here: only a likelihood with a scale, or
+        with a PixelCNN, takes one) and its `input_shape`."""
         cls.refuse_scale(scale)
+        cls.refuse_blocks(blocks)
         return cls()
 
     @classmethod
@@ -61,6 +62,18 @@ class Likelihood:
                 "`likelihood_scale` only applies to likelihood='gaussian'. "
                 f"Received: likelihood={cls.name!r}, likelihood_scale="
                 f"{scale!r}"
+            )
+
+    @classmethod
+    def refuse_blocks(cls, blocks):
+        """Raise `ValueError` for a `pixelcnn_blocks` given to a
+        likelihood without a PixelCNN."""
+        if blocks is not None:
+            raise ValueError(
+                "`pixelcnn_blocks` sets the gated blocks of the PixelCNN of "
+                f"likelihood='pixelcnn'; likelihood={cls.name!r} has none. "
+                "Drop it, or choose likelihood='pixelcnn'. Received: "
+                f"pixelcnn_blocks={blocks!r}"
             )
 
     def base_distribution(self, parameters):
@@ -159,9 +172,10 @@ class GaussianLikelihood(Likelihood):
         self.num_parameters = 1 if scale is not None else 2
 
     @classmethod
-    def from_options(cls, scale=None, image_shape=None):
+    def from_options(cls, scale=None, image_shape=None, blocks=None):
         """A fixed standard deviation `scale` (a positive float), or None
-        to learn one per pixel."""
+        to learn one per pixel (`blocks` refused)."""
+        cls.refuse_blocks(blocks)
         if scale is not None:
             scale = check_number(scale, "likelihood_scale", minimum=0.0,
                                  above=True, fix="Or None to learn it.")

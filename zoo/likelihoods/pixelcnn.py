@@ -10,10 +10,17 @@ in raster order (row by row, left to right; the C channels of a pixel
 are drawn together, each given the pixels before it). The decoder emits
 `1 + FEATURES` maps per image channel, a(z) and b_1..F(z); a gated
 PixelCNN over the image alone (`PixelContext`: a 5x5 mask-"A" convolution
-and `BLOCKS` gated 3x3 mask-"B" blocks of `WIDTH` channels, the layers of
+and `blocks` gated 3x3 mask-"B" blocks of `WIDTH` channels, the layers of
 `zoo.priors.pixelcnn`) emits the F context maps u(x_<i), whose value at pixel i
 depends on the pixels before i only. So p(x|z) is normalised: the product
 of one proper Bernoulli per pixel given the pixels before it.
+
+The model's `pixelcnn_blocks` sets `blocks` (None: `BLOCKS`, 3). The
+context at pixel i reads the `2 + blocks` rows above it
+(`PixelContext.rows_above`); fewer blocks make the autoregressive part
+more local, which leaves the global structure to the latent (PixelVAE's
+small receptive field; Chen et al., 2017, restrict it for the same
+reason, so that the latent code is used).
 
 This is the PixelVAE idea (Gulrajani et al., 2017: a VAE whose decoder
 ends in PixelCNN layers, so the latent carries the global structure and
@@ -51,6 +58,9 @@ References:
     https://arxiv.org/abs/1611.05013.
     van den Oord, Kalchbrenner, Vinyals, Espeholt, Graves & Kavukcuoglu,
     Conditional Image Generation with PixelCNN Decoders, NeurIPS 2016.
+    Chen, Kingma, Salimans, Duan, Dhariwal, Schulman, Sutskever & Abbeel,
+    Variational Lossy Autoencoder, ICLR 2017,
+    https://arxiv.org/abs/1611.02731.
     Ramachandran, Paine, Khorrami, Babaeizadeh, Chang, Zhang,
     Hasegawa-Johnson, Campbell & Huang, Fast Generation for Convolutional
     Autoregressive Models, ICLR 2017 workshop,
@@ -71,6 +81,7 @@ from zoo.networks.masked_conv import dense
 from zoo.networks.masked_conv import gated_step
 from zoo.networks.masked_conv import gated_weights
 from zoo.networks.masked_conv import pointwise_weights
+from zoo.validation import check_number
 
 tfd = tfp.distributions
 
@@ -78,8 +89,13 @@ tfd = tfp.distributions
 FEATURES = 8
 #: Channels of the context network's layers.
 WIDTH = 32
-#: Gated mask-"B" blocks after the first mask-"A" convolution.
+#: Gated mask-"B" blocks after the first mask-"A" convolution, when the
+#: model's `pixelcnn_blocks` is None.
 BLOCKS = 3
+#: The most gated blocks `pixelcnn_blocks` may ask for: a context reading
+#: 66 rows above, more than the zoo's images have (28 to 64 pixels), and
+#: far below what would exhaust memory when the context network is built.
+MAX_BLOCKS = 64
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -91,7 +107,7 @@ class PixelContext(layers.Layer):
     Args:
         image_shape: `(H, W, C)` of the images.
         width: channels of every hidden layer.
-        blocks: gated blocks (3x3, mask "B").
+        blocks: gated blocks (3x3, mask "B"), 0 or more.
         features: context maps per image channel.
     """
 
@@ -378,22 +394,27 @@ class PixelCNNLikelihood(Likelihood):
 
 
     @classmethod
-    def from_options(cls, scale=None, image_shape=None):
+    def from_options(cls, scale=None, image_shape=None, blocks=None):
         """The family of a model with images of `image_shape`, with a new
-        `PixelContext` as its `context` (`likelihood_scale` refused).
+        `PixelContext` of `blocks` gated blocks (None: `BLOCKS`) as its
+        `context` (`likelihood_scale` refused).
 
         Raises:
-            ValueError: if `image_shape` is not `(H, W, C)`.
+            ValueError: if `image_shape` is not `(H, W, C)` or `blocks` is
+                not an int in [0, `MAX_BLOCKS`].
         """
         cls.refuse_scale(scale)
-        return cls(make_context(image_shape))
+        return cls(make_context(image_shape, blocks))
 
 
-def make_context(image_shape):
-    """A new `PixelContext` for images of `image_shape`.
+def make_context(image_shape, blocks=None):
+    """A new `PixelContext` for images of `image_shape` with `blocks` gated
+    blocks (the model's `pixelcnn_blocks`; None: `BLOCKS`). Its context at
+    a pixel reads the `2 + blocks` rows above (`PixelContext.rows_above`).
 
     Raises:
-        ValueError: if `image_shape` is not `(H, W, C)`.
+        ValueError: if `image_shape` is not `(H, W, C)` or `blocks` is not
+            an int in [0, `MAX_BLOCKS`].
     """
     if len(image_shape) != 3:
         raise ValueError(
@@ -401,4 +422,8 @@ def make_context(image_shape):
             "width, channels): it orders the pixels in raster order. "
             f"Received: input_shape={tuple(image_shape)!r}. Use "
             "likelihood='bernoulli' for flat vectors.")
-    return PixelContext(image_shape, name="pixel_context")
+    blocks = check_number(
+        BLOCKS if blocks is None else blocks, "pixelcnn_blocks",
+        integer=True, minimum=0, maximum=MAX_BLOCKS,
+        fix=f"Each block adds a row above to the context (None: {BLOCKS}).")
+    return PixelContext(image_shape, blocks=blocks, name="pixel_context")

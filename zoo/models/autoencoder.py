@@ -59,11 +59,12 @@ class Autoencoder(DistributeMixin, keras.Model):
     def __init__(self, input_shape, latent_dim, likelihood="bernoulli",
                  likelihood_scale=None, seed=None,
                  latent_dim_hint="VAEs use tens to hundreds of latent "
-                 "dimensions.", **kwargs):
+                 "dimensions.", pixelcnn_blocks=None, **kwargs):
         """The steps every zoo model takes: `input_shape`, `latent_dim`
         and `seed` checked and kept, the likelihood chosen
-        (`set_likelihood`), the `reconstruction` metric made.
-        `latent_dim_hint` is the fix the `latent_dim` message suggests."""
+        (`set_likelihood`, with `likelihood_scale` and `pixelcnn_blocks`),
+        the `reconstruction` metric made. `latent_dim_hint` is the fix the
+        `latent_dim` message suggests."""
         super().__init__(**kwargs)
         self.image_shape = validation.check_input_shape(input_shape)
         self.latent_dim = validation.check_size(
@@ -71,22 +72,28 @@ class Autoencoder(DistributeMixin, keras.Model):
             latent_dim_hint,
         )
         self.seed = validation.check_seed(seed)
-        self.set_likelihood(likelihood, likelihood_scale)
+        self.set_likelihood(likelihood, likelihood_scale, pixelcnn_blocks)
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction")
 
-    def set_likelihood(self, likelihood, likelihood_scale):
-        """Choose p(x|z): `likelihood` and `likelihood_scale` as given
-        (for the config) and their family (`zoo.likelihoods.factorised`), which
-        checks them. An autoregressive likelihood's context network
-        (`zoo.likelihoods.pixelcnn.PixelContext`) becomes the model's
-        `pixel_context` layer, so its weights train and save with the
-        model's; it is None for the other likelihoods."""
+    def set_likelihood(self, likelihood, likelihood_scale,
+                       pixelcnn_blocks=None):
+        """Choose p(x|z): `likelihood`, `likelihood_scale` and
+        `pixelcnn_blocks` as given (for the config) and their family
+        (`zoo.likelihoods.get_likelihood`), which checks them. An
+        autoregressive likelihood's context network
+        (`zoo.likelihoods.pixelcnn.PixelContext`, of `pixelcnn_blocks`
+        gated blocks) becomes the model's `pixel_context` layer, so its
+        weights train and save with the model's; it is None for the other
+        likelihoods."""
         self.likelihood = likelihood
         self.likelihood_scale = likelihood_scale
         self.likelihood_family = likelihoods.get_likelihood(
-            likelihood, likelihood_scale, self.image_shape
+            likelihood, likelihood_scale, self.image_shape, pixelcnn_blocks
         )
         self.pixel_context = getattr(self.likelihood_family, "context", None)
+        # For the config: None (the module's default) or the checked int.
+        self.pixelcnn_blocks = None if pixelcnn_blocks is None else (
+            self.pixel_context.blocks)
 
     @property
     def parameter_shape(self):
@@ -334,6 +341,7 @@ class Autoencoder(DistributeMixin, keras.Model):
             "latent_dim": self.latent_dim,
             "likelihood": self.likelihood,
             "likelihood_scale": self.likelihood_scale,
+            "pixelcnn_blocks": self.pixelcnn_blocks,
             "seed": self.seed,
         }
 

@@ -156,6 +156,12 @@ class HierarchicalVAE(Autoencoder):
             `prior="standard_normal"` or `"maf"`, which have none.
         kl_balance: bool, NVAE's KL balancing while beta < 1 (default
             False; above).
+        pixelcnn_blocks: for `likelihood="pixelcnn"` only: int >= 0, the
+            gated blocks of its context network (None, the default: 3). The
+            context at a pixel reads the `2 + pixelcnn_blocks` rows above
+            it; fewer blocks leave more of the image's structure to the
+            latent groups (`zoo.likelihoods.pixelcnn`). Refused with the
+            other likelihoods.
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Example:
@@ -215,10 +221,12 @@ class HierarchicalVAE(Autoencoder):
         prior="standard_normal",
         prior_components=None,
         kl_balance=False,
+        pixelcnn_blocks=None,
         **kwargs,
     ):
         super().__init__(input_shape, latent_dim, likelihood,
-                         likelihood_scale, seed, **kwargs)
+                         likelihood_scale, seed,
+                         pixelcnn_blocks=pixelcnn_blocks, **kwargs)
         if network not in NETWORKS:
             raise ValueError(
                 f"`network` of a hierarchical VAE must be one of "

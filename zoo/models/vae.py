@@ -139,6 +139,12 @@ class VAE(Autoencoder):
             stands for the latent's own fixed prior (uniform on the
             sphere, uniform categories); combinations the math does not
             allow are refused with the reason (`zoo.latents`).
+        pixelcnn_blocks: for `likelihood="pixelcnn"` only: int >= 0, the
+            gated blocks of its context network (None, the default: 3). The
+            context at a pixel reads the `2 + pixelcnn_blocks` rows above
+            it; fewer blocks leave more of the image's structure to the
+            latent (`zoo.likelihoods.pixelcnn`). Refused with the other
+            likelihoods.
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Raises:
@@ -181,10 +187,12 @@ class VAE(Autoencoder):
         seed=None,
         sampler=None,
         latent="gaussian",
+        pixelcnn_blocks=None,
         **kwargs,
     ):
         super().__init__(input_shape, latent_dim, likelihood,
-                         likelihood_scale, seed, **kwargs)
+                         likelihood_scale, seed,
+                         pixelcnn_blocks=pixelcnn_blocks, **kwargs)
         self.encoder_body = None if encoder is None else (
             networks.custom.check_body(encoder, "encoder")
         )

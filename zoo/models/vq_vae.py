@@ -83,8 +83,9 @@ class VQVAE(Autoencoder):
         filters: tuple of ints, the stages of `"conv"` and `"resnet"`.
         hidden_units: tuple of ints, the dense layers of `"mlp"` (the
             convolutional networks have none here: refused).
-        likelihood: `"bernoulli"` (default), `"continuous_bernoulli"` or
-            `"gaussian"`.
+        likelihood: `"bernoulli"` (default), `"continuous_bernoulli"`,
+            `"gaussian"` or `"pixelcnn"` (an autoregressive Bernoulli,
+            `zoo.likelihoods.pixelcnn`).
         likelihood_scale: for `"gaussian"`, a fixed standard deviation or
             None (learned).
         commitment_weight: float >= 0, beta (default 0.25); the non-trainable
@@ -101,6 +102,11 @@ class VQVAE(Autoencoder):
         prior_width: int > 0, the PixelCNN's channels (default 64).
         prior_blocks: int >= 0, its gated blocks (default 4).
         seed: int or None, seeds the codebook and the restarts.
+        pixelcnn_blocks: for `likelihood="pixelcnn"` only: int >= 0, the
+            gated blocks of its context network over the image (None, the
+            default: 3; `prior_blocks` are the code prior's). The context
+            at a pixel reads the `2 + pixelcnn_blocks` rows above it.
+            Refused with the other likelihoods.
         **kwargs: passed to `keras.Model` (e.g. `name`).
 
     Example:
@@ -143,12 +149,13 @@ class VQVAE(Autoencoder):
         prior_width=64,
         prior_blocks=4,
         seed=None,
+        pixelcnn_blocks=None,
         **kwargs,
     ):
         super().__init__(
             input_shape, latent_dim, likelihood, likelihood_scale, seed,
             latent_dim_hint="code vectors have tens to hundreds of "
-            "dimensions.", **kwargs,
+            "dimensions.", pixelcnn_blocks=pixelcnn_blocks, **kwargs,
         )
         self.num_embeddings = validation.check_size(
             num_embeddings, "num_embeddings", MAX_EMBEDDINGS,

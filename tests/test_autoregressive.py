@@ -355,6 +355,7 @@ def test_few_blocks_export_for_tf_serving(blocks, tmp_path):
     # The export, read through TF Serving's TF1 loader, scores and samples
     # like the model (the cached `draw` of 0 or 1 block in the graph).
     from test_export import TF1Loaded
+    from test_export import assert_served_scores_are_the_models
 
     model = tiny("conv_vae", pixelcnn_blocks=blocks)
     random_weights(model.pixel_context, seed=blocks)
@@ -368,12 +369,6 @@ def test_few_blocks_export_for_tf_serving(blocks, tmp_path):
             "num_samples": np.int32(3), "seed": np.array([5, 0], "int32")})
     finally:
         served.session.close()
-    seed = zoo.export.SCORE_SEED[0]
-    np.testing.assert_allclose(scores["elbo"], model.elbo(x, seed=seed),
-                               rtol=1e-5)
-    np.testing.assert_allclose(
-        scores["log_likelihood"],
-        model.log_likelihood(x, num_samples=4, chunk_size=4, seed=seed),
-        rtol=1e-5)
+    assert_served_scores_are_the_models(scores, model, x, 4)
     np.testing.assert_allclose(samples["images"], model.sample(3, seed=5),
                                atol=1e-5)

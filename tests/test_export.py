@@ -233,6 +233,20 @@ class TF1Loaded:
         return self.session.run(fetches, feed)
 
 
+def assert_served_scores_are_the_models(scores, model, x, num_samples):
+    """The `score` signature's outputs equal the model's `elbo` and
+    `log_likelihood` (K = `num_samples` in one chunk) at the export's
+    fixed seed."""
+    seed = export.SCORE_SEED[0]
+    np.testing.assert_allclose(scores["elbo"], model.elbo(x, seed=seed),
+                               rtol=1e-5)
+    np.testing.assert_allclose(
+        scores["log_likelihood"],
+        model.log_likelihood(x, num_samples=num_samples,
+                             chunk_size=num_samples, seed=seed),
+        rtol=1e-5)
+
+
 @pytest.fixture(scope="module")
 def served(exported):
     return load_for_serving(exported.path)

@@ -21,6 +21,7 @@ from scipy.special import logsumexp
 import zoo
 from conftest import real_images
 from test_export import TF1Loaded
+from test_export import assert_served_scores_are_the_models
 from zoo.latents.gaussian import SCALE_FLOOR
 
 SHAPE = (12, 12, 1)
@@ -429,13 +430,7 @@ def test_gated_mlp_export_answers_encode_mean_and_score_like_the_model(
     np.testing.assert_allclose(means["z_mean"], z_mean, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(means["z_stddev"], z_stddev, rtol=1e-5,
                                atol=1e-5)
-    seed = zoo.export.SCORE_SEED[0]
-    np.testing.assert_allclose(scores["elbo"], model.elbo(x, seed=seed),
-                               rtol=1e-5)
-    np.testing.assert_allclose(
-        scores["log_likelihood"],
-        model.log_likelihood(x, num_samples=5, chunk_size=5, seed=seed),
-        rtol=1e-5)
+    assert_served_scores_are_the_models(scores, model, x, 5)
 
 
 # A learned prior on the top group: the HVAE + VampPrior -------------------
@@ -592,13 +587,7 @@ def test_a_vamp_hierarchy_fits_round_trips_and_exports(tmp_path):
                                 {"eps": eps[0].numpy(), "u": u})
     finally:
         served.session.close()
-    seed = zoo.export.SCORE_SEED[0]
-    np.testing.assert_allclose(scores["elbo"], model.elbo(x, seed=seed),
-                               rtol=1e-5)
-    np.testing.assert_allclose(
-        scores["log_likelihood"],
-        model.log_likelihood(x, num_samples=5, chunk_size=5, seed=seed),
-        rtol=1e-5)
+    assert_served_scores_are_the_models(scores, model, x, 5)
     np.testing.assert_allclose(samples["images"], model.sample(3, seed=4),
                                atol=1e-5)
     np.testing.assert_allclose(

@@ -361,6 +361,40 @@ def train_row(name, max_epochs, smoke=False, output_dir=None):
     return result
 
 
+def interim_score(name, images=2000, samples=(1000, TEST_SAMPLES)):
+    """The test NLL of an unfinished row's best weights so far on the first
+    `images` test images, at each K of `samples` on the same images (the
+    difference K = 1,000 makes), written to `bench/results/published_table/
+    interim/<row>.json`: `{"epoch", "images", "nll": {K: mean},
+    "standard_error": {K: ...}}`."""
+    import keras
+
+    from bench.common import stamped
+    from zoo.training import atomic
+
+    stopping = EarlyStoppingState(CHECKPOINTS / name)
+    if not stopping.weights.exists():
+        raise SystemExit(f"{name}: no best weights yet under {stopping.folder}")
+    test = data()[2][:images]
+    keras.utils.set_random_seed(0)
+    model = build_model(ROWS[name][3])
+    model.build((None, 28, 28, 1))
+    model.load_weights(stopping.weights)
+    nll, error = {}, {}
+    for count in samples:
+        values = -bound_per_image(model, test, count)
+        nll[count] = float(np.mean(values))
+        error[count] = float(np.std(values) / np.sqrt(len(values)))
+    result = {"row": name, "epoch": stopping.best_epoch + 1,
+              "images": len(test), "nll": nll, "standard_error": error,
+              "command": f"python -m bench.published_table --interim {name}"}
+    path = RESULTS / "interim" / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic.write_json(path, stamped(f"published_table/interim/{name}",
+                                    result))
+    return result
+
+
 def measure_epoch_seconds(names, steps=20, repetitions=5):
     """Seconds per training epoch (500 batches of 100) of each row's model,
     `{name: seconds}`: the median of `repetitions` timed runs of `steps`
@@ -504,6 +538,15 @@ def zoo_line(name, published, line, seconds):
             epoch, nll = status["validation_nll"]
             line["zoo"] += (f", validation NLL {nll:.2f} at epoch {epoch}"
                             f" (K={NLL_SAMPLES:,}, {NLL_IMAGES:,} images)")
+        interim = RESULTS / "interim" / f"{name}.json"
+        if interim.exists():
+            score = json.loads(interim.read_text())
+            nll = score["nll"][str(TEST_SAMPLES)]
+            line["zoo"] += (
+                f"; epoch {score['epoch']}'s weights score {nll:.2f} on the "
+                f"first {score['images']:,} test images at K={TEST_SAMPLES:,}"
+                f" ({score['nll']['1000'] - nll:+.2f} at K=1,000; "
+                f"`--interim {name}`)")
     else:
         line.update({
             "zoo NLL (K=5,000)": f"{status['test_nll']:.2f} ± "
@@ -524,6 +567,9 @@ def main(argv=None):
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--smoke", action="store_true",
                         help="a few batches, 1 epoch, K = 10 on 50 images")
+    parser.add_argument("--interim", choices=list(ROWS), metavar="ROW",
+                        help="score an unfinished row's best weights so far "
+                             "on 2,000 test images at K = 1,000 and 5,000")
     parser.add_argument("--measure", nargs="*", metavar="ROW",
                         help="time an epoch of these rows (all if none "
                              "named) and add them to bench/results/"
@@ -531,6 +577,9 @@ def main(argv=None):
     parser.add_argument("--output-dir", default=None,
                         help="write results and checkpoints here, not bench/")
     args = parser.parse_args(argv)
+    if args.interim:
+        print(json.dumps(interim_score(args.interim), indent=2))
+        return
     if args.measure is not None:
         from bench.common import stamped
         from zoo.training import atomic

@@ -430,13 +430,18 @@ def test_published_table_first_reaching_and_report(tmp_path, monkeypatch):
     running.best, running.best_epoch, running.epochs = 229.5, 40, 45
     running.curve = [{"epoch": 39, "seconds": 9.0, "validation_nll": 230.1},
                      {"epoch": 44, "seconds": 9.0}]
+    (tmp_path / "results" / "interim").mkdir()
+    (tmp_path / "results" / "interim" / "hvae.json").write_text(json.dumps({
+        "epoch": 41, "images": 2000, "nll": {"1000": 229.9, "5000": 229.6}}))
     running.save()
     lines = {line.split(" | ")[0].strip("| "): line
              for line in published_table.report().splitlines()[2:]}
     assert "| 228.50 ± 0.40 | -0.20 | 600 (550) | 2.0 (epochs 333 on) |" in (
         lines["VAE, Gaussian prior"])
     assert ("in progress, 45 epochs so far, best validation −ELBO 229.50 at "
-            "epoch 41, validation NLL 230.10 at epoch 40") in lines[
+            "epoch 41, validation NLL 230.10 at epoch 40 (K=1,000, 1,000 "
+            "images); epoch 41's weights score 229.60 on the first 2,000 test "
+            "images at K=5,000 (+0.30 at K=1,000") in lines[
                 "HVAE (two stochastic layers), Gaussian prior"]
     assert "--row vae_vampprior`: not started" in lines["VAE, VampPrior"]
     assert "not built: the Exemplar VAE's prior" in lines["Exemplar VAE"]
@@ -552,3 +557,38 @@ def test_catalogue_smoke_writes_a_row_per_preset_and_resumes(tmp_path,
     catalogue.main(["--smoke", "--models", "conv_vae", "--output-dir",
                     str(output)])
     assert "conv_vae: done before" in capsys.readouterr().out
+
+
+def test_published_table_interim_scores_the_best_weights_so_far(
+        tmp_path, monkeypatch):
+    """`--interim` loads an unfinished row's best weights and writes their
+    test bound at each K, the model's own `log_likelihood` on those
+    images."""
+    monkeypatch.syspath_prepend(str(REPOSITORY))
+    from bench import published_table
+
+    images = (np.random.default_rng(0).uniform(size=(6, 28, 28, 1))
+              > 0.5).astype("float32")
+    monkeypatch.setattr(published_table, "data",
+                        lambda: (None, None, images))
+    monkeypatch.setattr(published_table, "RESULTS", tmp_path / "results")
+    monkeypatch.setattr(published_table, "CHECKPOINTS", tmp_path / "runs")
+    state = published_table.EarlyStoppingState(tmp_path / "runs" / "vae")
+    state.folder.mkdir(parents=True)
+    with pytest.raises(SystemExit, match="no best weights yet"):
+        published_table.interim_score("vae", images=4, samples=(2, 4))
+    model = published_table.build_model(published_table.ROWS["vae"][3])
+    model.build((None, 28, 28, 1))
+    model.save_weights(state.weights)
+    state.best, state.best_epoch = 300.0, 6
+    state.save()
+    result = published_table.interim_score("vae", images=4, samples=(2, 4))
+    written = json.loads(
+        (tmp_path / "results" / "interim" / "vae.json").read_text())
+    assert written["epoch"] == 7 and written["images"] == 4
+    for count in (2, 4):
+        expected = -np.mean(model.log_likelihood(
+            images[:4], num_samples=count, chunk_size=50, seed=0))
+        assert written["nll"][str(count)] == pytest.approx(expected,
+                                                           rel=1e-6)
+        assert result["nll"][count] == written["nll"][str(count)]

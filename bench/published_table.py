@@ -270,6 +270,12 @@ def bound_per_image(model, images, num_samples, seed=0):
         for start in range(0, len(images), SCORE_BATCH)])
 
 
+def mean_and_standard_error(values):
+    """`(mean, standard error of the mean)` of per-image values."""
+    return (float(np.mean(values)),
+            float(np.std(values) / np.sqrt(len(values))))
+
+
 def train_row(name, max_epochs, smoke=False, output_dir=None):
     """Train, score and write one row (module docstring). `smoke` takes a
     few batches, 200 validation and 50 test images at K = 10, and writes
@@ -322,7 +328,8 @@ def train_row(name, max_epochs, smoke=False, output_dir=None):
         ])
     seconds = time.perf_counter() - start
     model.load_weights(stopping.weights)
-    nll = -bound_per_image(model, test, test_samples)
+    nll, nll_error = mean_and_standard_error(
+        -bound_per_image(model, test, test_samples))
     negative_elbo = -np.asarray(model.elbo(test))
     from bench.common import stamped
 
@@ -330,8 +337,8 @@ def train_row(name, max_epochs, smoke=False, output_dir=None):
         "row": name, "published": title, "published_nll": published,
         "published_std": std, "options": {"latent_dim": LATENT_DIM,
                                           **options},
-        "test_nll": float(np.mean(nll)),
-        "test_nll_standard_error": float(np.std(nll) / np.sqrt(len(nll))),
+        "test_nll": nll,
+        "test_nll_standard_error": nll_error,
         "test_negative_elbo": float(np.mean(negative_elbo)),
         "best_epoch": stopping.best_epoch + 1,
         "epochs_trained": stopping.epochs,
@@ -382,9 +389,8 @@ def interim_score(name, images=2000, samples=(1000, TEST_SAMPLES)):
     model.load_weights(stopping.weights)
     nll, error = {}, {}
     for count in samples:
-        values = -bound_per_image(model, test, count)
-        nll[count] = float(np.mean(values))
-        error[count] = float(np.std(values) / np.sqrt(len(values)))
+        nll[count], error[count] = mean_and_standard_error(
+            -bound_per_image(model, test, count))
     result = {"row": name, "epoch": stopping.best_epoch + 1,
               "images": len(test), "nll": nll, "standard_error": error,
               "command": f"python -m bench.published_table --interim {name}"}

@@ -125,13 +125,17 @@ PROTOCOL = {"learning_rate": 5e-4, "cosine_decay": False,
 VALIDATION_SIZE = 10000
 VALIDATION_SEED = 1
 TEST_SAMPLES = 5000
-#: Quality per second: the validation NLL every row's curve is timed to,
-#: the published plain VAE's.
+#: Quality per second: the test NLL every row's curve is timed to, the
+#: published plain VAE's.
 QUALITY_TARGET = 228.70
-#: The validation NLL on the curve: every `nll_every` epochs, on the first
-#: `NLL_IMAGES` validation images at K = `NLL_SAMPLES` (a looser bound than
-#: the test's K = 5,000, so a row that reaches a number here reaches it at
-#: K = 5,000 too), the clock paused.
+#: The validation NLL on the curve (the check): every `nll_every` epochs,
+#: on the first `NLL_IMAGES` validation images at K = `NLL_SAMPLES`, the
+#: clock paused. Those images are not the test set: the same weights score
+#: them some nats lower (the plain VAE: 225.60 at epoch 520 against 229.26
+#: on the first 2,000 test images at epoch 518), so the check is put on
+#: the test set's scale before it meets `QUALITY_TARGET`: a finished row
+#: scores its best weights both ways and adds the difference,
+#: `check_offset` (`first_reaching`).
 NLL_IMAGES = 1000
 NLL_SAMPLES = 1000
 
@@ -240,15 +244,17 @@ class EarlyStoppingState:
         return Stop()
 
 
-def first_reaching(curve, target):
+def first_reaching(curve, target, offset):
     """`{"epochs", "train_seconds"}` of the first curve record whose
-    validation NLL is at or below `target`, with the training seconds of
-    every epoch up to it; None if none is. The seconds are comparable
-    across rows only when their curves start at epoch 0."""
+    validation NLL plus `offset` is at or below `target`, with the training
+    seconds of every epoch up to it; None if none is. `offset` is the test
+    NLL minus the check's validation NLL at the same weights (`NLL_IMAGES`).
+    The seconds are comparable across rows only when their curves start at
+    epoch 0."""
     seconds = 0.0
     for record in curve:
         seconds += record["seconds"]
-        if record.get("validation_nll", float("inf")) <= target:
+        if record.get("validation_nll", float("inf")) + offset <= target:
             return {"epochs": record["epoch"] + 1,
                     "train_seconds": round(seconds, 1)}
     return None
@@ -330,6 +336,7 @@ def train_row(name, max_epochs, smoke=False, output_dir=None):
     model.load_weights(stopping.weights)
     nll, nll_error = mean_and_standard_error(
         -bound_per_image(model, test, test_samples))
+    check = float(nll_check(model))
     negative_elbo = -np.asarray(model.elbo(test))
     from bench.common import stamped
 
@@ -348,8 +355,10 @@ def train_row(name, max_epochs, smoke=False, output_dir=None):
         "train_seconds": round(stopping.train_seconds, 1),
         "curve_starts_at_epoch": (stopping.curve[0]["epoch"] + 1
                                   if stopping.curve else None),
-        "first_reaching_target": first_reaching(stopping.curve,
-                                                QUALITY_TARGET),
+        "check_at_best_weights": check,
+        "check_offset": nll - check,
+        "first_reaching_target": first_reaching(
+            stopping.curve, QUALITY_TARGET, offset=nll - check),
         "curve": stopping.curve,
         "protocol": {**recipe, "batch_size": BATCH_SIZE,
                      "max_epochs": max_epochs,
@@ -371,9 +380,10 @@ def train_row(name, max_epochs, smoke=False, output_dir=None):
 def interim_score(name, images=2000, samples=(1000, TEST_SAMPLES)):
     """The test NLL of an unfinished row's best weights so far on the first
     `images` test images, at each K of `samples` on the same images (the
-    difference K = 1,000 makes), written to `bench/results/published_table/
-    interim/<row>.json`: `{"epoch", "images", "nll": {K: mean},
-    "standard_error": {K: ...}}`."""
+    difference K = 1,000 makes), and the curve's check on the same weights
+    (`NLL_IMAGES`), written to `bench/results/published_table/interim/
+    <row>.json`: `{"epoch", "images", "nll": {K: mean}, "standard_error":
+    {K: ...}, "validation_check"}`."""
     import keras
 
     from bench.common import stamped
@@ -382,7 +392,8 @@ def interim_score(name, images=2000, samples=(1000, TEST_SAMPLES)):
     stopping = EarlyStoppingState(CHECKPOINTS / name)
     if not stopping.weights.exists():
         raise SystemExit(f"{name}: no best weights yet under {stopping.folder}")
-    test = data()[2][:images]
+    _, validation, test = data()
+    test = test[:images]
     keras.utils.set_random_seed(0)
     model = build_model(ROWS[name][3])
     model.build((None, 28, 28, 1))
@@ -391,8 +402,11 @@ def interim_score(name, images=2000, samples=(1000, TEST_SAMPLES)):
     for count in samples:
         nll[count], error[count] = mean_and_standard_error(
             -bound_per_image(model, test, count))
+    check = -np.mean(bound_per_image(model, validation[:NLL_IMAGES],
+                                     NLL_SAMPLES))
     result = {"row": name, "epoch": stopping.best_epoch + 1,
               "images": len(test), "nll": nll, "standard_error": error,
+              "validation_check": float(check),
               "command": f"python -m bench.published_table --interim {name}"}
     path = RESULTS / "interim" / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -551,8 +565,12 @@ def zoo_line(name, published, line, seconds):
             line["zoo"] += (
                 f"; epoch {score['epoch']}'s weights score {nll:.2f} on the "
                 f"first {score['images']:,} test images at K={TEST_SAMPLES:,}"
-                f" ({score['nll']['1000'] - nll:+.2f} at K=1,000; "
-                f"`--interim {name}`)")
+                f" ({score['nll']['1000'] - nll:+.2f} at K=1,000")
+            if "validation_check" in score:
+                line["zoo"] += (
+                    f", {score['nll']['1000'] - score['validation_check']:+.2f}"
+                    " against the validation check")
+            line["zoo"] += f"; `--interim {name}`)"
     else:
         line.update({
             "zoo NLL (K=5,000)": f"{status['test_nll']:.2f} ± "
@@ -561,9 +579,23 @@ def zoo_line(name, published, line, seconds):
             "epochs (best)": f"{status['epochs_trained']} "
                              f"({status['best_epoch']})",
             "training hours": training_hours(status),
+            f"first at {QUALITY_TARGET:.2f}": time_to_target(status),
             "zoo": command,
         })
     return line
+
+
+def time_to_target(result):
+    """When a finished row's curve first reached `QUALITY_TARGET` on the
+    test set's scale (`first_reaching`): epochs and training minutes."""
+    start = result["curve_starts_at_epoch"]
+    reached = result.get("first_reaching_target")
+    if start not in (None, 1):
+        return f"not timed (the curve starts at epoch {start})"
+    if reached is None:
+        return "not reached"
+    return (f"epoch {reached['epochs']}, "
+            f"{reached['train_seconds'] / 60:.0f} min")
 
 
 def main(argv=None):

@@ -344,6 +344,12 @@ def test_published_table_smoke_writes_its_row_and_resumes_early_stopping(
     assert record["epoch"] == 0 and record["seconds"] > 0
     assert np.isfinite(record["validation_nll"])
     assert written["train_seconds"] == round(record["seconds"], 1)
+    # The check scored again on the best weights (here epoch 0's) gives the
+    # curve's value, and the offset puts it on the test set's scale.
+    assert written["check_at_best_weights"] == pytest.approx(
+        record["validation_nll"], rel=1e-6)
+    assert written["check_offset"] == pytest.approx(
+        written["test_nll"] - written["check_at_best_weights"], rel=1e-6)
     assert written["epochs_trained"] == 1
     assert written["curve_starts_at_epoch"] == 1
     # Their recipe, as no row of these replaces it.
@@ -415,9 +421,14 @@ def test_published_table_first_reaching_and_report(tmp_path, monkeypatch):
              {"epoch": 2, "seconds": 6.0},
              {"epoch": 3, "seconds": 6.0, "validation_nll": 228.5},
              {"epoch": 4, "seconds": 6.0, "validation_nll": 228.0}]
-    assert published_table.first_reaching(curve, 228.70) == {
+    assert published_table.first_reaching(curve, 228.70, offset=0.0) == {
         "epochs": 4, "train_seconds": 22.0}
-    assert published_table.first_reaching(curve, 220.0) is None
+    # The check put on the test set's scale: test NLL = check + offset.
+    assert published_table.first_reaching(curve, 228.70, offset=0.6) == {
+        "epochs": 5, "train_seconds": 28.0}
+    assert published_table.first_reaching(curve, 228.70, offset=-0.5) == {
+        "epochs": 2, "train_seconds": 10.0}
+    assert published_table.first_reaching(curve, 220.0, offset=0.0) is None
     monkeypatch.setattr(published_table, "RESULTS", tmp_path / "results")
     monkeypatch.setattr(published_table, "CHECKPOINTS", tmp_path / "runs")
     (tmp_path / "results").mkdir()
@@ -432,16 +443,24 @@ def test_published_table_first_reaching_and_report(tmp_path, monkeypatch):
                      {"epoch": 44, "seconds": 9.0}]
     (tmp_path / "results" / "interim").mkdir()
     (tmp_path / "results" / "interim" / "hvae.json").write_text(json.dumps({
-        "epoch": 41, "images": 2000, "nll": {"1000": 229.9, "5000": 229.6}}))
+        "epoch": 41, "images": 2000, "nll": {"1000": 229.9, "5000": 229.6},
+        "validation_check": 226.4}))
     running.save()
     lines = {line.split(" | ")[0].strip("| "): line
              for line in published_table.report().splitlines()[2:]}
-    assert "| 228.50 ± 0.40 | -0.20 | 600 (550) | 2.0 (epochs 333 on) |" in (
+    assert ("| 228.50 ± 0.40 | -0.20 | 600 (550) | 2.0 (epochs 333 on) | "
+            "not timed (the curve starts at epoch 333) |") in (
         lines["VAE, Gaussian prior"])
+    timed = {"curve_starts_at_epoch": 1,
+             "first_reaching_target": {"epochs": 40, "train_seconds": 1500.0}}
+    assert published_table.time_to_target(timed) == "epoch 40, 25 min"
+    assert published_table.time_to_target(
+        {**timed, "first_reaching_target": None}) == "not reached"
     assert ("in progress, 45 epochs so far, best validation −ELBO 229.50 at "
             "epoch 41, validation NLL 230.10 at epoch 40 (K=1,000, 1,000 "
             "images); epoch 41's weights score 229.60 on the first 2,000 test "
-            "images at K=5,000 (+0.30 at K=1,000") in lines[
+            "images at K=5,000 (+0.30 at K=1,000, +3.50 against the "
+            "validation check; `--interim hvae`)") in lines[
                 "HVAE (two stochastic layers), Gaussian prior"]
     assert "--row vae_vampprior`: not started" in lines["VAE, VampPrior"]
     assert "not built: the Exemplar VAE's prior" in lines["Exemplar VAE"]
@@ -569,8 +588,11 @@ def test_published_table_interim_scores_the_best_weights_so_far(
 
     images = (np.random.default_rng(0).uniform(size=(6, 28, 28, 1))
               > 0.5).astype("float32")
+    validation = images[::-1].copy()
     monkeypatch.setattr(published_table, "data",
-                        lambda: (None, None, images))
+                        lambda: (None, validation, images))
+    monkeypatch.setattr(published_table, "NLL_IMAGES", 3)
+    monkeypatch.setattr(published_table, "NLL_SAMPLES", 2)
     monkeypatch.setattr(published_table, "RESULTS", tmp_path / "results")
     monkeypatch.setattr(published_table, "CHECKPOINTS", tmp_path / "runs")
     state = published_table.EarlyStoppingState(tmp_path / "runs" / "vae")
@@ -592,3 +614,8 @@ def test_published_table_interim_scores_the_best_weights_so_far(
         assert written["nll"][str(count)] == pytest.approx(expected,
                                                            rel=1e-6)
         assert result["nll"][count] == written["nll"][str(count)]
+    # The curve's check on the same weights: the first NLL_IMAGES
+    # validation images at K = NLL_SAMPLES.
+    assert written["validation_check"] == pytest.approx(-np.mean(
+        model.log_likelihood(validation[:3], num_samples=2, chunk_size=50,
+                             seed=0)), rel=1e-6)

@@ -56,7 +56,8 @@ optimizer and the early-stopping state under
 `bench/checkpoints/published_table/<row>/` (a killed run goes on from its
 last epoch; commit that folder to carry an unfinished run to another
 machine), and a finished row writes `bench/results/published_table/
-<row>.json` and removes its checkpoint.
+<row>.json` (and `<row>.keras`, the best weights, for `KEEP_MODEL`'s rows)
+and removes its checkpoint.
 
     python -m bench.published_table --row vae [--max-epochs 2000]
     python -m bench.published_table --measure    # seconds per epoch of
@@ -112,6 +113,11 @@ ROWS = {
                                  "likelihood": "pixelcnn", "prior": "vamp",
                                  "prior_components": 500}),
 }
+#: Rows whose trained model a finished run keeps, as
+#: `bench/results/published_table/<row>.keras` (the best epoch's weights):
+#: the zoo's attempts at their best row, one of which is shipped under
+#: saved_models/. The other rows keep their numbers only.
+KEEP_MODEL = {"pixelcnn_hvae_fast"}
 #: The protocol's settings (module docstring).
 BATCH_SIZE = 100
 #: Their training recipe: Adam at a constant 5e-4, beta warmed up over 100
@@ -371,6 +377,8 @@ def train_row(name, max_epochs, smoke=False, output_dir=None):
                    f"--max-epochs {max_epochs}" + " --smoke" * smoke,
     }
     results.mkdir(parents=True, exist_ok=True)
+    if name in KEEP_MODEL:
+        model.save(results / f"{name}.keras")
     atomic.write_json(results / f"{name}.json",
                       stamped(f"published_table/{name}", result))
     shutil.rmtree(folder)

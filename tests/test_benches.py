@@ -329,10 +329,22 @@ def test_published_table_smoke_writes_its_row_and_resumes_early_stopping(
     monkeypatch.syspath_prepend(str(REPOSITORY))
     from bench import published_table
 
+    monkeypatch.setattr(published_table, "KEEP_MODEL", {"vae"})
     result = published_table.train_row(row, 1, smoke=True,
                                        output_dir=tmp_path)
     written = json.loads(
         (tmp_path / "results" / f"{row}.json").read_text())
+    # A KEEP_MODEL row keeps its trained model, the one its numbers are
+    # of (the smoke's 50 test images); the other rows do not.
+    kept = tmp_path / "results" / f"{row}.keras"
+    assert kept.exists() == (row == "vae")
+    if row == "vae":
+        import keras
+
+        test = published_table.data()[2][:50]
+        reloaded = keras.saving.load_model(kept)
+        assert -float(np.mean(reloaded.elbo(test))) == pytest.approx(
+            written["test_negative_elbo"], rel=1e-6)
     assert written["test_nll"] == result["test_nll"]
     assert written["test_nll"] <= written["test_negative_elbo"]
     assert written["options"] == options

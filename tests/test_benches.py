@@ -345,6 +345,19 @@ def test_published_table_smoke_writes_its_row_and_resumes_early_stopping(
         reloaded = keras.saving.load_model(kept)
         assert -float(np.mean(reloaded.elbo(test))) == pytest.approx(
             written["test_negative_elbo"], rel=1e-6)
+        # Scored at K = 10, below the protocol's K (20 in smoke mode): the
+        # first 20 test images at both K, the same images and draws as
+        # the row's number.
+        per_image = -published_table.bound_per_image(reloaded, test, 10)
+        assert written["test_nll"] == pytest.approx(np.mean(per_image),
+                                                    rel=1e-6)
+        difference = written["k_difference"]
+        assert difference["images"] == 20
+        assert difference["nll"]["10"] == pytest.approx(
+            np.mean(per_image[:20]), rel=1e-6)
+        assert difference["nll"]["20"] == pytest.approx(-np.mean(
+            published_table.bound_per_image(reloaded, test[:20], 20)),
+            rel=1e-6)
     assert written["test_nll"] == result["test_nll"]
     assert written["test_nll"] <= written["test_negative_elbo"]
     assert written["options"] == options
@@ -366,7 +379,9 @@ def test_published_table_smoke_writes_its_row_and_resumes_early_stopping(
     assert written["curve_starts_at_epoch"] == 1
     # Their recipe, as no row of these replaces it.
     assert {key: written["protocol"][key] for key in published_table.PROTOCOL
-            } == {**published_table.PROTOCOL, "epochs": None}
+            } == {**published_table.PROTOCOL, "epochs": None,
+                  "test_samples": 10}
+    assert written["protocol"]["protocol_test_samples"] == 20
     assert written["protocol"]["learning_rate"] == 5e-4
 
 
@@ -463,6 +478,14 @@ def test_published_table_first_reaching_and_report(tmp_path, monkeypatch):
     assert ("| 228.50 ± 0.40 | -0.20 | 600 (550) | 2.0 (epochs 333 on) | "
             "not timed (the curve starts at epoch 333) |") in (
         lines["VAE, Gaussian prior"])
+    # A row scored at K = 1,000 says so, with what K = 5,000 changed on
+    # its subset (JSON keys are strings).
+    assert published_table.zoo_nll({
+        "test_nll": 224.0, "test_nll_standard_error": 0.6,
+        "k_difference": {"images": 1000,
+                         "nll": {"5000": 223.9, "1000": 224.15}}}) == (
+        "224.00 ± 0.60 (K=1,000; K=5,000 on the first 1,000 test images: "
+        "-0.25)")
     timed = {"curve_starts_at_epoch": 1,
              "first_reaching_target": {"epochs": 40, "train_seconds": 1500.0}}
     assert published_table.time_to_target(timed) == "epoch 40, 25 min"

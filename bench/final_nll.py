@@ -90,15 +90,17 @@ def score(name, version, x_test, num_samples, batch_size):
     version `version` of model `name`, batch by batch, and the seconds the
     scoring took (loading not included). A batch is cut to what the
     version's request limit takes at `num_samples` (the card's `served`
-    entry; `zoo.export.request_size`)."""
+    entry, or the card itself for version 1 of a shipped row of the
+    published table; `zoo.export.request_size`)."""
     serving = export.load_for_serving(SAVED_MODELS / name / str(version))
     inputs = serving.signatures["score"].structured_input_signature[1]
     sampled = "num_samples" in inputs
-    served = json.loads((SAVED_MODELS / name / "model_card.json")
-                        .read_text()).get("served", {})
-    if sampled and served.get("version") == version:
-        batch_size = max(1, min(
-            batch_size, served["max_samples_per_request"] // num_samples))
+    card = json.loads((SAVED_MODELS / name / "model_card.json").read_text())
+    limit = card.get("max_samples_per_request") if version == 1 else None
+    if card.get("served", {}).get("version") == version:
+        limit = card["served"]["max_samples_per_request"]
+    if sampled and limit is not None:
+        batch_size = max(1, min(batch_size, limit // num_samples))
     start = time.perf_counter()
     elbo, log_likelihood = [], []
     for first in range(0, len(x_test), batch_size):

@@ -47,7 +47,8 @@ the same noise): the two must agree to float32 round-off, and the card's
 
 The check entries alone (every version's, through its `score` signature,
 at the batch its test uses: 100 for version 1, the `served` entry's
-`check_batch_size` for the served version) are scored again, on the first
+`check_batch_size` for the served version, the card's `check_batch_size`
+for a shipped published row's only version) are scored again, on the first
 `CHECK_EXAMPLES` test images, with nothing trained or exported (the first
 `CHECK_EXAMPLES` were 200 until the test suite needed the time):
 
@@ -57,6 +58,26 @@ at the batch its test uses: 100 for version 1, the `served` entry's
 likelihood of `zoo.likelihoods.pixelcnn`) follows HIERARCHICAL, LONG cut to 20
 epochs; its `model.keras` is also written from the trained model, and its
 card adds the active units of every latent group on the test images.
+
+A finished row of the published-likelihood table (bench/published_table.py,
+one of its KEEP_MODEL rows, which keep their model) is shipped as
+saved_models/<NAME>/ without training, from the row's
+bench/results/published_table/<ROW>.keras and .json:
+
+    python saved_models/regenerate.py --published-row ROW --name NAME
+
+Version 1 is exported with the smallest request limit that lets one
+request score one image at the row's K (1,000, at the least
+`SERVED_SAMPLES`); `model.keras` is the row's model without its optimizer.
+The card's test NLL is scored THROUGH THE `score` SIGNATURE on all 10,000
+test images at the row's K, as many images a request as the limit allows
+(about 45 minutes for the PixelCNN rows, a line of progress a minute),
+beside the bench's own numbers, recipe, time and command; its check
+entries are scored as the other cards' (K = 100, the limit's batch), and
+`--rescore-checks --models NAME` scores them again. Nothing is written into
+saved_models/<NAME>/ until it is all done (it is made under
+saved_models/.backup/<NAME>/), and an existing folder is replaced only with
+`--overwrite`.
 
 Training is resumable: every finished epoch is backed up under
 saved_models/.backup/<name>/ (`zoo.training.distribute.BackupAndRestore`: weights,
@@ -68,6 +89,7 @@ import argparse
 import collections
 import json
 import pathlib
+import re
 import shutil
 import sys
 import time
@@ -81,7 +103,8 @@ from zoo.training import atomic
 from zoo import export
 
 HERE = pathlib.Path(__file__).parent
-#: Training backups of unfinished runs (not shipped; .gitignore).
+#: Training backups of unfinished runs, and the folders of published rows
+#: being shipped (not shipped; .gitignore).
 BACKUPS = HERE / ".backup"
 COMMAND = "python saved_models/regenerate.py"
 
@@ -120,13 +143,29 @@ CHECK_EXAMPLES = 40
 
 def score(serving, x, num_samples, batch_size=100):
     """Mean -ELBO and IW NLL of `x` through the `score` signature."""
+    elbo, log_likelihood = score_per_image(serving, x, num_samples,
+                                           batch_size)
+    return -float(np.mean(elbo)), -float(np.mean(log_likelihood))
+
+
+def score_per_image(serving, x, num_samples, batch_size, progress=False):
+    """The ELBO and the IW bound of every image of `x` (two float32
+    arrays) through the `score` signature, `batch_size` images a request;
+    with `progress`, a line every minute saying how far it is."""
     elbo, log_likelihood = [], []
-    for start in range(0, len(x), batch_size):
-        scores = serving.score(x[start:start + batch_size], num_samples)
+    start = shown = time.perf_counter()
+    for first in range(0, len(x), batch_size):
+        scores = serving.score(x[first:first + batch_size], num_samples)
         elbo.append(scores["elbo"])
         log_likelihood.append(scores["log_likelihood"])
-    return (-float(np.mean(np.concatenate(elbo))),
-            -float(np.mean(np.concatenate(log_likelihood))))
+        now = time.perf_counter()
+        if progress and now - shown > 60:
+            shown, done = now, first + len(scores["elbo"])
+            print(f"scored {done:,} of {len(x):,} images at "
+                  f"K={num_samples:,} in {now - start:,.0f} s, about "
+                  f"{(now - start) * (len(x) - done) / done:,.0f} s to go",
+                  flush=True)
+    return np.concatenate(elbo), np.concatenate(log_likelihood)
 
 
 def train(registry_name, options, recipe, epochs, backup_dir):
@@ -430,21 +469,25 @@ def reexport(name, test_data):
 
 def rescore_checks(name, test_data):
     """Score the first `CHECK_EXAMPLES` test images again through version
-    1's `score` signature (at batch 100) and the served version's (at its
-    `check_batch_size`), as tests/test_pretrained.py does, and write them
-    as the card's check entries; nothing is trained or exported."""
+    1's `score` signature and the served version's (the card's `served`
+    entry; a shipped published row has version 1 only), each at the batch
+    of its `check_batch_size` (100 for version 1 of `MODELS`' models, made
+    before request limits), as tests/test_pretrained.py does, and write
+    them as the card's check entries; nothing is trained or exported."""
     directory = HERE / name
     card = json.loads((directory / "model_card.json").read_text())
     x = test_data.split("test")[0][:CHECK_EXAMPLES]
-    served = card["served"]
-    for version, entry in ((1, card), (served["version"], served)):
+    checks = [(1, card)]
+    if "served" in card:
+        checks.append((card["served"]["version"], card["served"]))
+    for version, entry in checks:
         serving = export.load_for_serving(directory / str(version))
         if "check_negative_bound" in entry:  # a codebook model's bound
             entry["check_negative_bound"] = negative_bound(serving, x)
             continue
-        batch = 100 if version == 1 else served["check_batch_size"]
         entry["check_negative_elbo"], entry["check_nll_k100"] = score(
-            serving, x, num_samples=100, batch_size=batch)
+            serving, x, num_samples=100,
+            batch_size=entry.get("check_batch_size", 100))
     card["check_examples"] = CHECK_EXAMPLES
     card["check_command"] = f"{COMMAND} --rescore-checks --models {name}"
     atomic.write_json(directory / "model_card.json", card)
@@ -452,12 +495,164 @@ def rescore_checks(name, test_data):
                       if key.startswith("check")}, indent=2), flush=True)
 
 
+#: Where bench/published_table.py writes a finished row: `<row>.json`,
+#: and `<row>.keras` (the best epoch's weights) for its KEEP_MODEL rows.
+PUBLISHED_TABLE = HERE.parent / "bench" / "results" / "published_table"
+#: The best NLL of the published table (Exemplar PixelSNAIL; Norouzi,
+#: Fleet & Norouzi, 2020), which a shipped row is compared with.
+PUBLISHED_BEST = 223.26
+#: The samples a shipped row's requests may draw at the least: the table's
+#: K = 1,000 for one image.
+SERVED_SAMPLES = 1000
+
+
+def published_presets():
+    """The names of the shipped rows of the published table, sorted: the
+    folders here whose model card names a `published_row`."""
+    return sorted(
+        card.parent.name for card in HERE.glob("*/model_card.json")
+        if "published_row" in json.loads(card.read_text()))
+
+
+def ship_published_row(row, name, test_data, overwrite=False):
+    """Ship bench/published_table.py's finished `row` (its `.keras` and
+    `.json`, no training) as saved_models/<name>/: version 1, whose
+    requests may score one image at the row's K, `model.keras` without
+    the optimizer, and `model_card.json`, scored through the `score`
+    signature on `test_data`'s test images. Everything is written under
+    saved_models/.backup/<name>/ and moved into place at the end, so a
+    failed or killed run leaves the folder as it was."""
+    directory = HERE / name
+    if name in MODELS:
+        raise SystemExit(
+            f"--name {name} is one of the models this script trains "
+            f"(MODELS); ship the row under a name of its own, e.g. --name "
+            f"{row}.")
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        raise SystemExit(
+            f"--name must be a folder name of lowercase letters, digits and "
+            f"underscores, e.g. pixelcnn_hvae. Received: {name!r}")
+    if directory.exists() and not overwrite:
+        raise SystemExit(
+            f"{directory} exists; nothing was written. Pass --overwrite to "
+            "replace it (the old folder stays until the new one is "
+            "complete), or choose another --name.")
+    model_file = PUBLISHED_TABLE / f"{row}.keras"
+    result_file = PUBLISHED_TABLE / f"{row}.json"
+    missing = [path.name for path in (model_file, result_file)
+               if not path.is_file()]
+    if missing:
+        raise SystemExit(
+            f"Row {row!r} has no {' and no '.join(missing)} in "
+            f"{PUBLISHED_TABLE}: it has not finished, or it is not one of "
+            "bench/published_table.py's KEEP_MODEL rows (only those keep "
+            "their model). Finish it with `python -m bench.published_table "
+            f"--row {row}`; nothing was written.")
+    result = json.loads(result_file.read_text())
+    if "--smoke" in result["command"]:
+        raise SystemExit(
+            f"{result_file} is a smoke run's ({result['command']}); run the "
+            f"row in full with `python -m bench.published_table --row {row}`"
+            "; nothing was written.")
+    protocol = result["protocol"]
+    samples = protocol["test_samples"]
+    model = keras.models.load_model(model_file, compile=False)
+    # A request may draw max_request_bytes // sample_bytes samples
+    # (zoo.export.request_size), so this is the smallest budget whose
+    # requests score one image at K = max(samples, SERVED_SAMPLES): 1.8 GiB
+    # for the PixelCNN rows (1.9 MB of decoder activations a sample), under
+    # the default 2 GiB (1,111 samples), so no request may hold more memory
+    # than the table's K needs.
+    max_request_bytes = (max(samples, SERVED_SAMPLES)
+                         * export.request_size.sample_bytes(model))
+    staging = BACKUPS / name
+    shutil.rmtree(staging, ignore_errors=True)
+    path = export.export_for_serving(model, staging, version=1,
+                                     max_request_bytes=max_request_bytes)
+    save_without_optimizer(model, staging / KERAS_FILE)
+    serving = export.load_for_serving(path)
+    limit = export.request_size.samples_within(model, max_request_bytes)
+    batch, check_batch = limit // samples, limit // 100
+    x_test, _ = test_data.split("test")
+    elbo, log_likelihood = score_per_image(serving, x_test, samples, batch,
+                                           progress=True)
+    nll = -float(np.mean(log_likelihood))
+    _, nll_k100 = score(serving, x_test[:2000], 100, check_batch)
+    check_elbo, check_nll = score(serving, x_test[:CHECK_EXAMPLES], 100,
+                                  check_batch)
+    decay_epochs = min(protocol["max_epochs"],
+                       protocol["epochs"] or protocol["max_epochs"])
+    recipe = Recipe(epochs=decay_epochs, binarize="dynamic",
+                    warm_up_epochs=protocol["warm_up_epochs"],
+                    learning_rate=protocol["learning_rate"],
+                    cosine_decay=protocol["cosine_decay"])
+    options = {key: value for key, value in result["options"].items()
+               if key != "recipe"}
+    card = {
+        "model": name,
+        "published_row": row,
+        "registry_name": options.pop("model"),
+        "zoo_version": zoo.__version__,
+        "data": "Fashion-MNIST; trained as bench/published_table.py's row "
+                f"({TRAIN_IMAGES - protocol['validation_size']:,} training "
+                "images binarized afresh every draw, "
+                f"{protocol['validation_size']:,} held out for validation), "
+                "scored on the static binarization of docs/benchmark.md",
+        "options": options,
+        **describe(recipe, decay_epochs),
+        # The epochs it trained: early stopping may end it before the recipe.
+        "epochs": result["epochs_trained"],
+        "best_epoch": result["best_epoch"],
+        "recipe": protocol,
+        "batch_size": protocol["batch_size"],
+        "seed": 0,
+        "parameters": model.count_params(),
+        "size_bytes": sum(f.stat().st_size for f in
+                          pathlib.Path(path).rglob("*") if f.is_file()),
+        "train_seconds": result["train_seconds"],
+        "max_request_bytes": max_request_bytes,
+        "max_samples_per_request": limit,
+        "test_nll_through_score": nll,
+        "test_nll_standard_error": float(
+            np.std(log_likelihood) / np.sqrt(len(log_likelihood))),
+        "test_nll_samples": samples,
+        "test_nll_batch_size": batch,
+        "test_negative_elbo": -float(np.mean(elbo)),
+        "test_nll_k100_first2000": nll_k100,
+        "published_best": PUBLISHED_BEST,
+        "difference_from_published_best": nll - PUBLISHED_BEST,
+        "bench_test_nll": result["test_nll"],
+        "bench_test_nll_standard_error": result["test_nll_standard_error"],
+        "k_difference": result["k_difference"],
+        "bench_command": result["command"],
+        "bench_date": result["date"],
+        "check_examples": CHECK_EXAMPLES,
+        "check_batch_size": check_batch,
+        "check_negative_elbo": check_elbo,
+        "check_nll_k100": check_nll,
+        "scored_through": "SavedModel signature `score`",
+        "command": f"{COMMAND} --published-row {row} --name {name}",
+        "check_command": f"{COMMAND} --rescore-checks --models {name}",
+    }
+    if isinstance(model, zoo.HierarchicalVAE):
+        card["test_active_units_per_group"] = model.active_units(x_test)
+    atomic.write_json(staging / "model_card.json", card)
+    if directory.exists():  # --overwrite, checked above
+        shutil.rmtree(directory)
+    staging.rename(directory)
+    print(json.dumps(card, indent=2), flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=None,
                         help="override the recipe's epochs")
-    parser.add_argument("--models", nargs="*", default=list(MODELS),
-                        choices=list(MODELS))
+    published = published_presets()
+    parser.add_argument(
+        "--models", nargs="*", default=None, choices=[*MODELS, *published],
+        help="default: every model of MODELS, and for --rescore-checks the "
+        "shipped rows of the published table too (the only mode that takes "
+        "them)")
     parser.add_argument(
         "--keras-from-savedmodel", action="store_true",
         help=f"write each model's {KERAS_FILE} from its shipped SavedModel "
@@ -471,33 +666,65 @@ def main(argv=None):
         help=f"score the first {CHECK_EXAMPLES} test images again through "
         "every version's `score` signature and write the cards' check "
         "entries (no training, no export)")
+    parser.add_argument(
+        "--published-row", metavar="ROW",
+        help="ship bench/published_table.py's finished row ROW (its .keras "
+        "and .json; no training) as saved_models/NAME/, scored through its "
+        "`score` signature")
+    parser.add_argument("--name",
+                        help="the shipped folder of --published-row")
+    parser.add_argument(
+        "--overwrite", action="store_true",
+        help="let --published-row replace an existing saved_models/NAME/")
     args = parser.parse_args(argv)
+    if args.published_row is not None:
+        if args.name is None:
+            parser.error("--published-row needs --name NAME, its folder "
+                         "under saved_models/")
+        if (args.epochs is not None or args.models is not None
+                or args.keras_from_savedmodel or args.reexport
+                or args.rescore_checks):
+            parser.error("--published-row ships a finished row as it is; "
+                         "it takes --name and --overwrite only")
+        ship_published_row(args.published_row, args.name,
+                           zoo.datasets.fashion_mnist(binarize="static"),
+                           args.overwrite)
+        return
+    if args.name is not None or args.overwrite:
+        parser.error("--name and --overwrite go with --published-row ROW")
     if args.rescore_checks:
         if (args.epochs is not None or args.keras_from_savedmodel
                 or args.reexport):
             parser.error("--rescore-checks trains and exports nothing")
         test_data = zoo.datasets.fashion_mnist(binarize="static")
-        for name in args.models:
+        for name in (args.models if args.models is not None
+                     else [*MODELS, *published]):
             rescore_checks(name, test_data)
         return
+    models = args.models if args.models is not None else list(MODELS)
+    if set(models) & set(published):
+        parser.error(
+            f"{sorted(set(models) & set(published))}: shipped rows of the "
+            "published table take --rescore-checks only; ship one again "
+            "with --published-row ROW --name NAME --overwrite")
     if args.reexport:
         if args.epochs is not None or args.keras_from_savedmodel:
             parser.error("--reexport trains nothing and writes no .keras")
         test_data = zoo.datasets.fashion_mnist(binarize="static")
-        for name in args.models:
+        for name in models:
             reexport(name, test_data)
         return
     if args.keras_from_savedmodel:
         if args.epochs is not None:
             parser.error("--epochs trains; --keras-from-savedmodel does not")
-        for name in args.models:
+        for name in models:
             if zoo.models.registry.model_class(MODELS[name][0]) in (
                     zoo.VQVAE, zoo.HierarchicalVAE):
                 continue  # written from the trained model by regenerate
             keras_from_savedmodel(name)
         return
     test_data = zoo.datasets.fashion_mnist(binarize="static")
-    for name in args.models:
+    for name in models:
         regenerate(name, test_data, args.epochs)
 
 

@@ -1,6 +1,9 @@
-"""Shared test data: small real images, at any shape, with no download."""
+"""Shared test helpers: small real images, at any shape, with no download,
+and saved_models/regenerate.py as a module."""
 
+import importlib.util
 import os
+import pathlib
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -84,3 +87,14 @@ def one_preset_per_architecture(names=None):
             seen.append(built)
             chosen.append(name)
     return chosen
+
+
+def regenerate_script():
+    """saved_models/regenerate.py as a module (it is a script, not in a
+    package)."""
+    spec = importlib.util.spec_from_file_location(
+        "regenerate", pathlib.Path(__file__).parent.parent / "saved_models"
+        / "regenerate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

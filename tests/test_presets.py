@@ -9,11 +9,13 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from conftest import real_images
+from conftest import real_images, regenerate_script
 
 SAVED_MODELS = pathlib.Path(__file__).parent.parent / "saved_models"
+#: The shipped presets with a Gaussian top latent: regenerate.py's models
+#: and the shipped rows of the published table (--published-row).
 SHIPPED = ("beta_vae", "conv_vae", "conv_vae_long", "dense_vae",
-           "hierarchical_vae")
+           "hierarchical_vae", *regenerate_script().published_presets())
 #: Presets with a codebook latent (`zoo.VQVAE`): `encode` gives codes.
 CODEBOOK_PRESETS = ("vq_vae",)
 

@@ -694,6 +694,9 @@ def main(argv=None):
         return
     if args.row is None:
         parser.error("name a --row, or pass --report")
+    if args.smoke and args.output_dir is None:
+        parser.error("--smoke needs --output-dir: a smoke run's numbers are "
+                     "not the row's, so they are not written beside them")
     max_epochs = 1 if args.smoke else args.max_epochs
     print(json.dumps(train_row(args.row, max_epochs, args.smoke,
                                args.output_dir), indent=2))

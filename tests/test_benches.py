@@ -504,6 +504,16 @@ def test_published_table_first_reaching_and_report(tmp_path, monkeypatch):
         "zoo: the PixelSNAIL row's model, a faster recipe"]
 
 
+def test_published_table_smoke_refuses_to_write_beside_the_rows(
+        monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(REPOSITORY))
+    from bench import published_table
+
+    with pytest.raises(SystemExit):
+        published_table.main(["--row", "vae", "--smoke"])
+    assert "--smoke needs --output-dir" in capsys.readouterr().err
+
+
 def test_published_table_rows_build_the_model_their_options_name(
         monkeypatch):
     """The VAE rows build `zoo.VAE`; the HVAE row names

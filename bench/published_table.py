@@ -150,6 +150,7 @@ ROWS = {
 KEEP_MODEL = {"pixelcnn_hvae_fast", "pixelcnn_hvae_local"}
 #: The protocol's settings (module docstring).
 BATCH_SIZE = 100
+TEST_SAMPLES = 5000
 #: Their training recipe: Adam at a constant 5e-4, beta warmed up over 100
 #: epochs, early stopping after 50 epochs without a better validation
 #: -ELBO, up to `--max-epochs`, the validation NLL every 20 epochs, the
@@ -160,10 +161,9 @@ BATCH_SIZE = 100
 #: difference stated beside its number.
 PROTOCOL = {"learning_rate": 5e-4, "cosine_decay": False,
             "warm_up_epochs": 100, "patience": 50, "epochs": None,
-            "nll_every": 20, "test_samples": 5000}
+            "nll_every": 20, "test_samples": TEST_SAMPLES}
 VALIDATION_SIZE = 10000
 VALIDATION_SEED = 1
-TEST_SAMPLES = 5000
 K_DIFFERENCE_IMAGES = 1000
 #: Quality per second: the test NLL every row's curve is timed to, the
 #: published plain VAE's.
@@ -316,6 +316,12 @@ def bound_per_image(model, images, num_samples, seed=0):
         for start in range(0, len(images), SCORE_BATCH)])
 
 
+def validation_check(model, images, num_samples):
+    """The curve's check: minus the mean bound of `images` at K =
+    `num_samples` (`bound_per_image`)."""
+    return float(-np.mean(bound_per_image(model, images, num_samples)))
+
+
 def mean_and_standard_error(values):
     """`(mean, standard error of the mean)` of per-image values."""
     return (float(np.mean(values)),
@@ -362,7 +368,7 @@ def train_row(name, max_epochs, smoke=False, output_dir=None):
         nll_images, nll_samples = validation[:20], 10
 
     def nll_check(model):
-        return -np.mean(bound_per_image(model, nll_images, nll_samples))
+        return validation_check(model, nll_images, nll_samples)
 
     start = time.perf_counter()
     history = model.fit(
@@ -386,7 +392,7 @@ def train_row(name, max_epochs, smoke=False, output_dir=None):
             "nll": {test_samples: float(np.mean(per_image[:len(subset)])),
                     protocol_samples: float(-np.mean(bound_per_image(
                         model, subset, protocol_samples)))}}
-    check = float(nll_check(model))
+    check = nll_check(model)
     negative_elbo = -np.asarray(model.elbo(test))
     from bench.common import stamped
 
@@ -456,11 +462,10 @@ def interim_score(name, images=2000, samples=(1000, TEST_SAMPLES)):
     for count in samples:
         nll[count], error[count] = mean_and_standard_error(
             -bound_per_image(model, test, count))
-    check = -np.mean(bound_per_image(model, validation[:NLL_IMAGES],
-                                     NLL_SAMPLES))
+    check = validation_check(model, validation[:NLL_IMAGES], NLL_SAMPLES)
     result = {"row": name, "epoch": stopping.best_epoch + 1,
               "images": len(test), "nll": nll, "standard_error": error,
-              "validation_check": float(check),
+              "validation_check": check,
               "command": f"python -m bench.published_table --interim {name}"}
     path = RESULTS / "interim" / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
